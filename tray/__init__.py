@@ -1,0 +1,1 @@
+"""voxtral-tray: the system-tray view of the daemon."""

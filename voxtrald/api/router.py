@@ -1,0 +1,108 @@
+"""The route table of the control API, kept free of sockets and threads.
+
+Each feature (jobs, memory, updates) registers its own routes here, so adding
+one never touches the server; handlers take a Request and return a JSON-able
+dict (status 200) or a (status, dict) pair, and raise ApiError for a 4xx/5xx.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object; an empty body is an empty object."""
+        if not self.body.strip():
+            return {}
+        try:
+            value = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "invalid_json", f"request body is not valid JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise ApiError(400, "invalid_json", "request body must be a JSON object")
+        return value
+
+    def int_query(self, name: str, default: int, lo: int, hi: int) -> int:
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ApiError(400, "bad_parameter", f"'{name}' must be an integer") from exc
+        if not lo <= value <= hi:
+            raise ApiError(400, "bad_parameter", f"'{name}' must be from {lo} to {hi}")
+        return value
+
+    def float_query(self, name: str, default: float, lo: float, hi: float) -> float:
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError as exc:
+            raise ApiError(400, "bad_parameter", f"'{name}' must be a number") from exc
+        if not lo <= value <= hi:
+            raise ApiError(400, "bad_parameter", f"'{name}' must be from {lo} to {hi}")
+        return value
+
+
+Handler = Callable[[Request], "dict[str, Any] | tuple[int, dict[str, Any]]"]
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+class Router:
+    def __init__(self) -> None:
+        self._routes: list[tuple[re.Pattern[str], str, dict[str, Handler]]] = []
+
+    def add(self, method: str, pattern: str, handler: Handler) -> None:
+        """Register `handler` for METHOD on a path like /api/jobs/{id}."""
+        for regex, pat, methods in self._routes:
+            if pat == pattern:
+                methods[method.upper()] = handler
+                return
+        regex = re.compile("^" + _PARAM.sub(r"(?P<\1>[^/]+)", re.escape(pattern).replace(
+            r"\{", "{").replace(r"\}", "}")) + "$")
+        self._routes.append((regex, pattern, {method.upper(): handler}))
+
+    def dispatch(self, request: Request) -> tuple[int, dict[str, Any]]:
+        for regex, _pattern, methods in self._routes:
+            match = regex.match(request.path)
+            if not match:
+                continue
+            handler = methods.get(request.method)
+            if handler is None:
+                allowed = ", ".join(sorted(methods))
+                raise ApiError(
+                    405, "method_not_allowed", f"{request.method} not allowed here; use {allowed}"
+                )
+            request.params = match.groupdict()
+            result = handler(request)
+            if isinstance(result, tuple):
+                return result
+            return 200, result
+        raise ApiError(404, "not_found", f"no such route: {request.path}")

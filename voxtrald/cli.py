@@ -1,0 +1,84 @@
+"""`voxtrald` command line: `run` starts the daemon, the rest talk to it.
+
+Each feature registers its own subcommands (client commands, updates,
+services), so this file only assembles the parser and maps outcomes to the
+exit codes of the design: 0 ok, 1 error, 2 usage, 3 daemon not reachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from voxtrald.version import current_version
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="run the daemon in the foreground")
+    run.add_argument("--config", type=Path, help="config file (TOML); default: VOXTRAL_CONFIG "
+                     "or the platform's config dir")
+    run.add_argument("--inbox", type=Path, help="folder watched for new audio")
+    run.add_argument("--outbox", "--transcripts", dest="transcripts", type=Path,
+                     help="folder where transcripts are written")
+    run.add_argument("--processed-dir", type=Path, help="where sources go once transcribed")
+    run.add_argument("--failed-dir", type=Path, help="where sources that cannot be transcribed go")
+    run.add_argument("--state-dir", type=Path, help="job store, update cache, locks")
+    run.add_argument("--model", help="'default' (embedded tiny.en), a size name, or a folder")
+    run.add_argument("--socket", help="control socket path (default: VOXTRAL_SOCKET or "
+                     "$XDG_RUNTIME_DIR/voxtral/voxtrald.sock)")
+    run.add_argument("--log-level", default="INFO",
+                     choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.set_defaults(func=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from voxtrald.daemon import run_daemon
+
+    return run_daemon(args)
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    print(current_version())
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voxtrald", description="Voxtral: local, offline transcription daemon."
+    )
+    parser.add_argument("-V", "--version", action="version", version=current_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(sub)
+    ver = sub.add_parser("version", help="print the version")
+    ver.set_defaults(func=_cmd_version)
+
+    from voxtrald import commands
+    from voxtrald.service import cli as service_cli
+    from voxtrald.updates import cli as updates_cli
+
+    commands.register(sub)
+    updates_cli.register(sub)
+    service_cli.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

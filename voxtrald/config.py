@@ -1,0 +1,289 @@
+"""Configuration: one TOML file, a default for every key, flags on top.
+
+A config mistake should stop start-up with one line naming the key and what is
+allowed, instead of a daemon that half-works; so every key is declared here
+with its type and its check, and anything undeclared is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from voxtrald import paths
+
+OUTPUT_FORMATS = ("txt", "srt", "vtt", "json")
+AFTER_CHOICES = ("move", "keep", "delete")
+COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16", "default")
+CHANNELS = ("stable", "prerelease")
+
+
+class ConfigError(Exception):
+    """A config problem worth one line to the user; the daemon does not start."""
+
+
+@dataclass
+class PathsConfig:
+    inbox: Path = field(default_factory=lambda: paths.default_folder("Inbox"))
+    transcripts: Path = field(default_factory=lambda: paths.default_folder("Transcripts"))
+    processed: Path = field(default_factory=lambda: paths.default_folder("Processed"))
+    failed: Path = field(default_factory=lambda: paths.default_folder("Failed"))
+    state_dir: Path = field(default_factory=paths.default_state_dir)
+
+
+@dataclass
+class EngineConfig:
+    model: str = "default"
+    device: str = "cpu"
+    compute_type: str = "int8"
+    threads: int = 0
+    beam_size: int = 5
+    language: str = ""
+    idle_unload_seconds: float = 300.0
+    chunk_seconds_low: float = 60.0
+    chunk_seconds_mid: float = 90.0
+    chunk_seconds_high: float = 120.0
+    chunk_low_below_gb: float = 4.0
+    chunk_mid_below_gb: float = 8.0
+
+
+@dataclass
+class InboxConfig:
+    settle_seconds: float = 2.0
+    recursive: bool = True
+    scan_interval_seconds: float = 30.0
+
+
+@dataclass
+class JobsConfig:
+    max_attempts: int = 3
+    retry_backoff_seconds: float = 30.0
+    after: str = "move"
+
+
+@dataclass
+class OutputsConfig:
+    formats: list[str] = field(default_factory=lambda: list(OUTPUT_FORMATS))
+
+
+@dataclass
+class MemoryConfig:
+    warning_percent: float = 80.0
+    critical_percent: float = 90.0
+    hysteresis_percent: float = 5.0
+    interval_seconds: float = 5.0
+    reminder_minutes: float = 10.0
+    pause_new_jobs_at_critical: bool = False
+    model_memory_factor: float = 2.5
+    model_memory_margin_mb: float = 200.0
+
+
+@dataclass
+class UpdatesConfig:
+    repo: str = "debrockb/transcribe-voxtral"
+    api_url: str = "https://api.github.com"
+    check_interval_hours: float = 24.0
+    channel: str = "stable"
+    token: str = ""
+    max_download_mb: float = 200.0
+
+
+@dataclass
+class ApiConfig:
+    socket: str = ""
+    max_connections: int = 64
+    request_timeout_seconds: float = 10.0
+    max_body_bytes: int = 65536
+    transport: str = "unix"
+
+
+@dataclass
+class TrayConfig:
+    poll_seconds: float = 2.0
+    notify_job_failed: bool = False
+    notify_back_to_normal: bool = False
+
+
+@dataclass
+class Config:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    inbox: InboxConfig = field(default_factory=InboxConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
+    outputs: OutputsConfig = field(default_factory=OutputsConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
+    updates: UpdatesConfig = field(default_factory=UpdatesConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    tray: TrayConfig = field(default_factory=TrayConfig)
+    source: Path | None = None
+
+    def socket_path(self) -> Path:
+        return paths.socket_path(self.api.socket or None)
+
+
+def _positive(value: float) -> bool:
+    return value > 0
+
+
+def _non_negative(value: float) -> bool:
+    return value >= 0
+
+
+def _percent(value: float) -> bool:
+    return 0 < value <= 100
+
+
+# Extra checks beyond the type: (predicate, what is allowed).
+_CHECKS: dict[str, tuple[Any, str]] = {
+    "engine.device": (lambda v: v in ("cpu", "cuda", "auto"), "one of cpu, cuda, auto"),
+    "engine.compute_type": (lambda v: v in COMPUTE_TYPES, "one of " + ", ".join(COMPUTE_TYPES)),
+    "engine.model": (lambda v: bool(v.strip()), "a non-empty model name or folder"),
+    "engine.threads": (_non_negative, "an integer >= 0 (0 = automatic)"),
+    "engine.beam_size": (lambda v: 1 <= v <= 20, "an integer from 1 to 20"),
+    "engine.idle_unload_seconds": (_non_negative, "a number of seconds >= 0"),
+    "engine.chunk_seconds_low": (lambda v: 10 <= v <= 3600, "seconds from 10 to 3600"),
+    "engine.chunk_seconds_mid": (lambda v: 10 <= v <= 3600, "seconds from 10 to 3600"),
+    "engine.chunk_seconds_high": (lambda v: 10 <= v <= 3600, "seconds from 10 to 3600"),
+    "engine.chunk_low_below_gb": (_non_negative, "a number of GB >= 0"),
+    "engine.chunk_mid_below_gb": (_non_negative, "a number of GB >= 0"),
+    "inbox.settle_seconds": (_non_negative, "a number of seconds >= 0"),
+    "inbox.scan_interval_seconds": (_positive, "a number of seconds > 0"),
+    "jobs.max_attempts": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
+    "jobs.retry_backoff_seconds": (_non_negative, "a number of seconds >= 0"),
+    "jobs.after": (lambda v: v in AFTER_CHOICES, "one of " + ", ".join(AFTER_CHOICES)),
+    "outputs.formats": (
+        lambda v: bool(v) and all(f in OUTPUT_FORMATS for f in v),
+        "a non-empty list drawn from " + ", ".join(OUTPUT_FORMATS),
+    ),
+    "memory.warning_percent": (_percent, "a percentage above 0 and up to 100"),
+    "memory.critical_percent": (_percent, "a percentage above 0 and up to 100"),
+    "memory.hysteresis_percent": (lambda v: 0 <= v < 50, "a number from 0 to 50"),
+    "memory.interval_seconds": (lambda v: 0.1 <= v <= 3600, "seconds from 0.1 to 3600"),
+    "memory.reminder_minutes": (_positive, "a number of minutes > 0"),
+    "memory.model_memory_factor": (_positive, "a number > 0"),
+    "memory.model_memory_margin_mb": (_non_negative, "a number of MB >= 0"),
+    "updates.check_interval_hours": (_non_negative, "a number of hours >= 0 (0 turns checks off)"),
+    "updates.channel": (lambda v: v in CHANNELS, "one of " + ", ".join(CHANNELS)),
+    "updates.api_url": (
+        lambda v: v.startswith(("https://", "http://")),
+        "an http(s) URL",
+    ),
+    "updates.repo": (
+        lambda v: v.count("/") == 1 and all(p and p not in (".", "..") for p in v.split("/")),
+        "OWNER/NAME",
+    ),
+    "updates.max_download_mb": (_positive, "a number of MB > 0"),
+    "api.max_connections": (lambda v: 1 <= v <= 10000, "an integer from 1 to 10000"),
+    "api.request_timeout_seconds": (_positive, "a number of seconds > 0"),
+    "api.max_body_bytes": (lambda v: 1024 <= v <= 16 * 1024 * 1024, "bytes from 1024 to 16 MiB"),
+    "api.transport": (lambda v: v in ("unix", "tcp"), "one of unix, tcp"),
+    "tray.poll_seconds": (lambda v: 0.2 <= v <= 600, "seconds from 0.2 to 600"),
+}
+
+
+def _type_name(tp: Any) -> str:
+    return {
+        "str": "a string",
+        "int": "an integer",
+        "float": "a number",
+        "bool": "true or false",
+        "Path": "a folder path",
+        "list[str]": "a list of strings",
+    }.get(str(tp).replace("pathlib.", ""), str(tp))
+
+
+def _coerce(key: str, tp: str, value: Any) -> Any:
+    """Turn a TOML value into the field's type, or say what was expected."""
+    ok = True
+    if tp == "bool":
+        ok = isinstance(value, bool)
+    elif tp == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp == "float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif tp == "str":
+        ok = isinstance(value, str)
+    elif tp == "Path":
+        ok = isinstance(value, str) and bool(value.strip())
+        value = Path(value).expanduser() if ok else value
+    elif tp == "list[str]":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if not ok:
+        raise ConfigError(f"config key '{key}': expected {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _check(key: str, value: Any) -> None:
+    check = _CHECKS.get(key)
+    if check and not check[0](value):
+        raise ConfigError(f"config key '{key}': {value!r} is not allowed; use {check[1]}")
+
+
+def _apply(cfg: Config, data: dict[str, Any], origin: str) -> None:
+    sections = {f.name: f for f in fields(Config) if f.name != "source"}
+    for section, body in data.items():
+        if section not in sections:
+            allowed = ", ".join(sorted(sections))
+            raise ConfigError(f"{origin}: unknown section '[{section}]'; known: {allowed}")
+        if not isinstance(body, dict):
+            raise ConfigError(f"{origin}: '{section}' must be a table ([{section}])")
+        target = getattr(cfg, section)
+        known = {f.name: f for f in fields(target)}
+        for name, value in body.items():
+            key = f"{section}.{name}"
+            if name not in known:
+                allowed = ", ".join(sorted(known))
+                raise ConfigError(f"{origin}: unknown key '{key}'; known in [{section}]: {allowed}")
+            value = _coerce(key, str(known[name].type), value)
+            _check(key, value)
+            setattr(target, name, value)
+
+
+def _cross_checks(cfg: Config) -> None:
+    if cfg.memory.critical_percent <= cfg.memory.warning_percent:
+        raise ConfigError(
+            "config key 'memory.critical_percent': must be above memory.warning_percent "
+            f"({cfg.memory.critical_percent} <= {cfg.memory.warning_percent})"
+        )
+
+
+def default_config_file() -> Path:
+    return paths.default_config_dir() / "config.toml"
+
+
+def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Build the config: defaults, then the file (if any), then flag overrides.
+
+    `path` None means VOXTRAL_CONFIG or the platform default, and a missing
+    default file is fine; a file the user named explicitly must exist.
+    """
+    cfg = Config()
+    explicit = path is not None or bool(os.environ.get("VOXTRAL_CONFIG"))
+    if path is None:
+        env = os.environ.get("VOXTRAL_CONFIG")
+        path = Path(env).expanduser() if env else default_config_file()
+    if path.exists() or explicit:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        _apply(cfg, data, str(path))
+        cfg.source = path
+    if overrides:
+        nested: dict[str, dict[str, Any]] = {}
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            section, name = dotted.split(".", 1)
+            nested.setdefault(section, {})[name] = str(value) if isinstance(value, Path) else value
+        _apply(cfg, nested, "command line")
+    _cross_checks(cfg)
+    return cfg

@@ -1,0 +1,66 @@
+"""A sequence-numbered, bounded log of what happened, for long-polling clients.
+
+Clients remember the last sequence number they saw, so a tray that was away
+catches up on what it missed, and is told (`gap`) when it fell so far behind
+that the ring buffer no longer holds everything.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class EventLog:
+    def __init__(self, capacity: int = 1000) -> None:
+        self._events: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._seq = 0
+        self._cond = threading.Condition()
+        # Changes at every daemon start, so a client can tell numbering began again.
+        self.instance = secrets.token_hex(8)
+
+    @property
+    def last_seq(self) -> int:
+        with self._cond:
+            return self._seq
+
+    def emit(self, type_: str, **data: Any) -> int:
+        with self._cond:
+            self._seq += 1
+            self._events.append(
+                {"seq": self._seq, "type": type_, "time": utc_now_iso(), "data": data}
+            )
+            self._cond.notify_all()
+            return self._seq
+
+    def since(self, after: int, timeout: float = 0.0) -> dict[str, Any]:
+        """Events with seq > after, waiting up to `timeout` seconds for one."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._cond:
+            while self._seq <= after:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            events = [e for e in self._events if e["seq"] > after]
+            oldest = self._events[0]["seq"] if self._events else self._seq + 1
+            # A client whose `after` is older than what we still hold missed some.
+            gap = after < self._seq and after + 1 < oldest
+            if after > self._seq:
+                # The daemon restarted and numbering began again: resend all.
+                events = list(self._events)
+                gap = True
+            return {
+                "events": events,
+                "last_seq": self._seq,
+                "gap": gap,
+                "instance": self.instance,
+            }
