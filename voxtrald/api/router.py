@@ -81,7 +81,7 @@ class Router:
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         """Register `handler` for METHOD on a path like /api/jobs/{id}."""
-        for regex, pat, methods in self._routes:
+        for _regex, pat, methods in self._routes:
             if pat == pattern:
                 methods[method.upper()] = handler
                 return
