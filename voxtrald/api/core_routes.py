@@ -1,0 +1,130 @@
+"""The core routes: status, version, health, the job queue, pause/resume, events.
+
+Handlers only translate between HTTP and the daemon's DaemonControl, so the
+same routes are tested against a small fake in unit tests and the real daemon
+end to end; the memory and update features add their routes to the same
+Router from their own modules (/api/system/memory, /api/updates/...).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Protocol
+
+from voxtrald.api.router import ApiError, Request, Router
+from voxtrald.events import EventLog
+from voxtrald.version import APP_NAME, current_version
+
+JOB_STATES = ("queued", "running", "done", "failed", "duplicate")
+MAX_LIST_LIMIT = 1000
+DEFAULT_LIST_LIMIT = 100
+# Long-polls hold a connection slot; a minute bounds that and stays under proxies' idles.
+MAX_EVENTS_TIMEOUT = 60.0
+
+
+class DaemonControl(Protocol):
+    """What the daemon exposes to the API; everything else stays private to it."""
+
+    events: EventLog
+
+    def status(self) -> dict[str, Any]: ...
+
+    def list_jobs(self, state: str | None, limit: int) -> list[dict[str, Any]]: ...
+
+    def get_job(self, job_id: int) -> dict[str, Any] | None: ...
+
+    def retry_job(self, job_id: int) -> dict[str, Any]:
+        """Requeue a job; KeyError when unknown, ValueError (message) when not retryable."""
+        ...
+
+    def pause(self) -> dict[str, Any]: ...
+
+    def resume(self) -> dict[str, Any]: ...
+
+
+def _job_id(request: Request) -> int:
+    raw = request.params.get("id", "")
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApiError(400, "bad_parameter", f"job id must be a positive integer, not {raw!r}")
+    return int(raw)
+
+
+def _events_timeout(request: Request) -> float:
+    raw = request.query.get("timeout")
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ApiError(400, "bad_parameter", "'timeout' must be a number of seconds") from exc
+    if not math.isfinite(value) or value < 0:
+        raise ApiError(400, "bad_parameter", "'timeout' must be a number of seconds >= 0")
+    return min(value, MAX_EVENTS_TIMEOUT)
+
+
+def register(router: Router, control: DaemonControl) -> None:
+    started = time.monotonic()
+
+    def status(_req: Request) -> dict[str, Any]:
+        return control.status()
+
+    def version(_req: Request) -> dict[str, Any]:
+        return {"version": current_version(), "app_name": APP_NAME}
+
+    def health(_req: Request) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "version": current_version(),
+            "instance": control.events.instance,
+            "uptime_seconds": round(time.monotonic() - started, 1),
+        }
+
+    def list_jobs(req: Request) -> dict[str, Any]:
+        state = req.query.get("state") or None
+        if state is not None and state not in JOB_STATES:
+            raise ApiError(
+                400, "bad_parameter", f"'state' must be one of {', '.join(JOB_STATES)}"
+            )
+        limit = req.int_query("limit", DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT)
+        jobs = control.list_jobs(state, limit)
+        return {"jobs": jobs, "count": len(jobs)}
+
+    def get_job(req: Request) -> dict[str, Any]:
+        job_id = _job_id(req)
+        job = control.get_job(job_id)
+        if job is None:
+            raise ApiError(404, "job_not_found", f"no job with id {job_id}")
+        return job
+
+    def retry_job(req: Request) -> dict[str, Any]:
+        job_id = _job_id(req)
+        req.json()  # a body is optional, but a broken one is still a client error
+        try:
+            return control.retry_job(job_id)
+        except KeyError as exc:
+            raise ApiError(404, "job_not_found", f"no job with id {job_id}") from exc
+        except ValueError as exc:
+            raise ApiError(409, "not_retryable", str(exc) or "job cannot be retried") from exc
+
+    def pause(req: Request) -> dict[str, Any]:
+        req.json()
+        return control.pause()
+
+    def resume(req: Request) -> dict[str, Any]:
+        req.json()
+        return control.resume()
+
+    def events(req: Request) -> dict[str, Any]:
+        after = req.int_query("after", 0, 0, 2**62)
+        return control.events.since(after, _events_timeout(req))
+
+    router.add("GET", "/api/status", status)
+    router.add("GET", "/api/version", version)
+    router.add("GET", "/api/health", health)
+    router.add("GET", "/api/jobs", list_jobs)
+    router.add("GET", "/api/jobs/{id}", get_job)
+    router.add("POST", "/api/jobs/{id}/retry", retry_job)
+    router.add("POST", "/api/pause", pause)
+    router.add("POST", "/api/resume", resume)
+    router.add("GET", "/api/events", events)

@@ -1,0 +1,410 @@
+"""The control API's listener: one owner-only socket, one thread per connection.
+
+Safety comes from the file system first (a 0700 directory and a 0600 socket),
+then from the kernel (SO_PEERCRED: a peer of another uid is refused even if
+the permissions were loosened). One daemon per socket is enforced with a lock
+file held for the daemon's lifetime, so a second start fails with a clear
+message instead of stealing the socket, and a socket left by a crashed daemon
+is replaced without asking. Connections are capped; a connection over the cap
+waits briefly in the backlog, then gets 503, so a flood cannot starve the
+daemon of threads or file descriptors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hmac
+import logging
+import os
+import secrets
+import select
+import socket
+import stat
+import struct
+import sys
+import threading
+import time
+from pathlib import Path
+
+from voxtrald.api import endpoint, http11
+from voxtrald.api.router import ApiError, Request, Router
+from voxtrald.config import ApiConfig
+
+log = logging.getLogger("voxtrald.api")
+
+# How long a connection over the cap may wait for a free slot before 503.
+QUEUE_WAIT_SECONDS = 2.0
+# A kept-alive connection with no new request for this long is closed quietly.
+IDLE_KEEPALIVE_SECONDS = 5.0
+_DRAIN_SECONDS = 0.5
+_DRAIN_BYTES = 256 * 1024
+
+
+class ApiServerError(Exception):
+    """The API cannot listen; the message is meant for the user."""
+
+
+class AlreadyRunning(ApiServerError):
+    """Another daemon holds the lock for this socket."""
+
+
+def peer_uid(conn: socket.socket) -> int | None:
+    """The uid of the process at the other end, where the OS tells us (Linux)."""
+    opt = getattr(socket, "SO_PEERCRED", None)
+    if opt is None or conn.family != getattr(socket, "AF_UNIX", None):
+        return None
+    size = struct.calcsize("3i")
+    try:
+        _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, opt, size))
+    except OSError:
+        return None
+    return uid
+
+
+class _Lock:
+    """An exclusive lock on a file beside the socket, held until release()."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, what: Path) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            try:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            except OSError:
+                holder = "unknown"
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise AlreadyRunning(
+                    f"another voxtrald (pid {holder}) is already serving {what}; "
+                    "stop it first, or give this one its own --socket"
+                ) from exc
+            raise ApiServerError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        # The file stays: unlinking it would let two daemons lock two inodes.
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None
+
+
+class ApiServer:
+    def __init__(self, socket_path: Path, router: Router, cfg: ApiConfig) -> None:
+        self.socket_path = Path(socket_path)
+        self.router = router
+        self.cfg = cfg
+        self.tcp: endpoint.TcpEndpoint | None = None
+        self._lock = _Lock(self.socket_path.with_name(self.socket_path.name + ".lock"))
+        self._listener: socket.socket | None = None
+        self._inode: int | None = None
+        self._slots = threading.BoundedSemaphore(cfg.max_connections)
+        self._stopping = threading.Event()
+        self._wake_r, self._wake_w = -1, -1
+        self._accept_thread: threading.Thread | None = None
+        self._active: set[socket.socket] = set()
+        self._active_lock = threading.Lock()
+        self._uid = os.getuid() if hasattr(os, "getuid") else None
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self) -> None:
+        self._prepare_dir()
+        self._lock.acquire(self.socket_path)
+        try:
+            if self.cfg.transport == "tcp" or not hasattr(socket, "AF_UNIX"):
+                self._listener = self._bind_tcp()
+            else:
+                self._listener = self._bind_unix()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._wake_r, self._wake_w = os.pipe()
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name="api-accept", daemon=True
+        )
+        self._accept_thread.start()
+        where = f"127.0.0.1:{self.tcp.port}" if self.tcp else str(self.socket_path)
+        log.info("control API listening on %s", where)
+
+    def stop(self) -> None:
+        if self._stopping.is_set() or self._listener is None:
+            return
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+        if self._accept_thread is not None:
+            self._accept_thread.join(timeout=5)
+        self._listener.close()
+        with self._active_lock:
+            for conn in list(self._active):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+        self._remove_own_files()
+        self._lock.release()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __enter__(self) -> ApiServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _prepare_dir(self) -> None:
+        folder = self.socket_path.parent
+        if not folder.exists():
+            try:
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.chmod(folder, 0o700)
+            except OSError as exc:
+                raise ApiServerError(
+                    f"cannot create socket folder {folder}: {exc.strerror or exc}"
+                ) from exc
+            return
+        st = folder.stat()
+        if not stat.S_ISDIR(st.st_mode):
+            raise ApiServerError(f"socket folder {folder} is not a folder")
+        if self._uid is not None and st.st_uid not in (self._uid, 0):
+            raise ApiServerError(
+                f"socket folder {folder} belongs to another user (uid {st.st_uid}); "
+                "choose another --socket"
+            )
+
+    def _bind_unix(self) -> socket.socket:
+        path = self.socket_path
+        if len(os.fsencode(path)) >= 104:
+            raise ApiServerError(f"socket path is too long for the OS: {path}; use a shorter one")
+        self._replace_stale(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(os.fspath(path))
+            os.chmod(path, 0o600)
+            sock.listen(min(socket.SOMAXCONN, 1024))
+        except OSError as exc:
+            sock.close()
+            raise ApiServerError(f"cannot listen on {path}: {exc.strerror or exc}") from exc
+        self._inode = path.stat().st_ino
+        return sock
+
+    def _replace_stale(self, path: Path) -> None:
+        """Remove a socket a crashed daemon left; refuse anything that is not one."""
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            return
+        if not stat.S_ISSOCK(st.st_mode):
+            raise ApiServerError(f"{path} exists and is not a socket; remove it or pick another")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(1.0)
+        try:
+            probe.connect(os.fspath(path))
+        except OSError:
+            log.info("replacing stale socket %s", path)
+            path.unlink(missing_ok=True)
+            return
+        finally:
+            probe.close()
+        raise AlreadyRunning(f"another process is already listening on {path}")
+
+    def _bind_tcp(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(min(socket.SOMAXCONN, 1024))
+        except OSError as exc:
+            sock.close()
+            raise ApiServerError(f"cannot listen on 127.0.0.1: {exc.strerror or exc}") from exc
+        port = sock.getsockname()[1]
+        self.tcp = endpoint.TcpEndpoint("127.0.0.1", port, secrets.token_urlsafe(32))
+        endpoint.write_tcp_endpoint(self.socket_path, self.tcp)
+        return sock
+
+    def _remove_own_files(self) -> None:
+        if self.tcp is not None:
+            endpoint.endpoint_file(self.socket_path).unlink(missing_ok=True)
+            return
+        try:
+            if self.socket_path.stat().st_ino == self._inode:
+                self.socket_path.unlink()
+        except OSError:
+            pass
+
+    # -- accepting -------------------------------------------------------
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        listener = self._listener
+        while not self._stopping.is_set():
+            try:
+                ready, _, _ = select.select([listener, self._wake_r], [], [])
+            except (OSError, ValueError):
+                return
+            if self._wake_r in ready or self._stopping.is_set():
+                return
+            try:
+                conn, _addr = listener.accept()
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    log.warning("cannot accept a connection: %s", exc.strerror)
+                    time.sleep(0.1)
+                continue
+            if not self._take_slot():
+                self._refuse(conn, ApiError(503, "busy", "too many connections; try again"))
+                continue
+            try:
+                threading.Thread(
+                    target=self._serve, args=(conn,), name="api-conn", daemon=True
+                ).start()
+            except RuntimeError:
+                self._slots.release()
+                self._refuse(conn, ApiError(503, "busy", "cannot start a handler; try again"))
+
+    def _take_slot(self) -> bool:
+        if self._slots.acquire(blocking=False):
+            return True
+        deadline = time.monotonic() + QUEUE_WAIT_SECONDS
+        while not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._slots.acquire(timeout=min(0.25, remaining)):
+                return True
+        return False
+
+    def _refuse(self, conn: socket.socket, err: ApiError) -> None:
+        try:
+            conn.setblocking(False)
+            conn.send(http11.error_response(err))
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    # -- one connection --------------------------------------------------
+
+    def _serve(self, conn: socket.socket) -> None:
+        with self._active_lock:
+            self._active.add(conn)
+        try:
+            self._serve_requests(conn)
+        except Exception:  # noqa: BLE001 - a handler thread must never die noisily
+            log.exception("control API connection failed")
+        finally:
+            with self._active_lock:
+                self._active.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+            self._slots.release()
+
+    def _serve_requests(self, conn: socket.socket) -> None:
+        if self._uid is not None and self.tcp is None:
+            uid = peer_uid(conn)
+            if uid is not None and uid != self._uid:
+                log.warning("refused a control API connection from uid %s", uid)
+                self._send_error_and_close(
+                    conn, ApiError(403, "forbidden", "this daemon only answers its own user")
+                )
+                return
+        reader = http11.Reader(conn)
+        served = 0
+        while not self._stopping.is_set():
+            idle = served > 0
+            wait = IDLE_KEEPALIVE_SECONDS if idle else self.cfg.request_timeout_seconds
+            try:
+                head = reader.read_head(time.monotonic() + wait, idle=idle)
+                if head is None:
+                    return
+                # The rest of the request gets the full per-request budget.
+                deadline = time.monotonic() + self.cfg.request_timeout_seconds
+                if self.tcp is not None:
+                    self._check_token(head)
+                length = reader.body_length(head, self.cfg.max_body_bytes)
+                if length and len(reader.buf) < length and \
+                        head.headers.get("expect", "").lower() == "100-continue":
+                    self._send(conn, b"HTTP/1.1 100 Continue\r\n\r\n")
+                body = reader.read_body(length, deadline)
+                path, query = head.split_target()
+            except ApiError as err:
+                self._send_error_and_close(conn, err)
+                return
+            except http11.ClientGone:
+                return
+            request = Request(head.method, path, query, body, headers=head.headers)
+            status, payload = self._dispatch(request)
+            keep = head.keep_alive and not self._stopping.is_set()
+            if not self._send(conn, http11.encode_response(status, payload, keep)):
+                return
+            served += 1
+            if not keep:
+                return
+
+    def _check_token(self, head: http11.RequestHead) -> None:
+        assert self.tcp is not None
+        given = head.headers.get(endpoint.TOKEN_HEADER.lower(), "")
+        if not hmac.compare_digest(given.encode(), self.tcp.token.encode()):
+            raise ApiError(403, "forbidden", f"missing or wrong {endpoint.TOKEN_HEADER} header")
+
+    def _dispatch(self, request: Request) -> tuple[int, dict]:
+        started = time.perf_counter()
+        try:
+            status, payload = self.router.dispatch(request)
+        except ApiError as err:
+            status, payload = err.status, err.body()
+        except Exception:  # noqa: BLE001 - the peer gets a 500, the log gets the traceback
+            log.exception("control API handler failed: %s %s", request.method, request.path)
+            status, payload = 500, {
+                "error": {"code": "internal_error",
+                          "message": "internal error; the daemon log has the details"}
+            }
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %d in %.1f ms", request.method, request.path, status,
+                      (time.perf_counter() - started) * 1000)
+        return status, payload
+
+    def _send(self, conn: socket.socket, data: bytes) -> bool:
+        try:
+            conn.settimeout(self.cfg.request_timeout_seconds)
+            conn.sendall(data)
+            return True
+        except OSError:
+            return False
+
+    def _send_error_and_close(self, conn: socket.socket, err: ApiError) -> None:
+        """Answer, then drain a little of what the peer still sends so it reads the answer."""
+        if not self._send(conn, http11.error_response(err)):
+            return
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        drained = 0
+        try:
+            while drained < _DRAIN_BYTES:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                conn.settimeout(remaining)
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                drained += len(chunk)
+        except OSError:
+            pass
