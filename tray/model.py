@@ -1,0 +1,177 @@
+"""Tolerant readers for the daemon's status and event JSON.
+
+The tray may talk to an older or newer daemon than the one it shipped with,
+so every field is optional: a missing or mistyped field becomes a neutral
+default and unknown fields are ignored. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+LEVELS = ("normal", "warning", "critical")
+
+
+def level_rank(level: str) -> int:
+    """Order of memory levels; an unknown level counts as normal."""
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int | None
+    file: str
+    percent: float | None
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class Memory:
+    level: str
+    percent: float | None = None
+    available_gb: float | None = None
+    message: str = ""
+
+    @classmethod
+    def parse(cls, raw: Any) -> Memory | None:
+        data = _dict(raw)
+        if not data:
+            return None
+        level = _str(data.get("level"), "normal")
+        return cls(
+            level=level if level in LEVELS else "normal",
+            percent=_num(data.get("percent")),
+            available_gb=_num(data.get("available_gb")),
+            message=_str(data.get("message")),
+        )
+
+
+@dataclass(frozen=True)
+class Update:
+    available: bool
+    latest_version: str | None
+    release_url: str | None
+    dismissed: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    version: str = ""
+    instance: str | None = None
+    state: str = "idle"
+    paused: bool = False
+    waiting_reason: str | None = None
+    queued: int = 0
+    failed: int = 0
+    job: Job | None = None
+    folders: dict[str, str] = field(default_factory=dict)
+    memory: Memory | None = None
+    update: Update | None = None
+    events_last_seq: int | None = None
+
+    @classmethod
+    def parse(cls, raw: Any) -> Status:
+        data = _dict(raw)
+        queue = _dict(data.get("queue"))
+        job_raw = _dict(data.get("current_job"))
+        job = None
+        if job_raw:
+            job_id = job_raw.get("id")
+            job = Job(
+                id=job_id if isinstance(job_id, int) and not isinstance(job_id, bool) else None,
+                file=_str(job_raw.get("file"), "a file"),
+                percent=_num(job_raw.get("percent")),
+                eta_seconds=_num(job_raw.get("eta_seconds")),
+            )
+        update_raw = _dict(data.get("update"))
+        update = None
+        if update_raw:
+            update = Update(
+                available=update_raw.get("update_available") is True,
+                latest_version=_opt_str(update_raw.get("latest_version")),
+                release_url=_opt_str(update_raw.get("release_url")),
+                dismissed=update_raw.get("dismissed") is True,
+            )
+        paused = data.get("paused") is True
+        state = _str(data.get("state"), "idle")
+        if state not in ("idle", "transcribing", "paused"):
+            state = "transcribing" if job else "idle"
+        if paused:
+            state = "paused" if not job else state
+        folders = {k: v for k, v in _dict(data.get("folders")).items() if isinstance(v, str)}
+        last = data.get("events_last_seq")
+        return cls(
+            version=_str(data.get("version")),
+            instance=_opt_str(data.get("instance")),
+            state=state,
+            paused=paused or state == "paused",
+            waiting_reason=_opt_str(data.get("waiting_reason")),
+            queued=_int(queue.get("queued")),
+            failed=_int(queue.get("failed")),
+            job=job,
+            folders=folders,
+            memory=Memory.parse(data.get("memory")),
+            update=update,
+            events_last_seq=_int(last) if _num(last) is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str
+    data: dict[str, Any]
+
+    @classmethod
+    def parse(cls, raw: Any) -> Event | None:
+        data = _dict(raw)
+        seq = data.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            return None
+        return cls(seq=seq, type=_str(data.get("type")), data=_dict(data.get("data")))
+
+
+@dataclass(frozen=True)
+class EventBatch:
+    events: tuple[Event, ...]
+    last_seq: int | None
+    gap: bool
+    instance: str | None
+
+    @classmethod
+    def parse(cls, raw: Any) -> EventBatch:
+        data = _dict(raw)
+        items = data.get("events")
+        parsed = [Event.parse(e) for e in items] if isinstance(items, list) else []
+        last = data.get("last_seq")
+        return cls(
+            events=tuple(e for e in parsed if e is not None),
+            last_seq=_int(last) if _num(last) is not None else None,
+            gap=data.get("gap") is True,
+            instance=_opt_str(data.get("instance")),
+        )

@@ -1,0 +1,183 @@
+"""What the user sees for a TrayState: menu entries, tooltip line, icon look.
+
+Pure functions of the state, so the menu text and enabled flags are tested
+without a desktop, and the UI layer only copies them onto pystray.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tray.model import level_rank
+from tray.notifier import TrayState
+
+APP_TITLE = "Voxtral"
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    key: str  # stable id the UI maps to an action
+    text: str
+    enabled: bool = True
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class IconLook:
+    activity: str  # "offline", "idle", "transcribing" or "paused"
+    memory: str = "normal"  # "normal", "warning" or "critical"
+    progress: float | None = None  # 0..100 while transcribing
+    badge: bool = False  # an update is available
+
+
+# Every menu key, in menu order; "-" entries are separators.
+MENU_KEYS = (
+    "status",
+    "memory",
+    "job",
+    "-1",
+    "pause_resume",
+    "open_inbox",
+    "open_transcripts",
+    "-2",
+    "check_updates",
+    "open_release",
+    "skip_version",
+    "dismiss_memory",
+    "-3",
+    "quit",
+)
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return ""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s left"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min left"
+    return f"{minutes // 60} h {minutes % 60} min left"
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.0f} %" if value is not None else "? %"
+
+
+def status_line(state: TrayState) -> str:
+    if not state.online:
+        if state.ever_online:
+            return "Voxtral daemon stopped — reconnecting…"
+        return "Voxtral daemon not running — waiting for it…"
+    st = state.status
+    assert st is not None
+    queued = f" · {st.queued} queued" if st.queued else ""
+    if st.job is not None:
+        text = f"Transcribing {st.job.file}"
+        if st.job.percent is not None:
+            text += f" — {_pct(st.job.percent)}"
+        return text + queued
+    if st.paused:
+        return "Paused" + queued
+    if st.waiting_reason:
+        return f"Waiting: {st.waiting_reason}{queued}"
+    return "Idle" + queued
+
+
+def memory_line(state: TrayState) -> str:
+    mem = state.memory
+    if mem is None:
+        return "RAM: unknown"
+    text = f"RAM {_pct(mem.percent)}"
+    if mem.available_gb is not None:
+        text += f" ({mem.available_gb:.1f} GB free)"
+    if mem.level != "normal":
+        text += f" — {mem.level}"
+    return text
+
+
+def job_line(state: TrayState) -> str:
+    job = state.status.job if state.status else None
+    if job is None:
+        return ""
+    parts = [job.file]
+    if job.percent is not None:
+        parts.append(_pct(job.percent))
+    eta = format_eta(job.eta_seconds)
+    if eta:
+        parts.append(eta)
+    return " · ".join(parts)
+
+
+def tooltip(state: TrayState) -> str:
+    """One line, as in "Transcribing meeting.m4a — 42 % · RAM 83 %"."""
+    line = status_line(state)
+    if state.online and state.memory is not None and state.memory.percent is not None:
+        line += f" · RAM {_pct(state.memory.percent)}"
+    offer = state.update_offer() if state.online else None
+    if offer:
+        line += f" · update {offer[0]}"
+    return line
+
+
+def safe_release_url(url: str | None) -> str | None:
+    """Only https pages are opened: a daemon cannot make the tray launch other schemes."""
+    if url and url.lower().startswith("https://") and len(url) > len("https://"):
+        return url
+    return None
+
+
+def menu(state: TrayState) -> list[MenuEntry]:
+    online = state.online
+    st = state.status if online else None
+    offer = state.update_offer() if online else None
+    folders = st.folders if st else {}
+    elevated = level_rank(state.memory_level) > 0
+    paused = bool(st and st.paused)
+    entries = {
+        "status": MenuEntry("status", status_line(state), enabled=False),
+        "memory": MenuEntry(
+            "memory", memory_line(state), enabled=False, visible=online and state.memory is not None
+        ),
+        "job": MenuEntry("job", job_line(state), enabled=False, visible=bool(st and st.job)),
+        "pause_resume": MenuEntry(
+            "pause_resume", "Resume transcription" if paused else "Pause transcription", online
+        ),
+        "open_inbox": MenuEntry("open_inbox", "Open inbox folder", bool(folders.get("inbox"))),
+        "open_transcripts": MenuEntry(
+            "open_transcripts", "Open transcripts folder", bool(folders.get("transcripts"))
+        ),
+        "check_updates": MenuEntry("check_updates", "Check for updates now", online),
+        "open_release": MenuEntry(
+            "open_release",
+            f"Update {offer[0]} available — open release page" if offer else "",
+            enabled=bool(offer and safe_release_url(offer[1])),
+            visible=offer is not None,
+        ),
+        "skip_version": MenuEntry(
+            "skip_version",
+            f"Skip version {offer[0]}" if offer else "",
+            visible=offer is not None,
+        ),
+        "dismiss_memory": MenuEntry(
+            "dismiss_memory",
+            "Memory warnings dismissed" if state.memory_silenced else "Dismiss memory warnings",
+            enabled=online and elevated and not state.memory_silenced,
+            visible=online and elevated,
+        ),
+        "quit": MenuEntry("quit", "Quit Voxtral tray"),
+    }
+    return [entries.get(key, MenuEntry(key, "-", enabled=False)) for key in MENU_KEYS]
+
+
+def icon_look(state: TrayState) -> IconLook:
+    if not state.online or state.status is None:
+        return IconLook("offline")
+    st = state.status
+    memory = state.memory_level if state.memory is not None else "normal"
+    badge = state.update_offer() is not None
+    if st.job is not None:
+        # Steps of 5 % keep the icon from being redrawn at every poll.
+        progress = float(round(min(100.0, max(0.0, st.job.percent or 0.0)) / 5) * 5)
+        return IconLook("transcribing", memory, progress, badge)
+    return IconLook("paused" if st.paused else "idle", memory, None, badge)
