@@ -1,0 +1,146 @@
+"""The tray icon, drawn with Pillow at run time.
+
+Drawing instead of shipping PNGs keeps every combination (activity, memory
+level, progress, update badge) available without a file per case. The colour
+carries the urgent part (amber warning, red critical, grey offline) and the
+glyph the activity, so both read at 16 px.
+
+`python -m tray.icon --render DIR` writes one PNG per look for a person to check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from tray.view import IconLook
+
+SIZE = 64
+_SCALE = 4  # drawn large and scaled down, for smooth edges
+
+COLOURS = {
+    "normal": (37, 117, 214),
+    "warning": (232, 152, 20),
+    "critical": (212, 40, 40),
+    "offline": (128, 128, 128),
+}
+WHITE = (255, 255, 255, 255)
+BADGE = (40, 170, 80, 255)
+
+# Every look worth checking by eye; the keys name the PNG files.
+SAMPLE_LOOKS: dict[str, IconLook] = {
+    "offline": IconLook("offline"),
+    "idle": IconLook("idle"),
+    "transcribing-0": IconLook("transcribing", progress=0.0),
+    "transcribing-40": IconLook("transcribing", progress=40.0),
+    "transcribing-75": IconLook("transcribing", progress=75.0),
+    "paused": IconLook("paused"),
+    "memory-warning": IconLook("idle", memory="warning"),
+    "memory-critical": IconLook("idle", memory="critical"),
+    "transcribing-40-warning": IconLook("transcribing", memory="warning", progress=40.0),
+    "paused-critical": IconLook("paused", memory="critical"),
+    "idle-update": IconLook("idle", badge=True),
+}
+
+
+def _waveform(draw: ImageDraw.ImageDraw, s: int, heights: tuple[float, ...]) -> None:
+    """A few rounded bars: the sound the daemon listens to."""
+    bar = s * 0.07
+    gap = s * 0.045
+    total = len(heights) * bar + (len(heights) - 1) * gap
+    x = (s - total) / 2
+    for h in heights:
+        half = s * h / 2
+        draw.rounded_rectangle((x, s / 2 - half, x + bar, s / 2 + half), radius=bar / 2, fill=WHITE)
+        x += bar + gap
+
+
+def _pause(draw: ImageDraw.ImageDraw, s: int) -> None:
+    w, h = s * 0.1, s * 0.34
+    for cx in (s * 0.42, s * 0.58):
+        draw.rounded_rectangle(
+            (cx - w / 2, s / 2 - h / 2, cx + w / 2, s / 2 + h / 2), radius=w / 3, fill=WHITE
+        )
+
+
+def _offline(draw: ImageDraw.ImageDraw, s: int) -> None:
+    _waveform(draw, s, (0.12, 0.12, 0.12, 0.12, 0.12))
+    draw.line((s * 0.27, s * 0.73, s * 0.73, s * 0.27), fill=WHITE, width=int(s * 0.06))
+
+
+def _progress_ring(
+    draw: ImageDraw.ImageDraw, s: int, percent: float, colour: tuple[int, int, int]
+) -> None:
+    inset = s * 0.1
+    box = (inset, inset, s - inset, s - inset)
+    width = int(s * 0.07)
+    # The track is the background lightened, drawn opaque (Pillow replaces, not blends).
+    track = tuple(int(c + (255 - c) * 0.35) for c in colour)
+    draw.ellipse(box, outline=(*track, 255), width=width)
+    if percent > 0:
+        draw.arc(box, -90, -90 + 360 * min(percent, 100) / 100, fill=WHITE, width=width)
+
+
+@functools.lru_cache(maxsize=64)
+def render(look: IconLook, size: int = SIZE) -> Image.Image:
+    """The icon for a look; cached because a poll usually asks for the same one."""
+    s = size * _SCALE
+    img = Image.new("RGBA", (s, s), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    key = "offline" if look.activity == "offline" else look.memory
+    colour = COLOURS.get(key, COLOURS["normal"])
+    draw.ellipse((s * 0.02, s * 0.02, s * 0.98, s * 0.98), fill=(*colour, 255))
+    if look.activity == "offline":
+        _offline(draw, s)
+    elif look.activity == "paused":
+        _pause(draw, s)
+    elif look.activity == "transcribing":
+        _progress_ring(draw, s, look.progress or 0.0, colour)
+        _waveform(draw, s, (0.12, 0.26, 0.36, 0.26, 0.12))
+    else:
+        _waveform(draw, s, (0.16, 0.3, 0.44, 0.3, 0.16))
+    if look.memory == "critical" and look.activity != "offline":
+        # An exclamation mark in the corner, so red is not the only clue.
+        draw.ellipse((s * 0.0, s * 0.62, s * 0.36, s * 0.98), fill=WHITE)
+        draw.rounded_rectangle(
+            (s * 0.16, s * 0.68, s * 0.2, s * 0.84), radius=s * 0.02, fill=(*colour, 255)
+        )
+        draw.ellipse((s * 0.155, s * 0.87, s * 0.205, s * 0.92), fill=(*colour, 255))
+    if look.badge:
+        draw.ellipse((s * 0.62, s * 0.0, s * 0.98, s * 0.36), fill=WHITE)
+        draw.ellipse((s * 0.67, s * 0.05, s * 0.93, s * 0.31), fill=BADGE)
+    return img.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def render_all(folder: Path, size: int = SIZE) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, look in SAMPLE_LOOKS.items():
+        path = folder / f"{name}.png"
+        render(look, size).save(path)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tray.icon", description=__doc__)
+    parser.add_argument(
+        "--render",
+        metavar="DIR",
+        type=Path,
+        required=True,
+        help="write every icon look as DIR/<look>.png",
+    )
+    parser.add_argument("--size", type=int, default=SIZE, help="pixels per side (default 64)")
+    args = parser.parse_args(argv)
+    for path in render_all(args.render, args.size):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
