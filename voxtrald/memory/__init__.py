@@ -1,0 +1,33 @@
+"""Memory: readings (host, cgroup, processes), levels with hysteresis, the sampler, the route.
+
+The engine worker imports only `available_bytes` and `choose_chunk_seconds`;
+the daemon wires `MemoryMonitor` and `register_routes`.
+"""
+
+from voxtrald.memory.chunks import choose_chunk_seconds, model_fits, model_need_bytes
+from voxtrald.memory.model_size import model_files_bytes
+from voxtrald.memory.reading import available_bytes
+
+__all__ = [
+    "MemoryMonitor",
+    "available_bytes",
+    "choose_chunk_seconds",
+    "model_files_bytes",
+    "model_fits",
+    "model_need_bytes",
+    "register_routes",
+]
+
+
+def __getattr__(name: str) -> object:
+    # The worker subprocess needs neither the thread nor the API; loading them lazily
+    # keeps its imports to what it uses.
+    if name == "MemoryMonitor":
+        from voxtrald.memory.sampler import MemoryMonitor
+
+        return MemoryMonitor
+    if name == "register_routes":
+        from voxtrald.memory.routes import register_routes
+
+        return register_routes
+    raise AttributeError(name)
