@@ -1,0 +1,64 @@
+"""The update checker's memory: one small JSON file, replaced atomically.
+
+It keeps what must survive a restart so the checker neither repeats itself
+nor hammers GitHub: when it last asked, the ETag and cached release (a 304
+then costs nothing against the rate limit), the earliest next request, the
+versions the user dismissed and the versions already announced. A missing or
+corrupt file is simply a fresh start, never a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("voxtrald.updates")
+
+STATE_FILE = "update-state.json"
+MAX_REMEMBERED = 50  # dismissed/announced versions kept; old ones fall off
+
+
+def load(path: Path) -> dict[str, Any]:
+    """The saved state, or a fresh one; `dismissed` and `announced` are always lists."""
+    data: Any
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        log.warning("update state %s unreadable (%s); starting afresh", path, exc)
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    for key in ("dismissed", "announced"):
+        value = data.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            data[key] = []
+    return data
+
+
+def save(path: Path, data: dict[str, Any]) -> None:
+    """Write to a temp file beside the target and rename, so a reader never sees half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".update-state-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def remember(values: list[str], value: str) -> list[str]:
+    """`values` with `value` added once, keeping only the newest MAX_REMEMBERED."""
+    kept = [v for v in values if v != value] + [value]
+    return kept[-MAX_REMEMBERED:]
