@@ -66,13 +66,29 @@ def _check_prefix(buf: bytes) -> None:
     if not data:
         return
     line_end = data.find(b"\n")
-    first = data if line_end < 0 else data[:line_end]
-    space = first.find(b" ")
-    method = first if space < 0 else first[:space]
+    if line_end >= 0:
+        parse_request_line(data[:line_end].rstrip(b"\r").decode("latin-1"))
+        return
+    space = data.find(b" ")
+    method = data if space < 0 else data[:space]
     if any(c not in _TOKEN for c in method[:_MAX_METHOD + 1]) or len(method) > _MAX_METHOD:
         raise _bad("this socket speaks HTTP/1.1; the bytes received are not an HTTP request")
-    if line_end >= 0 and space < 0:
-        raise _bad("malformed request line")
+
+
+def parse_request_line(line: str) -> tuple[str, str, str]:
+    parts = line.split(" ")
+    if len(parts) != 3 or not all(parts):
+        raise _bad("malformed request line; expected 'METHOD /path HTTP/1.1'")
+    method, target, version = parts
+    if len(method) > _MAX_METHOD or any(ord(c) not in _TOKEN for c in method):
+        raise _bad("this socket speaks HTTP/1.1; the bytes received are not an HTTP request")
+    if version not in _VERSIONS:
+        if version.startswith("HTTP/"):
+            raise ApiError(505, "http_version_not_supported", "use HTTP/1.1 or HTTP/1.0")
+        raise _bad("malformed request line; expected 'METHOD /path HTTP/1.1'")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):
+        raise _bad("request target contains control characters")
+    return method, target, version
 
 
 def parse_head(raw: bytes) -> RequestHead:
@@ -82,18 +98,7 @@ def parse_head(raw: bytes) -> RequestHead:
         raise _bad("request head is not text") from exc
     lines = text.lstrip("\r\n").split("\n")
     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not all(parts):
-        raise _bad("malformed request line; expected 'METHOD /path HTTP/1.1'")
-    method, target, version = parts
-    if any(ord(c) not in _TOKEN for c in method):
-        raise _bad("malformed method")
-    if version not in _VERSIONS:
-        if version.startswith("HTTP/"):
-            raise ApiError(505, "http_version_not_supported", "use HTTP/1.1 or HTTP/1.0")
-        raise _bad("malformed request line; expected 'METHOD /path HTTP/1.1'")
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):
-        raise _bad("request target contains control characters")
+    method, target, version = parse_request_line(lines[0])
     headers: dict[str, str] = {}
     header_lines = [ln for ln in lines[1:] if ln]
     if len(header_lines) > MAX_HEADERS:
