@@ -119,6 +119,7 @@ class Config:
     api: ApiConfig = field(default_factory=ApiConfig)
     tray: TrayConfig = field(default_factory=TrayConfig)
     source: Path | None = None
+    explicit: set[str] = field(default_factory=set)
 
     def socket_path(self) -> Path:
         return paths.socket_path(self.api.socket or None)
@@ -224,7 +225,7 @@ def _check(key: str, value: Any) -> None:
 
 
 def _apply(cfg: Config, data: dict[str, Any], origin: str) -> None:
-    sections = {f.name: f for f in fields(Config) if f.name != "source"}
+    sections = {f.name: f for f in fields(Config) if f.name not in ("source", "explicit")}
     for section, body in data.items():
         if section not in sections:
             allowed = ", ".join(sorted(sections))
@@ -241,6 +242,7 @@ def _apply(cfg: Config, data: dict[str, Any], origin: str) -> None:
             value = _coerce(key, str(known[name].type), value)
             _check(key, value)
             setattr(target, name, value)
+            cfg.explicit.add(key)
 
 
 def _cross_checks(cfg: Config) -> None:
@@ -286,4 +288,8 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> C
             nested.setdefault(section, {})[name] = str(value) if isinstance(value, Path) else value
         _apply(cfg, nested, "command line")
     _cross_checks(cfg)
+    # Processed/ and Failed/ sit beside the inbox unless named: moving the inbox moves them.
+    for key, name in (("processed", "Processed"), ("failed", "Failed")):
+        if f"paths.{key}" not in cfg.explicit:
+            setattr(cfg.paths, key, cfg.paths.inbox.parent / name)
     return cfg

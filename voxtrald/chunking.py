@@ -1,0 +1,76 @@
+"""Cutting a stream of samples into chunks the model can take one at a time.
+
+A cut through a word garbles it on both sides, so each chunk ends at the
+quietest short stretch near its nominal length, not at the exact sample
+count; the remainder opens the next chunk and nothing is dropped or repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+
+from voxtrald.audio import SAMPLE_RATE
+
+QUIET_WINDOW_S = 0.2
+SEARCH_FRACTION = 0.25
+MAX_SEARCH_S = 15.0
+
+
+def quietest_cut(samples: np.ndarray, target: int, search: int) -> int:
+    """Index at the middle of the quietest window in [target - search, target]."""
+    win = int(QUIET_WINDOW_S * SAMPLE_RATE)
+    lo = max(0, target - search)
+    region = samples[lo:target]
+    if region.size < 2 * win:
+        return target
+    usable = region.size - region.size % win
+    energy = np.square(region[:usable], dtype=np.float32).reshape(-1, win).mean(axis=1)
+    # Prefer the latest of near-equal quiet windows so chunks stay close to target length.
+    best = int(np.flatnonzero(energy <= energy.min() * 1.05 + 1e-9)[-1])
+    return lo + best * win + win // 2
+
+
+def chunk_stream(
+    blocks: Iterable[np.ndarray], chunk_seconds: Callable[[], float]
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield (offset_seconds, samples) chunks; `chunk_seconds` is asked afresh for each."""
+    pending: list[np.ndarray] = []
+    pending_len = 0
+    offset = 0
+    target = int(chunk_seconds() * SAMPLE_RATE)
+    for block in blocks:
+        pending.append(block)
+        pending_len += block.size
+        while pending_len >= target + int(QUIET_WINDOW_S * SAMPLE_RATE):
+            buf = np.concatenate(pending)
+            search = int(min(MAX_SEARCH_S * SAMPLE_RATE, target * SEARCH_FRACTION))
+            cut = quietest_cut(buf, target, search)
+            yield offset / SAMPLE_RATE, buf[:cut]
+            offset += cut
+            rest = buf[cut:].copy()
+            del buf
+            pending, pending_len = [rest], rest.size
+            target = int(chunk_seconds() * SAMPLE_RATE)
+    if pending_len:
+        yield offset / SAMPLE_RATE, np.concatenate(pending)
+
+
+def choose_chunk_seconds(
+    available_bytes: int | None,
+    low: float = 60.0,
+    mid: float = 90.0,
+    high: float = 120.0,
+    low_below_gb: float = 4.0,
+    mid_below_gb: float = 8.0,
+) -> float:
+    """Shorter chunks when memory is short: 60 s under 4 GB free, 90 s under 8 GB, else 120 s."""
+    if available_bytes is None:
+        return mid
+    gb = available_bytes / 1024**3
+    if gb < low_below_gb:
+        return low
+    if gb < mid_below_gb:
+        return mid
+    return high

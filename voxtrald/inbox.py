@@ -1,0 +1,217 @@
+"""Watching the inbox and handing over files only once they have settled.
+
+A file is taken when its size and mtime have not changed for
+`settle_seconds` and it can be opened: a recording still being copied (or
+downloaded, or synced) is never picked up half-way. Filesystem events make
+the daemon react at once; a periodic full scan catches what events miss
+(files dropped while the daemon was down, network folders, a recreated inbox).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from voxtrald.media import skip_reason
+
+log = logging.getLogger("voxtrald.inbox")
+TICK = 0.25
+
+
+@dataclass
+class _Candidate:
+    size: int
+    mtime: float
+    stable_since: float
+
+
+class _Events(FileSystemEventHandler):
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            if event.event_type in ("created", "moved"):
+                self.inbox.request_scan()
+            return
+        for attr in ("dest_path", "src_path"):
+            path = getattr(event, attr, "")
+            if path:
+                self.inbox.touch(Path(os.fsdecode(path)))
+
+
+class Inbox:
+    """Calls `on_ready(path)` once per settled media file (and again if it changes)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        settle_seconds: float,
+        on_ready: Callable[[Path], None],
+        is_known: Callable[[Path, os.stat_result], bool],
+        recursive: bool = True,
+        scan_interval: float = 30.0,
+    ) -> None:
+        self.folder = folder
+        self.settle = settle_seconds
+        self.on_ready = on_ready
+        self.is_known = is_known
+        self.recursive = recursive
+        self.scan_interval = scan_interval
+        self._candidates: dict[Path, _Candidate] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._scan_now = threading.Event()
+        self._skipped_logged: set[Path] = set()
+        self._observer: Observer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._ensure_folder()
+        self._start_observer()
+        self._scan_now.set()
+        self._thread = threading.Thread(target=self._loop, name="inbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._stop_observer()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def request_scan(self) -> None:
+        self._scan_now.set()
+
+    def touch(self, path: Path) -> None:
+        """Something happened to `path`: (re)start its settle clock."""
+        if not path.is_file():
+            return  # deleted or moved away: nothing to settle
+        reason = skip_reason(path, self.folder)
+        if reason:
+            if path not in self._skipped_logged:
+                self._skipped_logged.add(path)
+                log.info("ignoring %s: %s", self._rel(path), reason)
+            return
+        with self._lock:
+            self._candidates.pop(path, None)
+            self._candidates[path] = _Candidate(-1, -1.0, time.monotonic())
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.folder))
+        except ValueError:
+            return str(path)
+
+    def _ensure_folder(self) -> bool:
+        if self.folder.is_dir():
+            return True
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            log.warning("inbox %s was missing; created it", self.folder)
+            return True
+        except OSError as exc:
+            log.error("inbox %s is missing and cannot be created: %s", self.folder, exc)
+            return False
+
+    def _start_observer(self) -> None:
+        try:
+            observer = Observer()
+            observer.schedule(_Events(self), str(self.folder), recursive=self.recursive)
+            observer.start()
+            self._observer = observer
+        except OSError as exc:
+            log.warning("cannot watch %s (%s); relying on periodic scans", self.folder, exc)
+            self._observer = None
+
+    def _stop_observer(self) -> None:
+        observer, self._observer = self._observer, None
+        if observer is not None:
+            try:
+                observer.stop()
+                observer.join(timeout=5)
+            except (OSError, RuntimeError):
+                pass
+
+    def _scan(self) -> None:
+        pattern = "**/*" if self.recursive else "*"
+        try:
+            paths = [p for p in self.folder.glob(pattern) if p.is_file()]
+        except OSError as exc:
+            log.warning("cannot scan inbox %s: %s", self.folder, exc)
+            return
+        for path in paths:
+            with self._lock:
+                if path in self._candidates:
+                    continue
+            if skip_reason(path, self.folder) is None:
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                if self.is_known(path, st):
+                    continue
+            self.touch(path)
+
+    def _loop(self) -> None:
+        next_scan = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if not self.folder.is_dir():
+                log.warning("inbox %s disappeared", self.folder)
+                self._stop_observer()
+                if self._ensure_folder():
+                    self._start_observer()
+                    self._scan_now.set()
+            elif self._observer is not None and not self._observer.is_alive():
+                self._stop_observer()
+                self._start_observer()
+                self._scan_now.set()
+            if self._scan_now.is_set() or now >= next_scan:
+                self._scan_now.clear()
+                self._scan()
+                next_scan = now + self.scan_interval
+            self._check_settled()
+            self._stop.wait(TICK)
+
+    def _check_settled(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            items = list(self._candidates.items())
+        for path, cand in items:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                log.info("%s vanished before it settled", self._rel(path))
+                self._forget(path)
+                continue
+            except OSError as exc:
+                log.warning("cannot stat %s: %s", self._rel(path), exc)
+                continue
+            if (st.st_size, st.st_mtime) != (cand.size, cand.mtime):
+                with self._lock:
+                    if path in self._candidates:
+                        self._candidates[path] = _Candidate(st.st_size, st.st_mtime, now)
+                continue
+            if now - cand.stable_since < self.settle:
+                continue
+            self._forget(path)
+            if self.is_known(path, st):
+                continue
+            try:
+                self.on_ready(path)
+            except Exception:  # noqa: BLE001 - one bad file must not stop the watcher
+                log.exception("could not queue %s", self._rel(path))
+
+    def _forget(self, path: Path) -> None:
+        with self._lock:
+            self._candidates.pop(path, None)

@@ -1,0 +1,307 @@
+"""The job store: every file the daemon took, what happened to it, in SQLite.
+
+SQLite in WAL mode gives crash safety for free: a job is recorded before any
+work starts, so a crash (of the worker or the daemon itself) can always be
+recovered from at the next start, and the content hash makes the same audio
+dropped twice, under any name, a recorded duplicate instead of a second run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+STATES = ("queued", "running", "done", "failed", "duplicate")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_path TEXT NOT NULL,
+    file TEXT NOT NULL,
+    rel_dir TEXT NOT NULL DEFAULT '',
+    sha256 TEXT,
+    size INTEGER,
+    mtime REAL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    duration REAL,
+    wall_seconds REAL,
+    percent REAL NOT NULL DEFAULT 0,
+    eta_seconds REAL,
+    error TEXT,
+    duplicate_of INTEGER,
+    output_stem TEXT,
+    outputs TEXT NOT NULL DEFAULT '[]',
+    language TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_sha ON jobs(sha256);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS jobs_source ON jobs(source_path);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class JobStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    # -- recording -------------------------------------------------------------------------
+
+    def known_version(self, source_path: str, size: int, mtime: float) -> bool:
+        """True when this exact file (path, size, mtime) already has a job: no re-hash."""
+        row = self._one(
+            "SELECT 1 FROM jobs WHERE source_path=? AND size=? AND mtime=? LIMIT 1",
+            (source_path, size, mtime),
+        )
+        return row is not None
+
+    def add(
+        self,
+        source_path: str,
+        file: str,
+        rel_dir: str,
+        sha256: str | None,
+        size: int,
+        mtime: float,
+        max_attempts: int,
+    ) -> dict[str, Any]:
+        """Record a settled file: a new queued job, or a duplicate of an earlier one."""
+        now = time.time()
+        with self._tx() as db:
+            original = None
+            if sha256:
+                original = db.execute(
+                    "SELECT id FROM jobs WHERE sha256=? AND state IN ('queued','running','done')"
+                    " ORDER BY id LIMIT 1",
+                    (sha256,),
+                ).fetchone()
+            state = "duplicate" if original else "queued"
+            cur = db.execute(
+                "INSERT INTO jobs (source_path, file, rel_dir, sha256, size, mtime, state,"
+                " max_attempts, created_at, duplicate_of, finished_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    source_path, file, rel_dir, sha256, size, mtime, state, max_attempts, now,
+                    original["id"] if original else None, now if original else None,
+                ),
+            )
+            job_id = cur.lastrowid
+        job = self.get(int(job_id or 0))
+        assert job is not None
+        return job
+
+    def add_failed(
+        self, source_path: str, file: str, rel_dir: str, size: int, mtime: float, error: str
+    ) -> dict[str, Any]:
+        """Record a file that cannot even be queued (empty, unreadable) as failed at once."""
+        now = time.time()
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO jobs (source_path, file, rel_dir, size, mtime, state, attempts,"
+                " max_attempts, created_at, finished_at, error)"
+                " VALUES (?,?,?,?,?,'failed',1,1,?,?,?)",
+                (source_path, file, rel_dir, size, mtime, now, now, error),
+            )
+            job_id = cur.lastrowid
+        job = self.get(int(job_id or 0))
+        assert job is not None
+        return job
+
+    # -- the queue ---------------------------------------------------------------------------
+
+    def next_runnable(self, now: float | None = None) -> dict[str, Any] | None:
+        now = time.time() if now is None else now
+        row = self._one(
+            "SELECT * FROM jobs WHERE state='queued' AND next_attempt_at<=? ORDER BY id LIMIT 1",
+            (now,),
+        )
+        return self._to_dict(row) if row else None
+
+    def next_wakeup(self) -> float | None:
+        row = self._one("SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state='queued'")
+        return row["t"] if row and row["t"] is not None else None
+
+    def start(self, job_id: int) -> dict[str, Any]:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET state='running', attempts=attempts+1, started_at=?,"
+                " percent=0, eta_seconds=NULL, error=NULL WHERE id=?",
+                (time.time(), job_id),
+            )
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
+    def progress(
+        self, job_id: int, percent: float, eta: float | None, duration: float | None
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET percent=?, eta_seconds=?, duration=COALESCE(?, duration)"
+                " WHERE id=?",
+                (percent, eta, duration, job_id),
+            )
+
+    def set_output_stem(self, job_id: int, stem: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET output_stem=? WHERE id=?", (stem, job_id))
+
+    def finish(
+        self,
+        job_id: int,
+        outputs: list[str],
+        duration: float | None,
+        wall_seconds: float,
+        language: str | None,
+        source_path: str | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET state='done', finished_at=?, percent=100, eta_seconds=0,"
+                " outputs=?, duration=?, wall_seconds=?, language=?,"
+                " source_path=COALESCE(?, source_path), error=NULL WHERE id=?",
+                (time.time(), json.dumps(outputs), duration, wall_seconds, language,
+                 source_path, job_id),
+            )
+
+    def fail_attempt(self, job_id: int, error: str, retry_in: float | None) -> bool:
+        """Record a failed attempt; requeue after `retry_in` s, or fail for good. True if final."""
+        job = self.get(job_id)
+        if job is None:
+            return True
+        final = retry_in is None or job["attempts"] >= job["max_attempts"]
+        with self._tx() as db:
+            if final:
+                db.execute(
+                    "UPDATE jobs SET state='failed', finished_at=?, error=?, eta_seconds=NULL"
+                    " WHERE id=?",
+                    (time.time(), error, job_id),
+                )
+            else:
+                db.execute(
+                    "UPDATE jobs SET state='queued', error=?, next_attempt_at=?,"
+                    " eta_seconds=NULL WHERE id=?",
+                    (error, time.time() + (retry_in or 0), job_id),
+                )
+        return final
+
+    def set_source(self, job_id: int, source_path: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET source_path=? WHERE id=?", (source_path, job_id))
+
+    def requeue_interrupted(self) -> list[int]:
+        """Jobs left running by a crash or a stop: back to the queue, the attempt not counted."""
+        with self._tx() as db:
+            ids = [r["id"] for r in db.execute("SELECT id FROM jobs WHERE state='running'")]
+            db.execute(
+                "UPDATE jobs SET state='queued', attempts=MAX(attempts-1, 0), percent=0,"
+                " eta_seconds=NULL, next_attempt_at=0 WHERE state='running'"
+            )
+        return ids
+
+    def retry(self, job_id: int, source_path: str | None = None) -> dict[str, Any]:
+        job = self.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        if job["state"] != "failed":
+            raise ValueError(f"job {job_id} is {job['state']}; only failed jobs can be retried")
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET state='queued', attempts=0, next_attempt_at=0, error=NULL,"
+                " finished_at=NULL, percent=0, source_path=COALESCE(?, source_path) WHERE id=?",
+                (source_path, job_id),
+            )
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, job_id: int) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM jobs WHERE id=?", (job_id,))
+        return self._to_dict(row) if row else None
+
+    def list(self, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        with self._lock:
+            if state:
+                rows = self._db.execute(
+                    "SELECT * FROM jobs WHERE state=? ORDER BY id DESC LIMIT ?", (state, limit)
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,)
+                ).fetchall()
+        return [self._to_dict(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATES, 0)
+        with self._lock:
+            for row in self._db.execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state"):
+                counts[row["state"]] = row["n"]
+        return counts
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self._one("SELECT value FROM settings WHERE key=?", (key,))
+        return row["value"] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO settings(key, value) VALUES(?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    @staticmethod
+    def _to_dict(row: sqlite3.Row) -> dict[str, Any]:
+        d = dict(row)
+        d["outputs"] = json.loads(d["outputs"] or "[]")
+        d["created_at_ts"] = d["created_at"]
+        for key in ("created_at", "started_at", "finished_at"):
+            d[key] = iso(d[key])
+        d["next_attempt_at"] = iso(d["next_attempt_at"]) if d["next_attempt_at"] else None
+        return d
