@@ -1,0 +1,357 @@
+"""The MemoryMonitor with real files (a fake procfs folder), a real EventLog and real threads."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voxtrald.api.router import ApiError, Request, Router
+from voxtrald.config import MemoryConfig
+from voxtrald.events import EventLog
+from voxtrald.memory import MemoryMonitor, register_routes
+from voxtrald.memory.fakeproc import (
+    write_cgroup_v2,
+    write_meminfo_percent,
+    write_pressure,
+)
+from voxtrald.memory.figures import GiB, MiB
+
+HOST = 16 * GiB
+MEMORY_EVENTS = ("memory_warning", "memory_critical", "memory_normal")
+
+
+@pytest.fixture
+def procfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "proc"
+    folder.mkdir()
+    (tmp_path / "cgroup").mkdir()  # an empty cgroup root: no limit, whatever the machine has
+    monkeypatch.setenv("VOXTRAL_PROCFS", str(folder))
+    monkeypatch.setenv("VOXTRAL_CGROUP_ROOT", str(tmp_path / "cgroup"))
+    write_meminfo_percent(folder, HOST, 50)
+    return folder
+
+
+@pytest.fixture
+def sleeper() -> Iterator[subprocess.Popen[bytes]]:
+    """A real child process standing in for the worker."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def memory_events(log: EventLog, after: int = 0) -> list[dict]:
+    return [e for e in log.since(after)["events"] if e["type"] in MEMORY_EVENTS]
+
+
+def wait_event(log: EventLog, after: int, timeout: float) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        got = memory_events(log, after) or [
+            e for e in log.since(after, timeout=left)["events"] if e["type"] in MEMORY_EVENTS
+        ]
+        if got:
+            return got[0]
+    return None
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_thread_crosses_warning_critical_normal(
+    procfs: Path, sleeper: subprocess.Popen[bytes]
+) -> None:
+    log = EventLog()
+    changes: list[tuple[str, str]] = []
+    monitor = MemoryMonitor(MemoryConfig(interval_seconds=1), log, lambda: sleeper.pid)
+    monitor.add_listener(lambda old, new: changes.append((old, new)))
+    monitor.start()
+    try:
+        time.sleep(0.3)
+        assert monitor.level == "normal"
+        assert memory_events(log) == []
+
+        write_meminfo_percent(procfs, HOST, 85)
+        warning = wait_event(log, 0, 2.5)
+        assert warning is not None, "no memory_warning within interval + 1 s"
+        data = warning["data"]
+        assert warning["type"] == "memory_warning"
+        assert data["level"] == "warning" and data["previous"] == "normal"
+        assert data["percent"] == pytest.approx(85.0, abs=0.1)
+        assert data["total_gb"] == 16.0 and data["available_gb"] == pytest.approx(2.4, abs=0.01)
+        assert data["limit"] == "host" and data["reminder"] is False
+        assert data["worker_rss_mb"] > 1
+        assert data["message"].startswith("Memory usage is high")
+        assert "Transcription may slow down" in data["message"]
+        assert len(data["top_processes"]) == 3
+        assert {"name", "pid", "rss_mb"} <= set(data["top_processes"][0])
+        assert monitor.snapshot()["system"]["status"] == "warning"
+
+        write_meminfo_percent(procfs, HOST, 95)
+        critical = wait_event(log, warning["seq"], 2.5)
+        assert critical is not None and critical["type"] == "memory_critical"
+        assert "pausing transcription" in critical["data"]["message"]
+        assert critical["data"]["previous"] == "warning"
+
+        write_meminfo_percent(procfs, HOST, 50)
+        normal = wait_event(log, critical["seq"], 2.5)
+        assert normal is not None and normal["type"] == "memory_normal"
+        assert normal["data"]["top_processes"] == []
+        time.sleep(1.2)
+    finally:
+        monitor.stop()
+    assert [e["type"] for e in memory_events(log)] == list(MEMORY_EVENTS)
+    assert changes == [("normal", "warning"), ("warning", "critical"), ("critical", "normal")]
+
+
+def test_default_interval_warns_within_interval_plus_one_second(procfs: Path) -> None:
+    log = EventLog()
+    monitor = MemoryMonitor(MemoryConfig(), log, lambda: None)
+    monitor.start()
+    try:
+        time.sleep(0.5)  # first sample taken at 50 %: the slow 5 s pace
+        assert monitor.current_interval() == 5.0
+        written = time.monotonic()
+        write_meminfo_percent(procfs, HOST, 85)
+        event = wait_event(log, 0, 6.5)
+        assert event is not None and event["type"] == "memory_warning"
+        assert time.monotonic() - written <= 6.0
+        assert monitor.current_interval() == 1.0
+    finally:
+        monitor.stop()
+
+
+def test_hovering_at_threshold_gives_one_event(procfs: Path) -> None:
+    log = EventLog()
+    monitor = MemoryMonitor(MemoryConfig(), log, lambda: None)
+    for percent in (79.9, 80.1, 79.9, 80.2, 78.0, 80.0, 76.0, 81.0, 79.99, 75.5):
+        write_meminfo_percent(procfs, HOST, percent)
+        monitor.sample_once()
+    assert [e["type"] for e in memory_events(log)] == ["memory_warning"]
+    assert monitor.level == "warning"
+
+
+def test_reminder_every_period_while_critical(procfs: Path) -> None:
+    log, clock = EventLog(), FakeClock()
+    monitor = MemoryMonitor(MemoryConfig(reminder_minutes=10), log, lambda: None, clock=clock)
+    write_meminfo_percent(procfs, HOST, 95)
+    seen = []
+    for step in range(0, 41):  # 40 minutes, one sample a minute
+        clock.now = 1000.0 + step * 60
+        monitor.sample_once()
+    seen = memory_events(log)
+    assert [e["type"] for e in seen] == ["memory_critical"] * 5
+    assert [e["data"]["reminder"] for e in seen] == [False, True, True, True, True]
+    write_meminfo_percent(procfs, HOST, 40)
+    clock.now += 1
+    monitor.sample_once()
+    write_meminfo_percent(procfs, HOST, 95)
+    clock.now += 1
+    monitor.sample_once()
+    types = [(e["type"], e["data"]["reminder"]) for e in memory_events(log)][5:]
+    assert types == [("memory_normal", False), ("memory_critical", False)]
+
+
+def test_bad_meminfo_keeps_reading_logs_once_and_sampler_runs(
+    procfs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = EventLog()
+    monitor = MemoryMonitor(MemoryConfig(interval_seconds=0.1), log, lambda: None)
+    write_meminfo_percent(procfs, HOST, 85)
+    caplog.set_level(logging.INFO, logger="voxtrald.memory")
+    monitor.start()
+    try:
+        assert wait_event(log, 0, 2.0) is not None
+        before = monitor.snapshot()["system"]
+        for bad in ("MemTotal: 0 kB\nMemAvailable: 0 kB\n", "", "\x00garbage\n"):
+            (procfs / "meminfo").write_text(bad)
+            time.sleep(1.3)
+            snap = monitor.snapshot()
+            assert snap["system"]["percent"] == before["percent"]
+            assert monitor.level == "warning"
+            assert snap["problems"] and "meminfo" in snap["problems"][0]
+        (procfs / "meminfo").unlink()
+        time.sleep(1.3)
+        write_meminfo_percent(procfs, HOST, 95)
+        event = wait_event(log, 1, 2.5)
+        assert event is not None and event["type"] == "memory_critical"
+    finally:
+        monitor.stop()
+    failures = [r for r in caplog.records if "memory reading failed" in r.getMessage()]
+    # One line per distinct problem (four bad files), not one per sample (~40 samples).
+    assert 1 <= len(failures) <= 4
+    assert any("readings are back" in r.getMessage() for r in caplog.records)
+
+
+def test_unexpected_reader_error_does_not_stop_sampler(
+    procfs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = []
+
+    def broken() -> None:
+        calls.append(1)
+        raise RuntimeError("psutil exploded")
+
+    monitor = MemoryMonitor(MemoryConfig(interval_seconds=0.1), EventLog(), lambda: None,
+                            reader=broken)  # type: ignore[arg-type]
+    caplog.set_level(logging.WARNING, logger="voxtrald.memory")
+    monitor.start()
+    time.sleep(0.8)
+    alive = monitor._thread is not None and monitor._thread.is_alive()
+    monitor.stop()
+    assert alive and len(calls) >= 3
+    assert sum("psutil exploded" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_worker_gone_between_readings(
+    procfs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    monitor = MemoryMonitor(MemoryConfig(), EventLog(), lambda: proc.pid)
+    caplog.set_level(logging.INFO, logger="voxtrald.memory")
+    monitor.sample_once()
+    assert monitor.snapshot()["worker"]["pid"] == proc.pid
+    proc.kill()
+    proc.wait()
+    monitor.sample_once()
+    monitor.sample_once()
+    snap = monitor.snapshot()
+    assert snap["worker"] is None
+    assert snap["process"]["rss_mb"] > 1
+    assert sum("is gone" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_stop_joins_quickly(procfs: Path) -> None:
+    monitor = MemoryMonitor(MemoryConfig(interval_seconds=60), EventLog(), lambda: None)
+    monitor.start()
+    time.sleep(0.2)
+    thread = monitor._thread
+    started = time.monotonic()
+    monitor.stop()
+    assert thread is not None and not thread.is_alive()
+    assert time.monotonic() - started < 1.0
+
+
+def test_cgroup_limit_drives_levels(procfs: Path, tmp_path: Path) -> None:
+    write_meminfo_percent(procfs, HOST, 20)
+    write_cgroup_v2(tmp_path / "cgroup", 2 * GiB, current=1900 * MiB, inactive_file=60 * MiB)
+    log = EventLog()
+    monitor = MemoryMonitor(MemoryConfig(), log, lambda: None)
+    monitor.sample_once()
+    snap = monitor.snapshot()
+    assert snap["limit"] == "cgroup"
+    assert snap["system"]["total_gb"] == 2.0
+    assert snap["system"]["percent"] == pytest.approx(100 * 1840 / 2048, abs=0.1)
+    assert snap["system"]["host"]["total_gb"] == 16.0
+    assert snap["system"]["cgroup"]["limit_gb"] == 2.0
+    event = memory_events(log)[0]
+    assert event["type"] == "memory_warning" and event["data"]["limit"] == "cgroup"
+    assert "in this container" in event["data"]["message"]
+
+
+def test_hold_reason(procfs: Path) -> None:
+    write_meminfo_percent(procfs, HOST, 95)  # 0.8 GB available
+    monitor = MemoryMonitor(MemoryConfig(), EventLog(), lambda: None)
+    monitor.sample_once()
+    assert monitor.level == "critical"
+    assert monitor.hold_reason(None, worker_loaded=True) is None
+    assert monitor.hold_reason(None, worker_loaded=False) is None
+    small, big = 100 * MiB, 400 * MiB  # need 450 MiB vs 1200 MiB
+    assert monitor.hold_reason(small, worker_loaded=False) is None
+    reason = monitor.hold_reason(big, worker_loaded=False)
+    assert reason is not None and "1.2 GB" in reason and "0.8 GB" in reason
+    assert monitor.hold_reason(big, worker_loaded=True) is None
+
+    paused = MemoryMonitor(MemoryConfig(pause_new_jobs_at_critical=True), EventLog(), lambda: None)
+    paused.sample_once()
+    reason = paused.hold_reason(None, worker_loaded=True)
+    assert reason is not None and "85 %" in reason
+    # Memory freed since the last sample: the model check reads afresh.
+    write_meminfo_percent(procfs, HOST, 50)
+    assert monitor.hold_reason(big, worker_loaded=False) is None
+
+
+def test_summary_and_trend(procfs: Path) -> None:
+    clock = FakeClock()
+    monitor = MemoryMonitor(MemoryConfig(), EventLog(), lambda: None, clock=clock)
+    summary = monitor.summary()
+    assert summary["level"] == "normal" and summary["percent"] is None
+    for step, percent in enumerate((60, 62, 64, 66)):
+        clock.now = 1000.0 + step * 5
+        write_meminfo_percent(procfs, HOST, percent)
+        monitor.sample_once()
+    summary = monitor.summary()
+    assert set(summary) == {"level", "percent", "available_gb", "message", "limit"}
+    assert summary["percent"] == pytest.approx(66.0, abs=0.1)
+    assert summary["limit"] == "host"
+    trend = monitor.snapshot()["trend"]
+    # 2 % of 16 GiB every 5 s
+    assert trend["rate_mb_per_s"] == pytest.approx(0.02 * 16 * 1024 / 5, rel=0.01)
+    # 90 % - 66 % = 24 % of 16 GiB at 2 % per 5 s -> 60 s
+    assert trend["seconds_to_critical"] == pytest.approx(60.0, rel=0.01)
+
+
+def test_route_serves_the_documented_fields(
+    procfs: Path, sleeper: subprocess.Popen[bytes]
+) -> None:
+    write_pressure(procfs, 3.5, 1.25)
+    write_meminfo_percent(procfs, HOST, 82)
+    router = Router()
+    monitor = MemoryMonitor(MemoryConfig(), EventLog(), lambda: sleeper.pid)
+    register_routes(router, monitor)
+    monitor.sample_once()
+    status, body = router.dispatch(Request("GET", "/api/system/memory"))
+    assert status == 200
+    assert {"total_gb", "available_gb", "used_gb", "percent", "status"} <= set(body["system"])
+    assert body["system"]["status"] == "warning"
+    assert body["system"]["total_gb"] == 16.0
+    assert body["system"]["percent"] == pytest.approx(82.0, abs=0.1)
+    assert {"rss_mb", "vms_mb", "percent"} <= set(body["process"])
+    assert body["process"]["rss_mb"] > 1
+    assert body["worker"]["pid"] == sleeper.pid
+    assert body["process"]["total_rss_mb"] >= body["process"]["rss_mb"]
+    assert body["swap"] == {"total_gb": 0.0, "used_gb": 0.0, "percent": 0.0}
+    assert body["limit"] == "host"
+    assert body["psi"]["some_avg10"] == 3.5 and body["psi"]["full_avg10"] == 1.25
+    assert set(body["trend"]) == {"rate_mb_per_s", "seconds_to_critical", "window_seconds"}
+    assert body["top_processes"] is None
+
+    _, with_top = router.dispatch(Request("GET", "/api/system/memory", query={"top": "1"}))
+    assert len(with_top["top_processes"]) == 3
+
+    (procfs / "pressure" / "memory").unlink()
+    monitor.sample_once()
+    _, body = router.dispatch(Request("GET", "/api/system/memory"))
+    assert body["psi"] is None
+
+    with pytest.raises(ApiError) as err:
+        router.dispatch(Request("POST", "/api/system/memory"))
+    assert err.value.status == 405
+
+
+def test_listener_error_does_not_stop_events(procfs: Path) -> None:
+    log = EventLog()
+    monitor = MemoryMonitor(MemoryConfig(), log, lambda: None)
+    seen = threading.Event()
+
+    def bad(old: str, new: str) -> None:
+        raise ValueError("listener bug")
+
+    monitor.add_listener(bad)
+    monitor.add_listener(lambda old, new: seen.set())
+    write_meminfo_percent(procfs, HOST, 91)
+    monitor.sample_once()
+    assert seen.is_set()
+    assert memory_events(log)[0]["type"] == "memory_critical"
