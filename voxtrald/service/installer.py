@@ -1,0 +1,152 @@
+"""install-service / uninstall-service, the same steps on every platform.
+
+Install: render the files, check that the service manager can be reached
+*before* touching anything, write only what differs (all or nothing), then
+enable and start. Running it again finds nothing different and says so.
+Uninstall is the mirror image, and finding nothing installed is not an
+error: the end state the user asked for is already there.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from voxtrald.service._common import (
+    Executables,
+    Platform,
+    Runner,
+    ServiceError,
+    current_content,
+    find_executables,
+    indent,
+    remove_all,
+    write_all,
+)
+
+PLATFORMS = {"linux": "_systemd", "macos": "_launchd", "windows": "_windows"}
+
+
+def host_platform() -> str | None:
+    if sys.platform.startswith("linux"):
+        return "linux"
+    if sys.platform == "darwin":
+        return "macos"
+    if sys.platform in ("win32", "cygwin"):
+        return "windows"
+    return None
+
+
+def load_platform(name: str) -> Platform:
+    module = importlib.import_module(f"voxtrald.service.{PLATFORMS[name]}")
+    return module.PLATFORM  # type: ignore[no-any-return]
+
+
+@dataclass
+class Options:
+    platform: str
+    dry_run: bool = False
+    enable: bool = True
+    target_dir: Path | None = None
+    tray: bool = True
+    executables: Executables | None = None
+
+
+def _executables(opts: Options) -> Executables:
+    if opts.executables is not None:
+        return opts.executables
+    return find_executables(exe_suffix=".exe" if opts.platform == "windows" else "")
+
+
+def _require_host(opts: Options, action: str) -> None:
+    host = host_platform()
+    if opts.platform != host:
+        raise ServiceError(
+            f"cannot {action} {opts.platform} services on this {host or sys.platform} machine; "
+            "use --dry-run to preview them, or --no-enable to only handle the files"
+        )
+
+
+def install(opts: Options, out: TextIO) -> int:
+    platform = load_platform(opts.platform)
+    files = platform.files(_executables(opts), opts.target_dir, opts.tray)
+    runner = Runner(out, dry_run=opts.dry_run)
+
+    if opts.dry_run:
+        print(f"Dry run for {opts.platform}: nothing is written or started.", file=out)
+        for item in files:
+            same = current_content(item.path) == item.content
+            verb = "unchanged" if same else "would write"
+            print(f"{verb} {item.path} ({item.what}):", file=out)
+            print(indent(item.content), end="", file=out)
+        if opts.enable:
+            platform.activate(runner, files, changed=True)
+        return 0
+
+    if opts.enable:
+        _require_host(opts, "enable")
+        platform.check()
+
+    changed = [item for item in files if current_content(item.path) != item.content]
+    write_all(changed)
+    for item in files:
+        verb = "wrote" if item in changed else "unchanged"
+        print(f"{verb} {item.path} ({item.what})", file=out)
+
+    notes = platform.activate(runner, files, bool(changed)) if opts.enable else []
+    if not changed:
+        print("Voxtral service files already installed and up to date; nothing rewritten.",
+              file=out)
+    if opts.enable:
+        print(f"Voxtral runs as a service ({opts.platform}); {platform.where_logs_go()}",
+              file=out)
+    elif changed:
+        print("Files written; not enabled or started (--no-enable).", file=out)
+    for note in notes:
+        print(f"note: {note}", file=out)
+    return 0
+
+
+def uninstall(opts: Options, out: TextIO) -> int:
+    platform = load_platform(opts.platform)
+    files = platform.files(_executables(opts), opts.target_dir, tray=True)
+    present = [item for item in files if item.path.exists()]
+    if not present:
+        folders = sorted({str(item.path.parent) for item in files})
+        print(f"Voxtral is not installed as a service (nothing in {', '.join(folders)}); "
+              "nothing to do.", file=out)
+        return 0
+
+    runner = Runner(out, dry_run=opts.dry_run)
+    if opts.enable and not opts.dry_run:
+        _require_host(opts, "disable")
+        platform.check()
+    if opts.enable:
+        platform.deactivate(runner, present)
+
+    if opts.dry_run:
+        for item in present:
+            print(f"would remove {item.path} ({item.what})", file=out)
+        if opts.enable:
+            platform.after_remove(runner)
+        return 0
+
+    for path in remove_all([item.path for item in present]):
+        print(f"removed {path}", file=out)
+    if opts.enable:
+        platform.after_remove(runner)
+    print("Voxtral service uninstalled; your transcripts, folders and settings are kept.",
+          file=out)
+    return 0
+
+
+def run(action: str, opts: Options, out: TextIO, err: TextIO) -> int:
+    """Run an action and turn a ServiceError into its message and exit code."""
+    try:
+        return install(opts, out) if action == "install" else uninstall(opts, out)
+    except ServiceError as exc:
+        print(f"voxtrald: {action}-service: {exc}", file=err)
+        return exc.exit_code
