@@ -1,0 +1,173 @@
+"""A notification server and a StatusNotifierWatcher on one jeepney connection.
+
+Runs in a thread of the test process; every Notify call is recorded so a
+test can count the notifications the tray really sent over the bus.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_method_return, new_signal
+from jeepney.bus_messages import message_bus
+from jeepney.io.blocking import open_dbus_connection
+
+NOTIFY_NAME = "org.freedesktop.Notifications"
+WATCHER_NAME = "org.kde.StatusNotifierWatcher"
+WATCHER_PATH = "/StatusNotifierWatcher"
+
+
+@dataclass
+class Notify:
+    app_name: str
+    summary: str
+    body: str
+    hints: dict[str, Any]
+
+
+class DesktopServices:
+    def __init__(self, bus_address: str, notifications: bool = True) -> None:
+        self.conn = open_dbus_connection(bus_address)
+        self.notifications: list[Notify] = []
+        self.items: list[tuple[str, str]] = []  # (sender, argument) per registration
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._next_id = 1
+        names = [WATCHER_NAME] + ([NOTIFY_NAME] if notifications else [])
+        for name in names:
+            reply = self.conn.send_and_get_reply(message_bus.RequestName(name, 4))
+            if reply.body[0] != 1:
+                raise RuntimeError(f"could not own {name}")
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="desktop-bus")
+        self._thread.start()
+
+    # -- what tests read ----------------------------------------------------------
+
+    def notes(self) -> list[Notify]:
+        with self._lock:
+            return list(self.notifications)
+
+    def summaries(self) -> list[str]:
+        return [n.summary for n in self.notes()]
+
+    def wait_for(self, pred: Any, timeout: float, what: str) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = pred()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+    def registered_item(self) -> tuple[str, str] | None:
+        with self._lock:
+            return self.items[-1] if self.items else None
+
+    # -- serving ----------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                msg = self.conn.receive(timeout=0.2)
+            except TimeoutError:
+                continue
+            except (OSError, ValueError):
+                return
+            if msg.header.message_type != MessageType.method_call:
+                continue
+            try:
+                self._handle(msg)
+            except Exception as exc:  # a bad call gets a D-Bus error, not a dead thread
+                self.conn.send(new_error(msg, "org.test.Failed", "s", (str(exc),)))
+
+    def _handle(self, msg: Any) -> None:
+        fields = msg.header.fields
+        iface = fields.get(HeaderFields.interface)
+        member = fields.get(HeaderFields.member)
+        path = fields.get(HeaderFields.path)
+        if path == "/org/freedesktop/Notifications":
+            if iface == "org.freedesktop.DBus.Introspectable":
+                # dbus-python reads argument types from here before calling Notify.
+                return self.conn.send(new_method_return(msg, "s", (_NOTIFY_XML,)))
+            return self._notifications(msg, member)
+        if path == WATCHER_PATH:
+            return self._watcher(msg, iface, member)
+        self.conn.send(
+            new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"{iface}.{member}",))
+        )
+
+    def _notifications(self, msg: Any, member: str) -> None:
+        if member == "Notify":
+            app, _replaces, _icon, summary, body, _actions, hints, _timeout = msg.body
+            with self._lock:
+                self.notifications.append(Notify(app, summary, body, dict(hints)))
+                nid = self._next_id
+                self._next_id += 1
+            self.conn.send(new_method_return(msg, "u", (nid,)))
+        elif member == "GetCapabilities":
+            self.conn.send(new_method_return(msg, "as", (["body", "icon-static"],)))
+        elif member == "GetServerInformation":
+            self.conn.send(new_method_return(msg, "ssss", ("traybus", "test", "1", "1.2")))
+        elif member == "CloseNotification":
+            self.conn.send(new_method_return(msg))
+        else:
+            self.conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
+
+    def _watcher_props(self) -> dict[str, tuple[str, Any]]:
+        with self._lock:
+            items = [f"{s}{a if a.startswith('/') else ''}" for s, a in self.items]
+        return {
+            "RegisteredStatusNotifierItems": ("as", items),
+            "IsStatusNotifierHostRegistered": ("b", True),
+            "ProtocolVersion": ("i", 0),
+        }
+
+    def _watcher(self, msg: Any, iface: str, member: str) -> None:
+        if member == "RegisterStatusNotifierItem":
+            sender = msg.header.fields.get(HeaderFields.sender)
+            with self._lock:
+                self.items.append((sender, msg.body[0]))
+            self.conn.send(new_method_return(msg))
+            sig = new_signal(
+                _WatcherAddr, "StatusNotifierItemRegistered", "s", (f"{sender}{msg.body[0]}",)
+            )
+            self.conn.send(sig)
+        elif member == "RegisterStatusNotifierHost":
+            self.conn.send(new_method_return(msg))
+        elif iface == "org.freedesktop.DBus.Properties" and member == "GetAll":
+            self.conn.send(new_method_return(msg, "a{sv}", (self._watcher_props(),)))
+        elif iface == "org.freedesktop.DBus.Properties" and member == "Get":
+            self.conn.send(new_method_return(msg, "v", (self._watcher_props()[msg.body[1]],)))
+        elif iface == "org.freedesktop.DBus.Introspectable":
+            self.conn.send(new_method_return(msg, "s", (_WATCHER_XML,)))
+        else:
+            self.conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.conn.close()
+
+
+_WatcherAddr = DBusAddress(WATCHER_PATH, interface=WATCHER_NAME)
+_WATCHER_XML = """<node><interface name="org.kde.StatusNotifierWatcher">
+<method name="RegisterStatusNotifierItem"><arg type="s" direction="in"/></method>
+<method name="RegisterStatusNotifierHost"><arg type="s" direction="in"/></method>
+<property name="RegisteredStatusNotifierItems" type="as" access="read"/>
+<property name="IsStatusNotifierHostRegistered" type="b" access="read"/>
+<property name="ProtocolVersion" type="i" access="read"/>
+<signal name="StatusNotifierItemRegistered"><arg type="s"/></signal>
+</interface></node>"""
+_NOTIFY_XML = """<node><interface name="org.freedesktop.Notifications">
+<method name="Notify"><arg type="s" direction="in"/><arg type="u" direction="in"/>
+<arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="s" direction="in"/>
+<arg type="as" direction="in"/><arg type="a{sv}" direction="in"/><arg type="i" direction="in"/>
+<arg type="u" direction="out"/></method>
+<method name="GetCapabilities"><arg type="as" direction="out"/></method>
+<method name="GetServerInformation"><arg type="s" direction="out"/><arg type="s" direction="out"/>
+<arg type="s" direction="out"/><arg type="s" direction="out"/></method>
+<method name="CloseNotification"><arg type="u" direction="in"/></method>
+</interface></node>"""

@@ -1,0 +1,70 @@
+"""Read and click a StatusNotifierItem's menu over D-Bus, as a panel would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jeepney import DBusAddress, Properties, new_method_call
+from jeepney.io.blocking import open_dbus_connection
+
+ITEM_IFACE = "org.kde.StatusNotifierItem"
+MENU_IFACE = "com.canonical.dbusmenu"
+
+
+@dataclass
+class MenuItem:
+    id: int
+    label: str
+    enabled: bool
+    visible: bool
+    separator: bool
+
+
+def _flatten(node: Any, out: list[MenuItem]) -> None:
+    item_id, props, children = node
+    values = {k: v[1] for k, v in props.items()}
+    if item_id != 0:
+        label = str(values.get("label", "")).replace("__", "\0").replace("_", "").replace("\0", "_")
+        out.append(
+            MenuItem(
+                id=item_id,
+                label=label,
+                enabled=bool(values.get("enabled", True)),
+                visible=bool(values.get("visible", True)),
+                separator=values.get("type") == "separator",
+            )
+        )
+    for child in children:
+        _flatten(child[1], out)
+
+
+class MenuReader:
+    def __init__(self, bus_address: str, service: str, item_path: str) -> None:
+        self.conn = open_dbus_connection(bus_address)
+        self.service = service
+        self.item = DBusAddress(item_path, bus_name=service, interface=ITEM_IFACE)
+
+    def item_property(self, name: str) -> Any:
+        reply = self.conn.send_and_get_reply(Properties(self.item).get(name), timeout=5)
+        return reply.body[0][1]
+
+    def _menu_address(self) -> DBusAddress:
+        return DBusAddress(self.item_property("Menu"), bus_name=self.service, interface=MENU_IFACE)
+
+    def layout(self) -> list[MenuItem]:
+        """The visible entries, in order, as the user would see them."""
+        msg = new_method_call(self._menu_address(), "GetLayout", "iias", (0, -1, []))
+        reply = self.conn.send_and_get_reply(msg, timeout=5)
+        items: list[MenuItem] = []
+        _flatten(reply.body[1], items)
+        return [i for i in items if i.visible]
+
+    def click(self, item_id: int) -> None:
+        msg = new_method_call(
+            self._menu_address(), "Event", "isvu", (item_id, "clicked", ("s", ""), 0)
+        )
+        self.conn.send_and_get_reply(msg, timeout=5)
+
+    def close(self) -> None:
+        self.conn.close()

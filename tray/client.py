@@ -1,0 +1,95 @@
+"""The tray's view of the daemon API, on top of voxtrald.client.
+
+The tray never shows an error dialog: every way the daemon can fail to give
+a usable answer (gone, timing out, answering garbage, a 5xx) becomes one
+exception, Offline, which the poll loop turns into a grey icon and a retry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tray.model import EventBatch, Status
+from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
+
+
+class Offline(Exception):
+    """No usable answer from the daemon; the message is for the log and tooltip."""
+
+
+class ActionFailed(Exception):
+    """The daemon refused a user action (pause, dismiss, ...); the message says why."""
+
+
+class TrayClient:
+    def __init__(self, socket_path: Path | str | None = None, timeout: float = 5.0) -> None:
+        self._client = Client(socket_path, timeout=timeout)
+        self.timeout = timeout
+        # Cleared when the daemon has no events route (an older daemon): poll only.
+        self.events_supported = True
+
+    @property
+    def socket_path(self) -> Path:
+        return self._client.socket_path
+
+    def _get(self, path: str, timeout: float | None = None) -> dict[str, Any]:
+        try:
+            status, data = self._client.request("GET", path, timeout=timeout)
+        except DaemonUnreachable as exc:
+            raise Offline(str(exc)) from exc
+        err = data.get("error")
+        if status >= 500 or (status == 200 and isinstance(err, dict)):
+            code = err.get("code", status) if isinstance(err, dict) else status
+            raise Offline(f"the daemon answered {path} with an error ({code})")
+        if status >= 400:
+            raise ApiResponseError(status, "error", f"{path}: HTTP {status}")
+        return data
+
+    def status(self) -> Status:
+        try:
+            return Status.parse(self._get("/api/status"))
+        except ApiResponseError as exc:
+            raise Offline(str(exc)) from exc
+
+    def events(self, after: int, wait: float) -> EventBatch:
+        """Long-poll for events after `after`, waiting up to `wait` seconds."""
+        if not self.events_supported:
+            return EventBatch((), None, False, None)
+        path = f"/api/events?after={max(0, after)}&timeout={wait:g}"
+        try:
+            return EventBatch.parse(self._get(path, timeout=wait + self.timeout))
+        except ApiResponseError as exc:
+            if exc.status == 404:
+                self.events_supported = False
+                return EventBatch((), None, False, None)
+            raise Offline(str(exc)) from exc
+
+    def _action(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        try:
+            if method == "GET":
+                return self._client.get(path, timeout=timeout)
+            return self._client.post(path, body, timeout=timeout)
+        except DaemonUnreachable as exc:
+            raise ActionFailed("the daemon is not running") from exc
+        except ApiResponseError as exc:
+            raise ActionFailed(exc.message) from exc
+
+    def pause(self) -> None:
+        self._action("POST", "/api/pause")
+
+    def resume(self) -> None:
+        self._action("POST", "/api/resume")
+
+    def check_updates(self) -> dict[str, Any]:
+        # Asking GitHub can take a while; the daemon bounds it, we wait a bit longer.
+        return self._action("GET", "/api/updates/check?refresh=1", timeout=self.timeout + 30)
+
+    def dismiss_version(self, version: str) -> None:
+        self._action("POST", "/api/updates/dismiss", {"version": version})
