@@ -13,7 +13,12 @@ from typing import Any
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.updates.checker import UpdateChecker
 
-_DOWNLOAD_STATUS = {"no_update": 409, "check_failed": 503, "staging_failed": 500}
+# What the release offers (nothing newer, no wheel, no checksum) is a 409; what
+# went wrong fetching it is the upstream's fault (502) or ours (500).
+_DOWNLOAD_STATUS = {
+    "no_update": 409, "no_asset": 409, "unverifiable": 409,
+    "check_failed": 503, "staging_failed": 500,
+}
 
 
 def register_routes(router: Router, checker: UpdateChecker) -> None:

@@ -4,7 +4,7 @@ Tags come from the network, so they are parsed strictly: `packaging` alone
 would read the semver build `1.2.3-1` as the post-release `1.2.3.post1` and
 offer it as an update, and would accept a local version (`1.2.3+dev`) that no
 release should carry. Anything that is not a plain PEP 440 release (with an
-optional pre/post/dev part) is refused, so a odd tag means "no update" rather
+optional pre/post/dev part) is refused, so an odd tag means "no update" rather
 than a surprise.
 """
 
@@ -16,8 +16,9 @@ from packaging.version import InvalidVersion, Version
 
 MAX_TAG_LENGTH = 64
 
-# Characters a release tag may use at all; rules out paths, spaces, `+local`.
-_TAG_CHARS = re.compile(r"^[0-9A-Za-z.\-_]+$")
+# After the one `v`: a digit first, then only what a version uses (no paths,
+# spaces or `+local`); packaging itself would also take a second `v` or spaces.
+_TAG_CHARS = re.compile(r"^[0-9][0-9A-Za-z.\-_]*$")
 # The semver build-number form `X.Y.Z-N` (packaging would call it a post-release).
 _SEMVER_DASH_NUMBER = re.compile(r"-\d+$")
 

@@ -1,0 +1,374 @@
+"""Update checks against a real local HTTP server standing in for the GitHub API."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from voxtrald.api.router import ApiError, Router
+from voxtrald.api.router import Request as ApiRequest
+from voxtrald.config import UpdatesConfig
+from voxtrald.events import EventLog
+from voxtrald.updates import state
+from voxtrald.updates.checker import UpdateChecker
+from voxtrald.updates.cli import format_check
+from voxtrald.updates.routes import register_routes
+
+REPO = "owner/voxtral"
+LATEST = f"/repos/{REPO}/releases/latest"
+LIST = f"/repos/{REPO}/releases"
+
+
+def release(tag: str = "v1.1.0", **extra: Any) -> dict[str, Any]:
+    return {
+        "tag_name": tag,
+        "name": f"Voxtral {tag}",
+        "body": "Faster and smaller.",
+        "html_url": f"https://github.com/{REPO}/releases/tag/{tag}",
+        "published_at": "2025-05-01T10:00:00Z",
+        "draft": False,
+        "prerelease": False,
+        "assets": [],
+        **extra,
+    }
+
+
+class Harness:
+    def __init__(self, server: HTTPServer, tmp_path: Path) -> None:
+        self.server = server
+        self.state_dir = tmp_path / "state"
+        self.events = EventLog()
+
+    def checker(self, current: str = "1.0.0", **cfg: Any) -> UpdateChecker:
+        cfg.setdefault("api_url", self.server.url_for("/").rstrip("/"))
+        conf = UpdatesConfig(repo=REPO, **cfg)
+        return UpdateChecker(conf, self.state_dir, self.events, current, initial_delay=0,
+                             timeout=(2.0, 2.0))
+
+    def serve(self, data: Any, path: str = LATEST, **kw: Any) -> None:
+        self.server.expect_request(path).respond_with_json(data, **kw)
+
+    def announced(self) -> list[str]:
+        return [e["data"]["version"] for e in self.events.since(0)["events"]
+                if e["type"] == "update_available"]
+
+    def requests(self) -> int:
+        return len(self.server.log)
+
+
+@pytest.fixture
+def h(httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    return Harness(httpserver, tmp_path)
+
+
+def test_newer_release_is_offered_and_announced_once(h: Harness) -> None:
+    h.serve(release("v1.1.0"))
+    checker = h.checker()
+    assert checker.check()["checked_at"] is None  # cached, nothing asked yet
+    assert h.requests() == 0
+    result = checker.check(refresh=True)
+    assert result["update_available"] is True
+    assert result["latest_version"] == "1.1.0"
+    assert result["current_version"] == "1.0.0"
+    assert result["release_name"] == "Voxtral v1.1.0"
+    assert result["release_notes"] == "Faster and smaller."
+    assert result["release_url"] == f"https://github.com/{REPO}/releases/tag/v1.1.0"
+    assert result["published_at"] == "2025-05-01T10:00:00Z"
+    assert result["error"] is None and result["checked_at"]
+    checker.check(refresh=True)
+    assert h.announced() == ["1.1.0"]
+    # A restarted daemon (new checker, same state dir) does not announce it again.
+    h.checker().check(refresh=True)
+    assert h.announced() == ["1.1.0"]
+    assert checker.summary() == {
+        "update_available": True, "current_version": "1.0.0", "latest_version": "1.1.0",
+        "release_url": result["release_url"], "dismissed": False, "error": None,
+    }
+
+
+def test_request_carries_github_headers(h: Harness) -> None:
+    h.serve(release())
+    h.checker().check(refresh=True)
+    sent = h.server.log[0][0].headers
+    assert sent["Accept"] == "application/vnd.github+json"
+    assert sent["User-Agent"].startswith("Voxtral-Transcription/1.0.0")
+    assert "Authorization" not in sent
+
+
+@pytest.mark.parametrize("current", ["1.1.0", "1.2.0"])
+def test_equal_or_older_release_is_no_update(h: Harness, current: str) -> None:
+    h.serve(release("v1.1.0"))
+    result = h.checker(current=current).check(refresh=True)
+    assert result["update_available"] is False
+    assert result["latest_version"] == "1.1.0"
+    assert result["error"] is None
+    assert h.announced() == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "channel", "offered"),
+    [(release("v1.1.0", prerelease=True), "stable", False),
+     (release("v1.1.0rc1"), "stable", False),
+     (release("v1.1.0", draft=True), "stable", False)],
+)
+def test_stable_channel_ignores_prereleases_and_drafts(
+    h: Harness, raw: dict, channel: str, offered: bool
+) -> None:
+    h.serve(raw)
+    result = h.checker(channel=channel).check(refresh=True)
+    assert result["update_available"] is offered
+    assert result["error"] is None
+    assert h.announced() == []
+
+
+def test_prerelease_channel_lists_releases_and_takes_the_newest(h: Harness) -> None:
+    h.serve([release("v1.1.0"), release("v1.3.0", draft=True),
+             release("v1.2.0rc1", prerelease=True), release("latest")], path=LIST)
+    result = h.checker(channel="prerelease").check(refresh=True)
+    assert result["update_available"] is True
+    assert result["latest_version"] == "1.2.0rc1"
+    assert result["prerelease"] is True
+    assert h.server.log[0][0].path == LIST
+
+
+@pytest.mark.parametrize("tag", ["../../x", "v1.2.3-1", "latest", "v1.2.3+local"])
+def test_invalid_tags_are_no_update_with_an_error(h: Harness, tag: str) -> None:
+    h.serve(release(tag))
+    result = h.checker().check(refresh=True)
+    assert result["update_available"] is False
+    assert result["latest_version"] is None
+    assert "ignored" in result["error"]
+    assert h.announced() == []
+
+
+@pytest.mark.parametrize(
+    ("respond", "fragment"),
+    [(lambda r: r.respond_with_json({"message": "Not Found"}, status=404), "no published release"),
+     (lambda r: r.respond_with_data("oops", status=500), "HTTP 500"),
+     (lambda r: r.respond_with_data("<html>hello</html>", status=200), "not valid JSON"),
+     (lambda r: r.respond_with_json(["not", "a", "release"]), "not a release"),
+     (lambda r: r.respond_with_json({"name": "no tag"}), "no tag"),
+     (lambda r: r.respond_with_data("x" * (10 * 1024 * 1024)), "too large")],
+    ids=["404", "500", "garbage", "list", "missing-fields", "10MB"],
+)
+def test_bad_answers_become_one_line_errors(h: Harness, respond: Any, fragment: str) -> None:
+    respond(h.server.expect_request(LATEST))
+    checker = h.checker()
+    result = checker.check(refresh=True)
+    assert result["update_available"] is False
+    assert fragment in result["error"]
+    assert "\n" not in result["error"] and "Traceback" not in result["error"]
+    assert checker.summary()["error"] == result["error"]
+
+
+def test_streamed_huge_body_is_cut_off(h: Harness) -> None:
+    def endless(_request: Request) -> Response:
+        chunk = b"[" + b" " * 65535
+        return Response((chunk for _ in range(200)), content_type="application/json")
+
+    h.server.expect_request(LATEST).respond_with_handler(endless)
+    result = h.checker().check(refresh=True)
+    assert "too large" in result["error"]
+
+
+def test_server_that_never_answers_times_out(h: Harness, tmp_path: Path) -> None:
+    def slow(_request: Request) -> Response:
+        time.sleep(1.0)
+        return Response(json.dumps(release()), content_type="application/json")
+
+    h.server.expect_request(LATEST).respond_with_handler(slow)
+    conf = UpdatesConfig(repo=REPO, api_url=h.server.url_for("/").rstrip("/"))
+    checker = UpdateChecker(conf, tmp_path / "s", EventLog(), "1.0.0", initial_delay=0,
+                            timeout=(0.2, 0.2))
+    result = checker.check(refresh=True)
+    assert result["update_available"] is False
+    assert "did not answer in time" in result["error"]
+    # Let the sleeping handler finish, so its answer is not logged in the next test.
+    deadline = time.monotonic() + 10
+    while not h.server.log and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_connection_refused_is_a_clean_error(h: Harness) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    checker = h.checker(api_url=f"http://127.0.0.1:{port}")
+    result = checker.check(refresh=True)
+    assert result["update_available"] is False
+    assert result["error"].startswith("cannot reach 127.0.0.1")
+    assert checker.download() == {"staged": False, "code": "check_failed",
+                                  "error": result["error"]}
+
+
+def test_etag_304_reuses_the_cached_release(h: Harness) -> None:
+    h.server.expect_ordered_request(LATEST).respond_with_json(
+        release("v1.1.0"), headers={"ETag": '"abc123"'})
+    h.server.expect_ordered_request(LATEST, headers={"If-None-Match": '"abc123"'}) \
+        .respond_with_data("", status=304, headers={"ETag": '"abc123"'})
+    checker = h.checker()
+    first = checker.check(refresh=True)
+    second = h.checker().check(refresh=True)  # after a restart, from the state file
+    assert h.requests() == 2
+    assert h.server.log[1][1].status_code == 304
+    assert second["update_available"] is True
+    for key in ("latest_version", "release_name", "release_url", "release_notes"):
+        assert second[key] == first[key]
+    assert h.announced() == ["1.1.0"]
+
+
+def test_rate_limit_means_no_request_before_reset(h: Harness) -> None:
+    reset = int(time.time()) + 3600
+    h.server.expect_request(LATEST).respond_with_json(
+        {"message": "API rate limit exceeded"}, status=403,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})
+    checker = h.checker()
+    result = checker.check(refresh=True)
+    assert "rate limit" in result["error"]
+    assert checker.check(refresh=True)["error"] == result["error"]
+    h.checker().check(refresh=True)  # a restart does not reset the wait
+    assert h.requests() == 1
+    saved = state.load(h.state_dir / state.STATE_FILE)
+    assert saved["next_request_at"] == reset
+
+
+def test_429_retry_after_is_honoured(h: Harness) -> None:
+    h.server.expect_request(LATEST).respond_with_data("slow down", status=429,
+                                                      headers={"Retry-After": "120"})
+    checker = h.checker()
+    before = time.time()
+    assert "rate limit" in checker.check(refresh=True)["error"]
+    checker.check(refresh=True)
+    assert h.requests() == 1
+    saved = state.load(h.state_dir / state.STATE_FILE)
+    assert before + 119 <= saved["next_request_at"] <= time.time() + 121
+
+
+def test_token_from_config_is_sent(h: Harness) -> None:
+    h.serve(release())
+    h.checker(token="cfg-token").check(refresh=True)
+    assert h.server.log[0][0].headers["Authorization"] == "Bearer cfg-token"
+
+
+def test_token_from_environment_is_sent(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "env-token\n")
+    h.serve(release())
+    h.checker().check(refresh=True)
+    assert h.server.log[0][0].headers["Authorization"] == "Bearer env-token"
+
+
+def test_untrusted_text_is_cleaned(h: Harness) -> None:
+    h.serve(release("v1.1.0", name="Voxtral\x1b[2J 1.1\u202e.0\x07", html_url="http://evil/x",
+                    body="notes\x00 here\n" + "y" * 20_000))
+    result = h.checker().check(refresh=True)
+    assert result["release_name"] == "Voxtral[2J 1.1.0"
+    assert result["release_url"] is None
+    assert result["release_notes"].startswith("notes here\n")
+    assert len(result["release_notes"]) <= 10_000
+    assert result["update_available"] is True
+    event = h.events.since(0)["events"][0]["data"]
+    assert event == {"version": "1.1.0", "release_url": None, "release_name": "Voxtral[2J 1.1.0"}
+
+
+def test_dismiss_silences_that_version_only(h: Harness) -> None:
+    h.serve(release("v1.1.0"))
+    checker = h.checker()
+    checker.dismiss("v1.1.0")  # before it was ever seen: never announced
+    result = checker.check(refresh=True)
+    assert result["update_available"] is True and result["dismissed"] is True
+    assert h.announced() == []
+    h.server.clear()
+    h.serve(release("v1.2.0"))
+    restarted = h.checker()  # dismissal is on disk
+    result = restarted.check(refresh=True)
+    assert result["latest_version"] == "1.2.0" and result["dismissed"] is False
+    assert h.announced() == ["1.2.0"]
+    assert "1.1.0" in state.load(h.state_dir / state.STATE_FILE)["dismissed"]
+
+
+def test_dismiss_refuses_what_is_not_a_version(h: Harness) -> None:
+    with pytest.raises(ValueError):
+        h.checker().dismiss("../../x")
+
+
+def test_background_thread_checks_soon_after_start_and_stops_fast(h: Harness) -> None:
+    h.serve(release("v1.1.0"))
+    checker = h.checker()
+    checker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not h.announced() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert h.announced() == ["1.1.0"]
+    finally:
+        started = time.monotonic()
+        checker.stop()
+        stop_took = time.monotonic() - started
+    assert stop_took < 5  # generous: the contract is "about a second"
+    assert h.requests() == 1  # one check, then quiet until the interval passes
+
+
+def test_interval_zero_means_no_automatic_checks(h: Harness) -> None:
+    h.serve(release("v1.1.0"))
+    checker = h.checker(check_interval_hours=0)
+    checker.start()
+    time.sleep(0.3)
+    checker.stop()
+    assert h.requests() == 0
+    assert checker.summary() is None
+    assert checker.check(refresh=True)["update_available"] is True  # manual still works
+
+
+def test_corrupt_state_file_is_a_fresh_start(h: Harness) -> None:
+    h.state_dir.mkdir(parents=True)
+    (h.state_dir / state.STATE_FILE).write_text("{not json")
+    h.serve(release("v1.1.0"))
+    assert h.checker().check(refresh=True)["update_available"] is True
+    assert json.loads((h.state_dir / state.STATE_FILE).read_text())["release"]["version"] == "1.1.0"
+
+
+def _call(router: Router, method: str, path: str, body: Any = None,
+          query: dict | None = None) -> tuple[int, dict]:
+    raw = b"" if body is None else json.dumps(body).encode()
+    try:
+        return router.dispatch(ApiRequest(method, path, query=query or {}, body=raw))
+    except ApiError as exc:
+        return exc.status, exc.body()
+
+
+def test_routes(h: Harness) -> None:
+    h.serve(release("v1.1.0"))
+    router = Router()
+    register_routes(router, h.checker())
+    status, body = _call(router, "GET", "/api/updates/check")
+    assert status == 200 and body["checked_at"] is None and h.requests() == 0
+    status, body = _call(router, "GET", "/api/updates/check", query={"refresh": "1"})
+    assert status == 200 and body["update_available"] is True
+    assert _call(router, "POST", "/api/updates/dismiss", {})[0] == 400
+    assert _call(router, "POST", "/api/updates/dismiss", {"version": "latest"})[0] == 400
+    assert _call(router, "POST", "/api/updates/dismiss", {"version": 3})[0] == 400
+    status, body = _call(router, "POST", "/api/updates/dismiss", {"version": "1.1.0"})
+    assert status == 200 and body["dismissed"] is True
+    status, body = _call(router, "POST", "/api/updates/download")
+    assert status == 409 and body["error"]["code"] == "no_asset"
+    status, body = _call(router, "POST", "/api/updates/apply")
+    assert status == 501 and body["error"]["code"] == "not_implemented"
+    assert "updates/X.Y.Z" in body["error"]["message"]
+
+
+def test_cli_text_for_each_outcome() -> None:
+    base = {"current_version": "1.0.0", "checked_at": "2025-05-01T10:00:00Z", "error": None}
+    assert "up to date" in format_check({**base, "update_available": False})
+    assert "failed: offline" in format_check({**base, "error": "offline"})
+    text = format_check({**base, "update_available": True, "latest_version": "1.1.0",
+                         "release_name": "Big one", "dismissed": True,
+                         "release_url": "https://x/y"})
+    assert "Update available: 1.1.0" in text and "dismissed" in text and "https://x/y" in text
