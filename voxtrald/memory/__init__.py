@@ -5,14 +5,12 @@ the daemon wires `MemoryMonitor` and `register_routes`.
 """
 
 from voxtrald.memory.chunks import choose_chunk_seconds, model_fits, model_need_bytes
-from voxtrald.memory.model_size import model_files_bytes
 from voxtrald.memory.reading import available_bytes
 
 __all__ = [
     "MemoryMonitor",
     "available_bytes",
     "choose_chunk_seconds",
-    "model_files_bytes",
     "model_fits",
     "model_need_bytes",
     "register_routes",

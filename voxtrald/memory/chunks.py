@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from voxtrald.memory.figures import GiB, MiB
+from voxtrald.memory.figures import MiB
 
 
 class ChunkSettings(Protocol):
@@ -21,14 +21,22 @@ class ChunkSettings(Protocol):
 
 
 def choose_chunk_seconds(available_bytes: int | None, engine_cfg: ChunkSettings) -> float:
-    """Chunk length for the memory available now; unknown memory gets the middle value."""
-    if available_bytes is None:
-        return engine_cfg.chunk_seconds_mid
-    if available_bytes < engine_cfg.chunk_low_below_gb * GiB:
-        return engine_cfg.chunk_seconds_low
-    if available_bytes < engine_cfg.chunk_mid_below_gb * GiB:
-        return engine_cfg.chunk_seconds_mid
-    return engine_cfg.chunk_seconds_high
+    """Chunk length for the memory available now; unknown memory gets the middle value.
+
+    The thresholds live in the engine's chunking module (one rule, one place);
+    this is the config-shaped door to it. Imported late: chunking brings numpy,
+    which the daemon's memory monitor has no use for.
+    """
+    from voxtrald import chunking
+
+    return chunking.choose_chunk_seconds(
+        available_bytes,
+        engine_cfg.chunk_seconds_low,
+        engine_cfg.chunk_seconds_mid,
+        engine_cfg.chunk_seconds_high,
+        engine_cfg.chunk_low_below_gb,
+        engine_cfg.chunk_mid_below_gb,
+    )
 
 
 def model_need_bytes(model_bytes: int, factor: float, margin_mb: float) -> int:
