@@ -32,6 +32,8 @@ DAEMON_UNIT = "voxtrald.service"
 TRAY_UNIT = "voxtral-tray.service"
 AUTOSTART = "voxtral-tray.desktop"
 GRAPHICAL = "graphical-session.target"
+# sd_booted(3): this folder exists only when systemd is the init system.
+BOOTED_MARKER = Path("/run/systemd/system")
 PROJECT_URL = "https://github.com/debrockb/transcribe-voxtral"
 
 
@@ -167,10 +169,10 @@ class SystemdUser:
                 "to start voxtrald; add 'voxtrald run' to your session's startup programs "
                 "instead, or use --no-enable to write the unit files anyway"
             )
-        if not Path("/run/systemd/system").is_dir():
+        if not BOOTED_MARKER.is_dir():
             raise ServiceError(
                 "systemd is not running as this machine's service manager "
-                "(/run/systemd/system is missing); add 'voxtrald run' to your session's startup "
+                f"({BOOTED_MARKER} is missing); add 'voxtrald run' to your session's startup "
                 "programs instead, or use --no-enable to write the unit files anyway"
             )
         if not ask([systemctl, "--user", "show", "--property=Version"]):
