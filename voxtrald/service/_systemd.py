@@ -138,7 +138,7 @@ Comment=Shows what the Voxtral transcription daemon is doing
 Exec={quote_desktop_exec(command)}
 Icon=audio-input-microphone
 Terminal=false
-Categories=Utility;AudioVideo;
+Categories=Utility;
 X-GNOME-Autostart-enabled=true
 X-systemd-skip=true
 """
