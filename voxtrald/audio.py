@@ -35,10 +35,10 @@ class DecodeStats:
 def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
-    except (av.error.InvalidDataError, av.error.ValueError) as exc:
-        raise MediaError(f"not a readable audio or video file ({exc.strerror or exc})") from exc
+    except av.error.InvalidDataError as exc:
+        raise MediaError("not a readable audio or video file (invalid data)") from exc
     except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot open media: {exc}") from exc
+        raise MediaError(f"cannot open as audio or video: {exc.strerror or exc}") from exc
 
 
 def probe_duration(container: av.container.InputContainer) -> float | None:

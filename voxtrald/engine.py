@@ -21,11 +21,16 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 from voxtrald.audio import SAMPLE_RATE, DecodeStats, MediaError, decode_blocks
 from voxtrald.chunking import choose_chunk_seconds, chunk_stream
 
 log = logging.getLogger("voxtrald.engine")
 PROMPT_CHARS = 200
+# Peak level under which a chunk is treated as silence (about -50 dBFS): the
+# model invents words ("You") for pure silence, so it is not asked at all.
+SILENCE_PEAK = 0.003
 
 
 def resolve_model(name: str) -> str:
@@ -115,11 +120,14 @@ class Worker:
             chunks += 1
             if chunks == 1:
                 self.send(type="duration", job_id=job_id, duration=stats.duration)
-            segments, info = self.model.transcribe(
-                samples, beam_size=beam, language=language or detected, initial_prompt=prompt
-            )
-            detected = detected or info.language
-            texts = []
+            texts: list[str] = []
+            segments: Any = ()
+            if samples.size and float(np.abs(samples).max()) >= SILENCE_PEAK:
+                segments, info = self.model.transcribe(
+                    samples, beam_size=beam, language=language or detected,
+                    initial_prompt=prompt,
+                )
+                detected = detected or info.language
             for seg in segments:
                 if os.getppid() != self.parent:
                     # The daemon is gone; nobody will read the result.

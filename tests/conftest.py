@@ -1,0 +1,220 @@
+"""Shared test fixtures: audio made by espeak-ng, and a real daemon in a subprocess.
+
+The daemon runs exactly as a user starts it (`python -m voxtrald run`), on
+temp folders and a temp socket, with the real embedded model; tests talk to
+it through its socket and its folders, never through its internals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voxtrald.client import Client, DaemonUnreachable
+
+DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def write_toml(path: Path, config: dict[str, dict[str, Any]]) -> None:
+    lines = []
+    for section, body in config.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in body.items())
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "",
+             interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+# Fast defaults for tests: short settle, quick retries; everything else as shipped.
+BASE_CONFIG: dict[str, dict[str, Any]] = {
+    "inbox": {"settle_seconds": 0.5, "scan_interval_seconds": 2.0},
+    "jobs": {"retry_backoff_seconds": 0.2},
+    "engine": {"threads": 2},
+    "updates": {"check_interval_hours": 0},
+}
+
+
+class DaemonProc:
+    def __init__(self, root: Path, config: dict[str, dict[str, Any]] | None,
+                 env: dict[str, str] | None) -> None:
+        self.root = root
+        self.inbox = root / "Inbox"
+        self.transcripts = root / "Transcripts"
+        self.processed = root / "Processed"
+        self.failed = root / "Failed"
+        self.state_dir = root / "state"
+        self.socket = root / "run" / "voxtrald.sock"
+        self.config_path = root / "config.toml"
+        self.log_path = root / "daemon.log"
+        merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in BASE_CONFIG.items()}
+        for section, body in (config or {}).items():
+            merged.setdefault(section, {}).update(body)
+        write_toml(self.config_path, merged)
+        self.env = dict(os.environ)
+        self.env.update({
+            "VOXTRAL_SOCKET": str(self.socket),
+            "VOXTRAL_CONFIG": str(self.config_path),
+            "XDG_STATE_HOME": str(root / "xdg-state"),
+            "XDG_CONFIG_HOME": str(root / "xdg-config"),
+            "PYTHONUNBUFFERED": "1",
+        })
+        self.env.update(env or {})
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "voxtrald", "run",
+            "--inbox", str(self.inbox), "--outbox", str(self.transcripts),
+            "--processed-dir", str(self.processed), "--failed-dir", str(self.failed),
+            "--state-dir", str(self.state_dir), "--socket", str(self.socket),
+        ]
+
+    def start(self, wait_ready: bool = True) -> DaemonProc:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.root,
+                                         stdout=log, stderr=log)
+        if wait_ready:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"daemon exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                return self.api("GET", "/api/health", timeout=2)[0] == 200
+            except DaemonUnreachable:
+                return False
+        wait_for(ready, timeout, "the daemon to answer on its socket")
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") \
+            if self.log_path.exists() else ""
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None,
+            timeout: float = 10) -> tuple[int, dict[str, Any]]:
+        return Client(self.socket, timeout=timeout).request(method, path, body, timeout=timeout)
+
+    def status(self) -> dict[str, Any]:
+        return self.api("GET", "/api/status")[1]
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        return self.api("GET", f"/api/jobs/{job_id}")[1]
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return self.api("GET", "/api/jobs?limit=1000")[1]["jobs"]
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0,
+                 what: str = "") -> Any:
+        try:
+            return wait_for(predicate, timeout, what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- daemon log ---\n{self.log()[-4000:]}") from None
+
+    def wait_jobs(self, n: int, states: tuple[str, ...] = ("done",), timeout: float = 60.0,
+                  ) -> list[dict[str, Any]]:
+        def finished() -> list[dict[str, Any]] | None:
+            jobs = [j for j in self.jobs() if j["state"] in states]
+            return jobs if len(jobs) >= n else None
+        return self.wait_for(finished, timeout, f"{n} job(s) in {states}")
+
+    def drop(self, source: Path, name: str | None = None) -> Path:
+        """Copy a file into the inbox the way a user would: written elsewhere, then moved in."""
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        target = self.inbox / (name or source.name)
+        tmp = self.root / f".drop-{target.name}"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        return target
+
+    def stop(self, timeout: float = 15.0) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"daemon did not stop within {timeout} s:\n{self.log()}") from None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self, wait_ready: bool = True) -> DaemonProc:
+        self.stop()
+        return self.start(wait_ready)
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
+    started: list[DaemonProc] = []
+
+    def start(config: dict[str, dict[str, Any]] | None = None,
+              env: dict[str, str] | None = None, wait_ready: bool = True) -> DaemonProc:
+        root = tmp_path / f"d{len(started)}"
+        root.mkdir()
+        d = DaemonProc(root, config, env)
+        started.append(d)
+        return d.start(wait_ready)
+
+    yield start
+    for d in started:
+        if d.proc is not None and d.proc.poll() is None:
+            d.proc.send_signal(signal.SIGTERM)
+            try:
+                d.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                d.proc.kill()
+                d.proc.wait()
+
+
+@pytest.fixture
+def daemon(daemon_factory: Callable[..., DaemonProc]) -> DaemonProc:
+    return daemon_factory()
+
+
+@pytest.fixture
+def speech_wav() -> Path:
+    return DATA / "fox.wav"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
