@@ -1,0 +1,44 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UNAME := $(shell uname -s)
+# The Linux tray needs PyGObject (menus) and dbus-python (notifications); both
+# build against system headers, see README "System packages".
+ifeq ($(UNAME),Linux)
+TEST_EXTRAS := dev,linux-desktop
+else
+TEST_EXTRAS := dev
+endif
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench release clean
+
+$(VENV)/.run-installed: pyproject.toml VERSION
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed
+	$(PY) -m pip install -q -e '.[$(TEST_EXTRAS)]'
+	touch $@
+
+run: $(VENV)/.run-installed
+	$(VENV)/bin/voxtrald run
+
+test: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.run-installed
+	$(PY) benchmarks/bench_engine.py tests/data/story.flac
+
+release: $(VENV)/.test-installed
+	$(PY) packaging/release.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
