@@ -372,3 +372,31 @@ def test_cli_text_for_each_outcome() -> None:
                          "release_name": "Big one", "dismissed": True,
                          "release_url": "https://x/y"})
     assert "Update available: 1.1.0" in text and "dismissed" in text and "https://x/y" in text
+
+
+def test_tampered_state_file_does_not_break_checks(h: Harness) -> None:
+    h.state_dir.mkdir(parents=True)
+    h.serve(release("v1.1.0"))
+    first = h.checker()
+    first.check(refresh=True)
+    saved = json.loads((h.state_dir / state.STATE_FILE).read_text())
+    saved["release"]["version"] = "not a version"
+    saved["next_request_at"] = "soon"
+    (h.state_dir / state.STATE_FILE).write_text(json.dumps(saved))
+    checker = h.checker()
+    assert checker.check()["latest_version"] is None  # the bad cache is dropped, no crash
+    assert checker.check(refresh=True)["latest_version"] == "1.1.0"
+
+
+def test_deeply_nested_json_is_garbage_not_a_crash(h: Harness) -> None:
+    h.server.expect_request(LATEST).respond_with_data("[" * 200_000, content_type="text/json")
+    assert "not valid JSON" in h.checker().check(refresh=True)["error"]
+
+
+def test_another_repository_does_not_inherit_the_cache(h: Harness) -> None:
+    h.serve(release("v1.1.0"))
+    h.checker().check(refresh=True)
+    conf = UpdatesConfig(repo="someone/else", api_url=h.server.url_for("/").rstrip("/"))
+    other = UpdateChecker(conf, h.state_dir, EventLog(), "1.0.0", initial_delay=0)
+    assert other.check()["latest_version"] is None
+    assert other.summary() is None

@@ -284,9 +284,15 @@ class UpdateChecker:
         with self._lock:
             error = self._state.get("error")
             cached = None if error else self._state.get("release")
-            result = release.evaluate(
-                cached, self.current_version, self.cfg.channel, self._state["dismissed"]
-            )
+            try:
+                result = release.evaluate(
+                    cached, self.current_version, self.cfg.channel, self._state["dismissed"]
+                )
+            except (ValueError, TypeError, KeyError, AttributeError):
+                # Only a tampered state file gets here; forget its release, keep going.
+                log.warning("cached release in %s is unreadable; dropping it", self._path)
+                self._state["release"] = None
+                result = release.evaluate(None, self.current_version, self.cfg.channel, [])
             if error:
                 result["error"] = error
             result["checked_at"] = self._state.get("checked_at")

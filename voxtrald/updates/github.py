@@ -126,7 +126,7 @@ class GitHubReleases:
         body = net.read_capped(resp, MAX_API_BYTES, time.monotonic() + API_DEADLINE, url)
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise net.FetchError("GitHub's answer was not valid JSON") from None
         etag = resp.headers.get("ETag")
         return Fetched(False, data, etag if etag and len(etag) < 200 else None, wait)

@@ -39,7 +39,23 @@ def load(path: Path) -> dict[str, Any]:
         value = data.get(key)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             data[key] = []
+    # A hand-edited or half-migrated file must not break every later check.
+    for key, kinds in _TYPES.items():
+        if key in data and not isinstance(data[key], kinds):
+            data.pop(key)
     return data
+
+
+_TYPES: dict[str, Any] = {
+    "last_attempt": (int, float),
+    "next_request_at": (int, float, type(None)),
+    "checked_at": (str, type(None)),
+    "error": (str, type(None)),
+    "etag": (str, type(None)),
+    "etag_url": (str, type(None)),
+    "release": (dict, type(None)),
+    "source": str,
+}
 
 
 def save(path: Path, data: dict[str, Any]) -> None:
