@@ -400,3 +400,35 @@ def test_another_repository_does_not_inherit_the_cache(h: Harness) -> None:
     other = UpdateChecker(conf, h.state_dir, EventLog(), "1.0.0", initial_delay=0)
     assert other.check()["latest_version"] is None
     assert other.summary() is None
+
+
+def _wait(predicate: Any, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_restart_soon_after_a_check_does_not_check_again(h: Harness) -> None:
+    h.serve(release("v1.1.0"))
+    h.checker().check(refresh=True)
+    restarted = h.checker()
+    restarted.start()
+    try:
+        time.sleep(0.5)
+        assert h.requests() == 1
+    finally:
+        restarted.stop()
+
+
+def test_checks_repeat_every_interval(h: Harness) -> None:
+    h.serve(release("v1.1.0"))
+    checker = h.checker(check_interval_hours=0.5 / 3600)  # every half second
+    checker.start()
+    try:
+        assert _wait(lambda: h.requests() >= 3)
+    finally:
+        checker.stop()
+    assert h.announced() == ["1.1.0"]

@@ -114,13 +114,15 @@ class UpdateChecker:
         startup = True
         while not self._stop.is_set():
             due = self._next_due(interval, startup)
+            startup = False  # the start-up rule decides the first check only
             now = time.time()
             if now >= due:
-                startup = False
                 try:
                     self._refresh()
                 except Exception:  # the thread must outlive any surprise
                     log.exception("update check crashed")
+                    if self._stop.wait(RETRY_AFTER_FAILURE):
+                        return
                 continue
             if self._stop.wait(min(due - now, MAX_SLEEP)):
                 return
@@ -132,6 +134,7 @@ class UpdateChecker:
             not_before = self._state.get("next_request_at") or 0.0
         if not isinstance(last, int | float):
             return float(not_before)
+        last = min(last, time.time())  # the clock went back: do not wait for the future
         gap = min(interval, STARTUP_MIN_GAP) if startup else interval
         if failed:
             gap = min(gap, RETRY_AFTER_FAILURE)
