@@ -21,12 +21,11 @@ MAX_SEARCH_S = 15.0
 def quietest_cut(samples: np.ndarray, target: int, search: int) -> int:
     """Index at the middle of the quietest window in [target - search, target]."""
     win = int(QUIET_WINDOW_S * SAMPLE_RATE)
-    lo = max(0, target - search)
-    region = samples[lo:target]
-    if region.size < 2 * win:
+    usable = (min(search, target) // win) * win
+    if usable < 2 * win:
         return target
-    usable = region.size - region.size % win
-    energy = np.square(region[:usable], dtype=np.float32).reshape(-1, win).mean(axis=1)
+    lo = target - usable  # windows end exactly at target
+    energy = np.square(samples[lo:target], dtype=np.float32).reshape(-1, win).mean(axis=1)
     # Prefer the latest of near-equal quiet windows so chunks stay close to target length.
     best = int(np.flatnonzero(energy <= energy.min() * 1.05 + 1e-9)[-1])
     return lo + best * win + win // 2

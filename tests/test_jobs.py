@@ -1,0 +1,78 @@
+"""The job store: states, dedup by content, crash recovery, retries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voxtrald.jobs import JobStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> JobStore:
+    return JobStore(tmp_path / "jobs.sqlite3")
+
+
+def add(store: JobStore, name: str, sha: str = "abc") -> dict:
+    return store.add(f"/in/{name}", name, "", sha, 10, 1.0, 3)
+
+
+def test_same_content_is_a_duplicate(store: JobStore) -> None:
+    first = add(store, "a.wav")
+    second = add(store, "b.wav")
+    other = add(store, "c.wav", sha="def")
+    assert first["state"] == "queued" and other["state"] == "queued"
+    assert second["state"] == "duplicate" and second["duplicate_of"] == first["id"]
+    assert store.counts()["duplicate"] == 1
+
+
+def test_a_failed_original_does_not_block_a_new_try(store: JobStore) -> None:
+    first = add(store, "a.wav")
+    store.start(first["id"])
+    store.fail_attempt(first["id"], "broken", None)
+    assert add(store, "a again.wav")["state"] == "queued"
+
+
+def test_running_jobs_are_requeued_after_a_crash(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "j.db")
+    job = add(store, "a.wav")
+    store.start(job["id"])
+    store.close()
+    reopened = JobStore(tmp_path / "j.db")
+    assert reopened.requeue_interrupted() == [job["id"]]
+    again = reopened.get(job["id"])
+    assert again is not None and again["state"] == "queued" and again["attempts"] == 0
+
+
+def test_retries_with_backoff_then_final(store: JobStore) -> None:
+    job = add(store, "a.wav")
+    for attempt in (1, 2):
+        store.start(job["id"])
+        assert store.fail_attempt(job["id"], f"boom {attempt}", 100.0) is False
+        assert store.next_runnable() is None  # waiting out the backoff
+        assert store.next_runnable(now=10**12) is not None
+    store.start(job["id"])
+    assert store.fail_attempt(job["id"], "boom 3", 100.0) is True
+    final = store.get(job["id"])
+    assert final is not None and final["state"] == "failed" and final["error"] == "boom 3"
+    retried = store.retry(job["id"])
+    assert retried["state"] == "queued" and retried["attempts"] == 0
+    with pytest.raises(ValueError):
+        store.retry(job["id"])
+    with pytest.raises(KeyError):
+        store.retry(999)
+
+
+def test_known_version_avoids_rehashing(store: JobStore) -> None:
+    add(store, "a.wav")
+    assert store.known_version("/in/a.wav", 10, 1.0)
+    assert not store.known_version("/in/a.wav", 11, 1.0)
+
+
+def test_list_newest_first_and_settings(store: JobStore) -> None:
+    ids = [add(store, f"{i}.wav", sha=str(i))["id"] for i in range(3)]
+    assert [j["id"] for j in store.list()] == ids[::-1]
+    assert [j["id"] for j in store.list("queued", 2)] == ids[:0:-1]
+    store.set_setting("paused", "1")
+    assert store.get_setting("paused") == "1"
