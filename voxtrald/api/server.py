@@ -39,6 +39,8 @@ QUEUE_WAIT_SECONDS = 2.0
 IDLE_KEEPALIVE_SECONDS = 5.0
 _DRAIN_SECONDS = 0.5
 _DRAIN_BYTES = 256 * 1024
+# sockaddr_un.sun_path, including the terminating NUL.
+_SUN_PATH_MAX = 108 if sys.platform.startswith("linux") else 104
 
 
 class ApiServerError(Exception):
@@ -191,7 +193,7 @@ class ApiServer:
 
     def _bind_unix(self) -> socket.socket:
         path = self.socket_path
-        if len(os.fsencode(path)) >= 104:
+        if len(os.fsencode(path)) >= _SUN_PATH_MAX:
             raise ApiServerError(f"socket path is too long for the OS: {path}; use a shorter one")
         self._replace_stale(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
