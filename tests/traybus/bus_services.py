@@ -66,6 +66,24 @@ class DesktopServices:
         with self._lock:
             return self.items[-1] if self.items else None
 
+    def drop_notifications(self, bus_address: str) -> None:
+        """Give up the notification name, as on a desktop without a notification server."""
+        self.conn.send(message_bus.ReleaseName(NOTIFY_NAME))  # the reply is read by _serve
+        probe = open_dbus_connection(bus_address)
+        try:
+            self.wait_for(
+                lambda: not probe.send_and_get_reply(message_bus.NameHasOwner(NOTIFY_NAME)).body[0],
+                5,
+                "the notification name to be released",
+            )
+        finally:
+            probe.close()
+
+    def registrations(self) -> list[tuple[str, str]]:
+        """(unique bus name, object path) of every item registration so far."""
+        with self._lock:
+            return list(self.items)
+
     # -- serving ----------------------------------------------------------------------
 
     def _serve(self) -> None:

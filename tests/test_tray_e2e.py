@@ -1,0 +1,357 @@
+"""The real voxtral-tray process on a private desktop, against a stand-in daemon.
+
+Xvfb gives pystray's appindicator backend a display; a private session bus
+carries the notifications (recorded by a stand-in server) and the tray item,
+whose menu is read and clicked over com.canonical.dbusmenu as a panel would.
+The daemon here is a scripted one on a real Unix socket, so each tray rule is
+shown quickly and exactly; tests against the real daemon live beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from traybus.bus_services import DesktopServices
+from traybus.dbusmenu import MenuItem, MenuReader
+from traybus.fake_daemon import FakeDaemon
+from traybus.session import Desktop, missing_binaries, start_desktop
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(120),
+    pytest.mark.skipif(
+        bool(missing_binaries()),
+        reason=f"needs {', '.join(missing_binaries())} (apt: xvfb dbus) for the tray desktop",
+    ),
+]
+
+RELEASE_URL = "https://example.invalid/releases/v1.1.0"
+
+
+def wait_until(pred: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@dataclass
+class Tray:
+    proc: subprocess.Popen[bytes]
+    log: Path
+    services: DesktopServices
+    desktop: Desktop
+    registrations_before: int
+    _reader: MenuReader | None = None
+
+    def reader(self) -> MenuReader:
+        if self._reader is None:
+            n = self.registrations_before
+            sender, path = self.services.wait_for(
+                lambda: self.services.registrations()[n:][:1], 30, "the tray item to register"
+            )[0]
+            self._reader = MenuReader(self.desktop.bus_address, sender, path)
+        return self._reader
+
+    def menu(self) -> list[MenuItem]:
+        return [i for i in self.reader().layout() if not i.separator]
+
+    def labels(self) -> list[str]:
+        return [i.label for i in self.menu()]
+
+    def wait_menu(self, pred: Callable[[list[MenuItem]], bool], what: str) -> list[MenuItem]:
+        return wait_until(lambda: (m := self.menu()) and pred(m) and m, 20, what)
+
+    def click(self, label_start: str) -> None:
+        item = next(i for i in self.menu() if i.label.startswith(label_start))
+        self.reader().click(item.id)
+
+    def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def desktop(tmp_path: Path) -> Iterator[Desktop]:
+    d = start_desktop(tmp_path)
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def services(desktop: Desktop) -> Iterator[DesktopServices]:
+    s = DesktopServices(desktop.bus_address)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[FakeDaemon]:
+    folders = {k: str(tmp_path / k) for k in ("inbox", "transcripts", "processed", "failed")}
+    daemon = FakeDaemon(tmp_path / "voxtrald.sock", folders)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def start_tray(
+    tmp_path: Path, desktop: Desktop, services: DesktopServices
+) -> Iterator[Callable[..., Tray]]:
+    started: list[Tray] = []
+    config = tmp_path / "config.toml"
+    config.write_text("[tray]\npoll_seconds = 0.5\n")
+    browser_log = tmp_path / "browser.log"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{browser_log}"\n')
+    browser.chmod(0o755)
+
+    def start(socket: Path, extra_env: dict[str, str] | None = None) -> Tray:
+        env = desktop.env()
+        env.update(
+            {
+                "BROWSER": str(browser),
+                "XDG_STATE_HOME": str(tmp_path / "state"),
+                "XDG_CONFIG_HOME": str(tmp_path / "xdgconfig"),
+                "PYTHONUNBUFFERED": "1",
+                **(extra_env or {}),
+            }
+        )
+        log = tmp_path / f"tray-{len(started)}.log"
+        cmd = [
+            sys.executable,
+            "-c",
+            "from tray.app import main; raise SystemExit(main())",
+            "--socket",
+            str(socket),
+            "--config",
+            str(config),
+            "--state-file",
+            str(tmp_path / "tray.json"),
+        ]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        tray = Tray(proc, log, services, desktop, len(services.registrations()))
+        started.append(tray)
+        return tray
+
+    yield start
+    for tray in started:
+        tray.stop()
+
+
+def polls_after(fake: FakeDaemon, n: int = 3) -> None:
+    """Wait until the tray has read the status n more times: it had its chance to speak."""
+    start = fake.count("GET", "/api/status")
+    wait_until(lambda: fake.count("GET", "/api/status") >= start + n, 20, f"{n} status polls")
+
+
+def test_memory_notifications_one_per_crossing(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray]
+) -> None:
+    tray = start_tray(fake.socket_path)
+    tray.reader()
+    polls_after(fake)
+    assert services.summaries() == []
+
+    fake.set_memory("warning", 85.0)
+    services.wait_for(lambda: "Memory warning" in services.summaries(), 10, "a warning notice")
+    note = services.notes()[0]
+    assert "85 %" in note.body and "1.5 GB" in note.body and note.app_name == "Voxtral"
+
+    # Hovering around the line: the daemon's level stays "warning", the tray stays quiet.
+    for percent in (79.0, 81.0, 79.5, 80.5, 81.0):
+        fake.set_memory("warning", percent)
+        polls_after(fake, 1)
+    fake.set_memory("critical", 95.0)
+    services.wait_for(lambda: "Memory critical" in services.summaries(), 10, "a critical notice")
+    assert services.notes()[-1].hints.get("urgency") == ("y", 2)
+
+    fake.set_memory("normal", 50.0)
+    tray.wait_menu(lambda m: "RAM 50 % (1.5 GB free)" in [i.label for i in m], "RAM back to 50 %")
+    polls_after(fake)
+    assert services.summaries() == ["Memory warning", "Memory critical"]
+
+
+def test_reminder_and_dismiss_memory_warnings(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray]
+) -> None:
+    tray = start_tray(fake.socket_path)
+    fake.set_memory("critical", 93.0)
+    services.wait_for(lambda: services.summaries() == ["Memory critical"], 15, "critical")
+    fake.set_memory("critical", 94.0, reminder=True)
+    services.wait_for(lambda: "Memory still critical" in services.summaries(), 10, "reminder")
+
+    items = tray.wait_menu(lambda m: any(i.label == "Dismiss memory warnings" for i in m), "item")
+    assert next(i for i in items if i.label == "Dismiss memory warnings").enabled
+    tray.click("Dismiss memory warnings")
+    tray.wait_menu(lambda m: any(i.label == "Memory warnings dismissed" for i in m), "dismissed")
+    assert not next(i for i in tray.menu() if i.label == "Memory warnings dismissed").enabled
+    fake.set_memory("critical", 95.0, reminder=True)
+    fake.set_memory("warning", 85.0)
+    fake.set_memory("critical", 96.0)
+    polls_after(fake)
+    assert services.summaries() == ["Memory critical", "Memory still critical"]
+
+    # Back to normal lifts the silence: the next crossing is announced again.
+    fake.set_memory("normal", 50.0)
+    polls_after(fake)
+    fake.set_memory("warning", 85.0)
+    services.wait_for(lambda: services.summaries()[-1:] == ["Memory warning"], 10, "warning")
+
+
+def test_update_notice_once_then_never_again(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray], tmp_path: Path
+) -> None:
+    tray = start_tray(fake.socket_path)
+    fake.set_update("1.1.0", RELEASE_URL)
+    services.wait_for(
+        lambda: "Voxtral 1.1.0 is available" in services.summaries(), 10, "an update notice"
+    )
+    items = tray.wait_menu(lambda m: any(i.label.startswith("Update 1.1.0") for i in m), "offer")
+    offer = next(i for i in items if i.label.startswith("Update 1.1.0"))
+    assert offer.label == "Update 1.1.0 available — open release page" and offer.enabled
+    assert "Skip version 1.1.0" in tray.labels()
+
+    tray.click("Update 1.1.0")
+    browser_log = tmp_path / "browser.log"
+    wait_until(browser_log.exists, 10, "the browser script to run")
+    assert browser_log.read_text().split() == [RELEASE_URL]
+
+    # The daemon restarts (new instance, events from 1): nothing is repeated.
+    fake.restart()
+    fake.emit("update_available", version="1.1.0", release_url=RELEASE_URL)
+    polls_after(fake)
+    # The tray restarts: the version is remembered on disk.
+    tray.stop()
+    again = start_tray(fake.socket_path)
+    again.wait_menu(lambda m: any(i.label.startswith("Update 1.1.0") for i in m), "offer again")
+    polls_after(fake)
+    assert services.summaries() == ["Voxtral 1.1.0 is available"]
+    assert '"1.1.0"' in (tmp_path / "tray.json").read_text()
+
+    # Skip it: the daemon is told, the offer goes; a newer release is announced.
+    again.click("Skip version 1.1.0")
+    wait_until(lambda: fake.count("POST", "/api/updates/dismiss") == 1, 10, "the dismiss call")
+    dismiss = [body for _, path, body in fake.requests if path == "/api/updates/dismiss"]
+    assert dismiss == [{"version": "1.1.0"}]
+    again.wait_menu(lambda m: not any(i.label.startswith("Update") for i in m), "offer gone")
+    fake.set_update("1.2.0", "http://example.invalid/insecure")
+    services.wait_for(lambda: "Voxtral 1.2.0 is available" in services.summaries(), 10, "1.2.0")
+    items = again.wait_menu(lambda m: any(i.label.startswith("Update 1.2.0") for i in m), "1.2")
+    assert not next(i for i in items if i.label.startswith("Update 1.2.0")).enabled
+
+
+def test_menu_over_dbus_and_click_pauses(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray]
+) -> None:
+    tray = start_tray(fake.socket_path)
+    items = tray.wait_menu(lambda m: m[0].label == "Idle", "the idle menu")
+    assert [(i.label, i.enabled) for i in items] == [
+        ("Idle", False),
+        ("RAM 50 % (4.0 GB free)", False),
+        ("Pause transcription", True),
+        ("Open inbox folder", True),
+        ("Open transcripts folder", True),
+        ("Check for updates now", True),
+        ("Quit Voxtral tray", True),
+    ]
+    tray.click("Pause transcription")
+    wait_until(lambda: fake.snapshot()["paused"], 10, "the daemon to be paused")
+    assert fake.count("POST", "/api/pause") == 1
+    items = tray.wait_menu(lambda m: m[0].label == "Paused", "the paused menu")
+    assert "Resume transcription" in [i.label for i in items]
+    tray.click("Resume transcription")
+    wait_until(lambda: not fake.snapshot()["paused"], 10, "the daemon to resume")
+
+    tray.click("Quit")
+    assert tray.proc.wait(15) == 0
+
+
+def test_daemon_away_then_back(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray]
+) -> None:
+    fake.set_memory("warning", 86.0)
+    fake.stop()
+    tray = start_tray(fake.socket_path)
+    items = tray.wait_menu(lambda m: "not running" in m[0].label, "the offline menu")
+    assert not items[0].enabled
+    assert [i.label for i in items if i.enabled] == ["Quit Voxtral tray"]
+    assert tray.reader().item_property("Title").startswith("Voxtral daemon not running")
+
+    fake.start()
+    services.wait_for(lambda: services.summaries() == ["Memory warning"], 20, "the warning")
+    tray.wait_menu(lambda m: m[0].label == "Idle", "the online menu")
+    fake.restart()
+    polls_after(fake)
+    fake.stop()
+    tray.wait_menu(lambda m: "reconnecting" in m[0].label, "the reconnecting menu")
+    fake.start()
+    tray.wait_menu(lambda m: m[0].label == "Idle", "online again")
+    polls_after(fake)
+    assert services.summaries() == ["Memory warning"]
+    assert tray.proc.poll() is None
+    assert "Traceback" not in tray.output()
+
+
+def test_missing_notification_server_is_logged_once(
+    fake: FakeDaemon,
+    desktop: Desktop,
+    services: DesktopServices,
+    start_tray: Callable[..., Tray],
+) -> None:
+    services.drop_notifications(desktop.bus_address)
+    tray = start_tray(fake.socket_path)
+    fake.set_memory("warning", 85.0)
+    fake.set_memory("critical", 95.0)
+    tray.wait_menu(lambda m: any("critical" in i.label for i in m), "the critical menu")
+    polls_after(fake)
+    assert tray.proc.poll() is None
+    out = tray.output()
+    assert out.count("WARNING notification not shown") == 1, out
+    assert "notifications via D-Bus (dbus-python)" in out
+
+
+def test_no_display_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tray.app import main; raise SystemExit(main())",
+            "--socket",
+            str(tmp_path / "none.sock"),
+            "--config",
+            str(tmp_path / "c.toml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input="",
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "needs a graphical session" in proc.stderr
+    assert "Traceback" not in proc.stderr
