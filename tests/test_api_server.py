@@ -46,6 +46,11 @@ def make_server(sock: Path, **cfg: Any) -> tuple[ApiServer, FakeControl]:
     control = FakeControl()
     core_routes.register(router, control)
     router.add("GET", "/api/big", lambda req: {"blob": "x" * 4_000_000})
+    router.add("GET", "/api/odd", lambda req: {"eta": float("nan"), "when": Path("/x"),
+                                               "list": [float("inf"), 1.5]})
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    router.add("GET", "/api/loop", lambda req: loop)
     server = ApiServer(sock, router, ApiConfig(**cfg))
     return server, control
 
@@ -188,6 +193,19 @@ def test_handler_crash_is_500_without_traceback(server: tuple[ApiServer, FakeCon
     assert status == 500 and body["error"]["code"] == "internal_error"
     assert "Traceback" not in raw and "secret internal detail" not in raw
     assert "secret internal detail" in caplog.text  # the log keeps the details
+    assert_healthy(srv.socket_path)
+
+
+def test_answers_are_strict_json(server: tuple[ApiServer, FakeControl]) -> None:
+    srv, _ = server
+    with connect(srv.socket_path) as s:
+        s.sendall(b"GET /api/odd HTTP/1.1\r\nConnection: close\r\n\r\n")
+        raw = s.makefile("rb").read()
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    assert json.loads(body, parse_constant=lambda c: pytest.fail(f"not JSON: {c}")) == {
+        "eta": None, "when": "/x", "list": [None, 1.5]}
+    status, body = get(srv.socket_path, "/api/loop")
+    assert status == 500 and body["error"]["code"] == "internal_error"
     assert_healthy(srv.socket_path)
 
 

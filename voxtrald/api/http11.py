@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http
 import json
+import math
 import socket
 import time
 from dataclasses import dataclass, field
@@ -200,6 +201,18 @@ class Reader:
         return body
 
 
+def _finite(value: Any, depth: int = 0) -> Any:
+    if depth > 64:
+        raise ValueError("answer nests too deep (or refers to itself)")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v, depth + 1) for v in value]
+    return value
+
+
 def reason(status: int) -> str:
     try:
         return http.HTTPStatus(status).phrase
@@ -210,7 +223,12 @@ def reason(status: int) -> str:
 def encode_response(
     status: int, payload: dict[str, Any], keep_alive: bool, extra: dict[str, str] | None = None
 ) -> bytes:
-    body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+    try:
+        text = json.dumps(payload, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        # NaN/Infinity are not JSON; strict clients would choke, so they travel as null.
+        text = json.dumps(_finite(payload), ensure_ascii=False, default=str, allow_nan=False)
+    body = text.encode("utf-8") + b"\n"
     lines = [
         f"HTTP/1.1 {status} {reason(status)}",
         "Content-Type: application/json; charset=utf-8",

@@ -39,6 +39,9 @@ QUEUE_WAIT_SECONDS = 2.0
 IDLE_KEEPALIVE_SECONDS = 5.0
 _DRAIN_SECONDS = 0.5
 _DRAIN_BYTES = 256 * 1024
+_INTERNAL_ERROR = {
+    "error": {"code": "internal_error", "message": "internal error; the daemon log has the details"}
+}
 # sockaddr_un.sun_path, including the terminating NUL.
 _SUN_PATH_MAX = 108 if sys.platform.startswith("linux") else 104
 
@@ -353,7 +356,12 @@ class ApiServer:
             request = Request(head.method, path, query, body, headers=head.headers)
             status, payload = self._dispatch(request)
             keep = head.keep_alive and not self._stopping.is_set()
-            if not self._send(conn, http11.encode_response(status, payload, keep)):
+            try:
+                data = http11.encode_response(status, payload, keep)
+            except (TypeError, ValueError):
+                log.exception("control API answer to %s %s is not JSON", head.method, path)
+                data = http11.encode_response(500, _INTERNAL_ERROR, keep)
+            if not self._send(conn, data):
                 return
             served += 1
             if not keep:
@@ -373,10 +381,7 @@ class ApiServer:
             status, payload = err.status, err.body()
         except Exception:  # noqa: BLE001 - the peer gets a 500, the log gets the traceback
             log.exception("control API handler failed: %s %s", request.method, request.path)
-            status, payload = 500, {
-                "error": {"code": "internal_error",
-                          "message": "internal error; the daemon log has the details"}
-            }
+            status, payload = 500, _INTERNAL_ERROR
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d in %.1f ms", request.method, request.path, status,
                       (time.perf_counter() - started) * 1000)
