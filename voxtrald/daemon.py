@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald import config as config_mod
-from voxtrald import outputs
+from voxtrald import outputs, sdnotify
 from voxtrald.engine import model_files_bytes
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.inbox import Inbox
@@ -163,22 +163,38 @@ class Daemon:
 
     def _start_features(self) -> None:
         """Control API, memory monitor, update checker: each optional part wired here."""
+        from voxtrald.api import core_routes
         from voxtrald.api.router import Router
+        from voxtrald.api.server import AlreadyRunning, ApiServer
 
         router = Router()
-        try:
-            from voxtrald.api import core_routes
-            from voxtrald.api.server import AlreadyRunning, ApiServer
-        except ImportError:
-            log.warning("control API not available in this build")
-            return
+        from voxtrald.memory import MemoryMonitor
+        from voxtrald.memory import register_routes as memory_routes
+        from voxtrald.updates.checker import UpdateChecker
+        from voxtrald.updates.routes import register_routes as update_routes
+
         core_routes.register(router, self)
+        self.memory = MemoryMonitor(self.cfg.memory, self.events, lambda: self.worker.pid)
+        self.memory.add_listener(self._on_memory_level)
+        memory_routes(router, self.memory)
+        self.updates = UpdateChecker(
+            self.cfg.updates, self.cfg.paths.state_dir, self.events, current_version()
+        )
+        update_routes(router, self.updates)
         self.api = ApiServer(self.cfg.socket_path(), router, self.cfg.api)
         try:
             self.api.start()
         except AlreadyRunning as exc:
             raise StartupError(str(exc)) from exc
         log.info("control API on %s", self.cfg.socket_path())
+        self.memory.start()
+        self.updates.start()
+
+    def _on_memory_level(self, old: str, new: str) -> None:
+        if new == "critical":
+            self.unload_worker_if_idle_now()
+        elif old == "critical" or new == "normal":
+            self._wake.set()  # jobs held for memory may start now
 
     def stop(self) -> None:
         self._stopping.set()
@@ -197,6 +213,11 @@ class Daemon:
         if self.store:
             self.store.close()
         log.info("voxtrald stopped")
+
+    def healthy(self) -> bool:
+        """For a service watchdog: the scheduler and the API still run."""
+        threads_ok = all(t.is_alive() for t in self._threads)
+        return threads_ok and not self._stopping.is_set()
 
     # -- intake ------------------------------------------------------------------------------
 
@@ -613,8 +634,14 @@ def run_daemon(args: argparse.Namespace) -> int:
         print(f"voxtrald: {exc}", file=sys.stderr)
         daemon.stop()
         return 1
+    # The socket answers by now: tell a service manager we are up, and keep its watchdog fed.
+    sdnotify.notify(f"READY=1\nSTATUS=watching {cfg.paths.inbox}")
+    watchdog = sdnotify.Watchdog(daemon.healthy)
+    watchdog.start()
     while not stop.wait(0.5):
         pass
+    sdnotify.notify("STOPPING=1")
+    watchdog.stop()
     daemon.stop()
     return 0
 

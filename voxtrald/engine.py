@@ -23,11 +23,11 @@ from typing import IO, Any
 
 import numpy as np
 
+from voxtrald import memory
 from voxtrald.audio import SAMPLE_RATE, DecodeStats, MediaError, decode_blocks
 from voxtrald.chunking import choose_chunk_seconds, chunk_stream
 
 log = logging.getLogger("voxtrald.engine")
-PROMPT_CHARS = 200
 # Peak level under which a chunk is treated as silence (about -50 dBFS): the
 # model invents words ("You") for pure silence, so it is not asked at all.
 SILENCE_PEAK = 0.003
@@ -60,18 +60,8 @@ def model_files_bytes(name: str) -> int | None:
 
 def _available_bytes() -> int | None:
     try:
-        from voxtrald import memory
-
-        reader = getattr(memory, "available_bytes", None)
-        if reader is not None:
-            return reader()
-    except Exception:  # noqa: BLE001 - a failed reading only means the default chunk size
-        pass
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except Exception:
+        return memory.available_bytes()
+    except Exception:  # noqa: BLE001 - a failed reading only means the middle chunk size
         return None
 
 
@@ -111,7 +101,6 @@ class Worker:
         stats = DecodeStats()
         language = self.settings.get("language") or None
         beam = int(self.settings.get("beam_size", 5))
-        prompt: str | None = None
         detected: str | None = None
         chunks = 0
         position = 0.0
@@ -120,19 +109,18 @@ class Worker:
             chunks += 1
             if chunks == 1:
                 self.send(type="duration", job_id=job_id, duration=stats.duration)
-            texts: list[str] = []
             segments: Any = ()
+            # Each chunk starts without the previous chunk's text as prompt: with one, the
+            # model was seen to drop timestamps and skip whole sentences after a boundary.
             if samples.size and float(np.abs(samples).max()) >= SILENCE_PEAK:
                 segments, info = self.model.transcribe(
                     samples, beam_size=beam, language=language or detected,
-                    initial_prompt=prompt,
                 )
                 detected = detected or info.language
             for seg in segments:
                 if os.getppid() != self.parent:
                     # The daemon is gone; nobody will read the result.
                     os._exit(0)
-                texts.append(seg.text)
                 position = offset + seg.end
                 self.send(
                     type="segment", job_id=job_id, start=round(offset + seg.start, 3),
@@ -140,8 +128,6 @@ class Worker:
                 )
             position = offset + samples.size / SAMPLE_RATE
             self.send(type="progress", job_id=job_id, position=round(position, 3))
-            joined = "".join(texts).strip()
-            prompt = joined[-PROMPT_CHARS:] if joined else None
             del samples, segments
             gc.collect()
         self.send(
