@@ -6,7 +6,7 @@
    relaxed pace (5 s) and at the fast pace near the warning line (1 s)
    (target < 0.5 % of one core).
 3. A real `voxtrald run`: its RSS with the worker loaded, and after the worker
-   unloads on idle (target < 80 MB).
+   unloads on idle (target < 80 MB); then its idle CPU with the sampler on.
 4. The model's memory factor: RSS a worker-like process gains loading the
    default model and transcribing a short file, over the model's file size —
    the figure behind memory.model_memory_factor.
@@ -80,7 +80,7 @@ def idle_cpu(seconds: float, env: dict[str, str], label: str) -> None:
     print(f"  {label:<34} {100 * used / (t1 - t0):.3f} % of one core over {t1 - t0:.1f} s")
 
 
-def daemon_rss(base: Path) -> None:
+def daemon_rss(base: Path, idle_seconds: float) -> None:
     folders = {n: base / n for n in ("inbox", "transcripts", "processed", "failed", "state")}
     for f in folders.values():
         f.mkdir(parents=True, exist_ok=True)
@@ -118,6 +118,12 @@ def daemon_rss(base: Path) -> None:
         print(f"  daemon RSS after worker unloaded  {rss / MiB:.1f} MB  (target < 80 MB)")
         uss = ps.memory_full_info().uss
         print(f"  daemon USS after worker unloaded  {uss / MiB:.1f} MB")
+        before, t0 = ps.cpu_times(), time.monotonic()
+        time.sleep(idle_seconds)
+        after, t1 = ps.cpu_times(), time.monotonic()
+        used = (after.user + after.system) - (before.user + before.system)
+        print(f"  idle daemon CPU, sampler on       {100 * used / (t1 - t0):.3f} % of one core "
+              f"over {t1 - t0:.1f} s (target < 0.5 %)")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -190,7 +196,7 @@ def main() -> int:
 
         if not args.skip_daemon:
             print("3. Daemon idle RSS")
-            daemon_rss(tmp / "daemon")
+            daemon_rss(tmp / "daemon", args.idle_seconds)
         print("4. Model memory factor (default model, int8)")
         model_factor(args.audio if args.audio.exists() else None)
     finally:
