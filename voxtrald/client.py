@@ -61,15 +61,17 @@ class Client:
 
     def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, dict[str, str]]:
         """A connection plus any headers it needs (the token of the TCP transport)."""
-        tcp = transport.read_tcp_endpoint(self.socket_path)
-        if tcp is not None and (not hasattr(socket, "AF_UNIX") or not self.socket_path.exists()):
-            conn = http.client.HTTPConnection(tcp.host, tcp.port, timeout=timeout)
-            return conn, {transport.TOKEN_HEADER: tcp.token}
-        if not hasattr(socket, "AF_UNIX"):
-            raise DaemonUnreachable(
-                f"voxtrald is not running (no endpoint file beside {self.socket_path}); "
-                + START_HINT
-            )
+        has_unix = hasattr(socket, "AF_UNIX")
+        if not has_unix or not self.socket_path.exists():
+            tcp = transport.read_tcp_endpoint(self.socket_path)
+            if tcp is not None:
+                conn = http.client.HTTPConnection(tcp.host, tcp.port, timeout=timeout)
+                return conn, {transport.TOKEN_HEADER: tcp.token}
+            if not has_unix:
+                raise DaemonUnreachable(
+                    f"voxtrald is not running (no endpoint file beside {self.socket_path}); "
+                    + START_HINT
+                )
         return _UnixConnection(self.socket_path, timeout), {}
 
     def request(
