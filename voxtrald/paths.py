@@ -7,6 +7,7 @@ the same rules as the daemon without loading the daemon's config machinery.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -38,5 +39,9 @@ def socket_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and Path(runtime).is_dir():
         return Path(runtime) / APP / SOCKET_NAME
+    if sys.platform == "darwin":
+        # launchd agents get no TMPDIR: a fixed per-user folder keeps the daemon
+        # (started by launchd) and a Terminal client looking at the same place.
+        return Path(platformdirs.user_runtime_dir(APP, appauthor=False)) / SOCKET_NAME
     uid = os.getuid() if hasattr(os, "getuid") else os.getlogin()
     return Path(tempfile.gettempdir()) / f"{APP}-{uid}" / SOCKET_NAME
