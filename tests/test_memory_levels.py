@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voxtrald.config import EngineConfig, MemoryConfig
 from voxtrald.memory import choose_chunk_seconds, model_fits, model_need_bytes
@@ -138,3 +140,35 @@ def test_trend_needs_a_span() -> None:
     trend.add(0.0, 10)
     trend.add(1.0, 20)
     assert trend.rate() is None
+
+
+_RANK = {NORMAL: 0, WARNING: 1, CRITICAL: 2}
+
+
+@given(
+    previous=st.sampled_from([NORMAL, WARNING, CRITICAL]),
+    percent=st.floats(min_value=0, max_value=100),
+    warning=st.floats(min_value=1, max_value=80),
+    gap=st.floats(min_value=1, max_value=19),
+    hysteresis=st.floats(min_value=0, max_value=10),
+)
+def test_level_is_between_raw_and_previous_and_held_only_in_the_band(
+    previous: str, percent: float, warning: float, gap: float, hysteresis: float
+) -> None:
+    critical = warning + gap
+    raw = raw_level(percent, warning, critical)
+    level = next_level(previous, percent, warning, critical, hysteresis)
+    assert _RANK[raw] <= _RANK[level] <= max(_RANK[raw], _RANK[previous])
+    if level != raw:  # held up by hysteresis: only within the band below its threshold
+        threshold = critical if level == CRITICAL else warning
+        assert threshold - hysteresis <= percent < threshold
+
+
+@given(st.lists(st.floats(min_value=77.0, max_value=83.0), min_size=1, max_size=50))
+def test_any_hovering_within_the_band_changes_level_at_most_once(values: list[float]) -> None:
+    level, changes = NORMAL, 0
+    for percent in values:
+        new = next_level(level, percent)
+        changes += new != level
+        level = new
+    assert changes <= 1
