@@ -38,7 +38,7 @@ bench: $(VENV)/.run-installed
 	$(PY) benchmarks/bench_engine.py tests/data/story.flac
 
 release: $(VENV)/.test-installed
-	$(PY) packaging/release.py
+	$(PY) packaging/release.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
