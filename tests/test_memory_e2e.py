@@ -66,13 +66,6 @@ def next_memory_event(d: DaemonProc, after: int, timeout: float) -> dict[str, An
     return None
 
 
-def require_memory_route(d: DaemonProc) -> None:
-    """Until the daemon wires the memory monitor there is nothing to test end to end."""
-    status, _ = d.api("GET", "/api/system/memory")
-    if status == 404:
-        pytest.skip("this daemon build does not serve /api/system/memory")
-
-
 def memory(d: DaemonProc) -> dict[str, Any]:
     status, body = d.api("GET", "/api/system/memory")
     assert status == 200, body
@@ -86,7 +79,6 @@ def test_daemon_warns_critical_and_normal_while_a_job_completes(
     procfs, env = fake_memory
     audio = long_speech(data_dir / "story.flac", tmp_path / "long-story.wav", 8)
     d = daemon_factory(env=env)
-    require_memory_route(d)
     body = memory(d)
     assert body["system"]["status"] == "normal"
     assert body["system"]["total_gb"] == 16.0 and body["limit"] == "host"
@@ -141,7 +133,6 @@ def test_critical_ends_idle_worker_and_pause_at_critical_holds_new_jobs(
 ) -> None:
     procfs, env = fake_memory
     d = daemon_factory({"memory": {"pause_new_jobs_at_critical": True}}, env=env)
-    require_memory_route(d)
     d.wait_for(lambda: d.status()["worker"]["loaded"], 60, "the worker to load")
     write_meminfo_percent(procfs, HOST, 95)
     d.wait_for(lambda: d.status()["memory"]["level"] == "critical", 10, "critical")
@@ -166,7 +157,6 @@ def test_model_that_does_not_fit_waits_for_memory(
 ) -> None:
     procfs, env = fake_memory
     d = daemon_factory({"engine": {"idle_unload_seconds": 1}}, env=env)
-    require_memory_route(d)
     d.wait_for(lambda: not d.status()["worker"]["loaded"], 30, "the idle worker to unload")
     # 120 MiB free: less than any model's files times the factor plus the margin.
     write_meminfo(procfs, HOST, 120 * MiB)
