@@ -182,3 +182,63 @@ def test_second_daemon_on_the_same_socket_is_refused(daemon: DaemonProc, tmp_pat
     assert out.returncode == 1
     assert "already" in out.stderr and str(daemon.socket) in out.stderr
     assert daemon.api("GET", "/api/health")[0] == 200  # the first one is untouched
+
+
+def test_bad_input_while_transcribing(daemon: DaemonProc, speech_wav: Path) -> None:
+    """Garbage, floods and rude clients: the daemon answers them and finishes its job."""
+    import socket
+
+    from test_api_server import CURL_STATUS, connect, read_response
+
+    daemon.drop(speech_wav, "fox.wav")
+    sock = daemon.socket
+    answers: dict[str, list[int]] = {}
+    lock = threading.Lock()
+
+    def garbage(kind: str, data: bytes) -> None:
+        with connect(sock) as s:
+            try:
+                s.sendall(data)
+                status = read_response(s)[0]
+            except OSError:
+                status = -1  # cut off: the server stopped reading a flood, as it should
+        with lock:
+            answers.setdefault(kind, []).append(status)
+
+    def silent() -> None:
+        with connect(sock):
+            time.sleep(1.0)  # then leaves without a word
+
+    def rude() -> None:
+        with connect(sock) as s:
+            s.sendall(b"GET /api/jobs?limit=1000 HTTP/1.1\r\n\r\n")
+            s.recv(10)  # and hangs up mid-response
+
+    cases = {
+        "tls": b"\x16\x03\x01\x00\xff" * 50,
+        "bad_json": b"POST /api/pause HTTP/1.1\r\nContent-Length: 5\r\n\r\n{bad}",
+        "huge_header": b"GET /api/status HTTP/1.1\r\nX: " + b"a" * 10_000_000 + b"\r\n\r\n",
+        "unknown_job": b"GET /api/jobs/999999 HTTP/1.1\r\n\r\n",
+    }
+    jobs = [threading.Thread(target=garbage, args=item) for item in cases.items()]
+    jobs += [threading.Thread(target=silent) for _ in range(5)]
+    jobs += [threading.Thread(target=rude) for _ in range(5)]
+    jobs += [threading.Thread(target=garbage, args=("status", CURL_STATUS)) for _ in range(150)]
+    for t in jobs:
+        t.start()
+    for t in jobs:
+        t.join(60)
+    # Over the connection cap a client may be told 503 (busy); nothing else is acceptable.
+    assert answers["tls"][0] in (400, 503)
+    assert answers["bad_json"][0] in (400, 503)
+    assert answers["huge_header"][0] in (431, 503, -1)
+    assert answers["unknown_job"][0] in (404, 503)
+    assert len(answers["status"]) == 150 and set(answers["status"]) <= {200, 503}
+    assert answers["status"].count(200) >= 30
+    done = daemon.wait_jobs(1, timeout=90)
+    assert done[0]["file"] == "fox.wav"
+    assert daemon.status()["paused"] is False  # the broken POST changed nothing
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(str(sock))
+        s.sendall(CURL_STATUS)
+        assert read_response(s)[0] == 200
