@@ -355,3 +355,107 @@ def test_no_display_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "needs a graphical session" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- the real daemon -----------------------------------------------------------------------
+
+REPO = "o/r"
+LATEST = f"/repos/{REPO}/releases/latest"
+
+
+@pytest.fixture
+def fake_memory(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    from voxtrald.memory.fakeproc import write_meminfo_percent
+
+    procfs, cgroot = tmp_path / "fakeproc", tmp_path / "fakecgroup"
+    procfs.mkdir()
+    cgroot.mkdir()
+    write_meminfo_percent(procfs, 16 * 2**30, 50)
+    return procfs, {"VOXTRAL_PROCFS": str(procfs), "VOXTRAL_CGROUP_ROOT": str(cgroot)}
+
+
+def test_real_daemon_memory_crossings(
+    daemon_factory: Callable[..., Any],
+    fake_memory: tuple[Path, dict[str, str]],
+    services: DesktopServices,
+    start_tray: Callable[..., Tray],
+) -> None:
+    from voxtrald.memory.fakeproc import write_meminfo_percent
+
+    procfs, env = fake_memory
+
+    def set_percent(p: float) -> None:
+        write_meminfo_percent(procfs, 16 * 2**30, p)
+
+    d = daemon_factory(config={"memory": {"interval_seconds": 0.5}}, env=env)
+    tray = start_tray(d.socket)
+    tray.wait_menu(lambda m: m[0].label.startswith("Idle"), "the tray to see the daemon")
+
+    set_percent(85)
+    d.wait_for(lambda: (d.status().get("memory") or {}).get("level") == "warning", 20, "warn")
+    services.wait_for(lambda: "Memory warning" in services.summaries(), 20, "the warning")
+    set_percent(95)
+    services.wait_for(lambda: "Memory critical" in services.summaries(), 20, "the critical")
+    set_percent(50)
+    d.wait_for(lambda: (d.status().get("memory") or {}).get("level") == "normal", 20, "normal")
+    # Hover around 80 % for a while: at most one more warning.
+    for p in (79, 81, 79, 81, 80, 79, 81, 80) * 2:
+        set_percent(p)
+        time.sleep(0.5)
+    set_percent(50)
+    d.wait_for(lambda: (d.status().get("memory") or {}).get("level") == "normal", 20, "normal")
+    tray.wait_menu(lambda m: any(i.label.startswith("RAM 50 %") for i in m), "RAM 50 % shown")
+    summaries = services.summaries()
+    assert summaries[:2] == ["Memory warning", "Memory critical"], summaries
+    assert summaries.count("Memory warning") <= 2 and summaries.count("Memory critical") == 1
+    assert all(s.startswith("Memory") for s in summaries)
+
+
+def test_real_daemon_update_notice_and_pause_click(
+    daemon_factory: Callable[..., Any],
+    httpserver: Any,
+    services: DesktopServices,
+    start_tray: Callable[..., Tray],
+    tmp_path: Path,
+) -> None:
+    httpserver.expect_request(LATEST).respond_with_json(
+        {
+            "tag_name": "v1.1.0",
+            "name": "Voxtral v1.1.0",
+            "body": "notes",
+            "draft": False,
+            "prerelease": False,
+            "html_url": RELEASE_URL,
+            "published_at": "2025-05-01T10:00:00Z",
+            "assets": [],
+        }
+    )
+    config = {
+        "updates": {
+            "api_url": httpserver.url_for("/").rstrip("/"),
+            "repo": REPO,
+            "check_interval_hours": 24,
+        }
+    }
+    d = daemon_factory(config=config)
+    tray = start_tray(d.socket)
+    services.wait_for(
+        lambda: "Voxtral 1.1.0 is available" in services.summaries(), 60, "the update notice"
+    )
+    tray.wait_menu(lambda m: any(i.label.startswith("Update 1.1.0") for i in m), "the offer")
+    tray.click("Update 1.1.0")
+    browser_log = tmp_path / "browser.log"
+    wait_until(browser_log.exists, 10, "the browser script to run")
+    assert browser_log.read_text().split() == [RELEASE_URL]
+
+    tray.click("Pause transcription")
+    d.wait_for(lambda: d.status().get("paused") is True, 15, "the daemon to pause")
+    tray.wait_menu(lambda m: any(i.label == "Resume transcription" for i in m), "Resume")
+
+    # Neither a tray restart nor a daemon restart repeats the notice.
+    tray.stop()
+    d.restart()
+    again = start_tray(d.socket)
+    again.wait_menu(lambda m: any(i.label.startswith("Update 1.1.0") for i in m), "offer again")
+    time.sleep(2)
+    assert services.summaries().count("Voxtral 1.1.0 is available") == 1
