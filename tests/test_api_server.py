@@ -334,6 +334,23 @@ def test_two_hundred_clients_at_once(server: tuple[ApiServer, FakeControl]) -> N
     assert_healthy(srv.socket_path)
 
 
+def _handler_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "api-conn"}
+
+
+def test_handler_threads_are_reused_and_end_on_stop(sock_dir: Path) -> None:
+    before = _handler_threads()
+    srv, _ = make_server(sock_dir / "s.sock")
+    with srv:
+        for _ in range(50):
+            assert_healthy(srv.socket_path)
+        mine = _handler_threads() - before
+        assert 1 <= len(mine) <= 3  # one poll after another: the same thread serves them
+    for thread in mine:
+        thread.join(10)
+        assert not thread.is_alive()
+
+
 def test_connection_cap_answers_503_when_full(sock_dir: Path) -> None:
     srv, _ = make_server(sock_dir / "s.sock", max_connections=3, request_timeout_seconds=6.0)
     with srv:

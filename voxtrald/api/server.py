@@ -17,6 +17,7 @@ import errno
 import hmac
 import logging
 import os
+import queue
 import secrets
 import select
 import socket
@@ -37,6 +38,8 @@ log = logging.getLogger("voxtrald.api")
 QUEUE_WAIT_SECONDS = 2.0
 # A kept-alive connection with no new request for this long is closed quietly.
 IDLE_KEEPALIVE_SECONDS = 5.0
+# An idle handler thread waits this long for the next connection, then ends.
+IDLE_HANDLER_SECONDS = 30.0
 _DRAIN_SECONDS = 0.5
 _DRAIN_BYTES = 256 * 1024
 _INTERNAL_ERROR = {
@@ -125,6 +128,9 @@ class ApiServer:
         self._accept_thread: threading.Thread | None = None
         self._active: set[socket.socket] = set()
         self._active_lock = threading.Lock()
+        self._pool_lock = threading.Lock()
+        self._idle_handlers = 0
+        self._handoff: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
         self._uid = os.getuid() if hasattr(os, "getuid") else None
 
     # -- lifecycle -------------------------------------------------------
@@ -161,6 +167,10 @@ class ApiServer:
             for conn in list(self._active):
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
+        with self._pool_lock:
+            idle, self._idle_handlers = self._idle_handlers, 0
+        for _ in range(idle):
+            self._handoff.put(None)
         self._remove_own_files()
         self._lock.release()
         for fd in (self._wake_r, self._wake_w):
@@ -276,12 +286,42 @@ class ApiServer:
                 self._refuse(conn, ApiError(503, "busy", "too many connections; try again"))
                 continue
             try:
-                threading.Thread(
-                    target=self._serve, args=(conn,), name="api-conn", daemon=True
-                ).start()
+                self._hand_over(conn)
             except RuntimeError:
                 self._slots.release()
                 self._refuse(conn, ApiError(503, "busy", "cannot start a handler; try again"))
+
+    def _hand_over(self, conn: socket.socket) -> None:
+        """Give the connection to an idle handler thread, or start one.
+
+        Reusing threads keeps a poll cheap (starting a thread costs about as
+        much as answering /api/status); idle ones end after a while, so a
+        burst does not leave dozens of threads behind.
+        """
+        with self._pool_lock:
+            if self._idle_handlers > 0:
+                self._idle_handlers -= 1
+                self._handoff.put(conn)
+                return
+        threading.Thread(target=self._handler, args=(conn,), name="api-conn", daemon=True
+                         ).start()
+
+    def _handler(self, conn: socket.socket | None) -> None:
+        while conn is not None:
+            self._serve(conn)
+            with self._pool_lock:
+                if self._stopping.is_set():
+                    return
+                self._idle_handlers += 1
+            try:
+                conn = self._handoff.get(timeout=IDLE_HANDLER_SECONDS)
+            except queue.Empty:
+                with self._pool_lock:
+                    if self._idle_handlers > 0:  # nobody counted on this thread: end it
+                        self._idle_handlers -= 1
+                        return
+                # A connection was promised to an idle thread meanwhile: take it.
+                conn = self._handoff.get()
 
     def _take_slot(self) -> bool:
         if self._slots.acquire(blocking=False):
