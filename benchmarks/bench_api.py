@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -84,7 +85,8 @@ def _poller(sock: str, stop_at: float, rate: float, out: mp.Queue) -> None:
     lat: list[float] = []
     errors = 0
     n = 0
-    start = time.monotonic()
+    # Real pollers are not in step with each other: each starts at a random phase.
+    start = time.monotonic() + (random.random() / rate if rate > 0 else 0.0)
     while time.monotonic() < stop_at:
         if rate > 0:
             n += 1
@@ -129,6 +131,9 @@ def load_phase(sock: Path, pid: int, clients: int, seconds: float, rate: float) 
     print(f"  daemon       {before['state']} -> {after['state']}, jobs done "
           f"{before['queue']['done']} -> {after['queue']['done']}; "
           f"daemon CPU {cpu * 1000 / len(lat):.2f} ms per request (incl. its other threads)")
+    if hasattr(os, "getloadavg"):
+        print(f"  machine      {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+              "(other processes than the daemon and the pollers count too)")
     print(f"  requests     {len(lat)} ok, {errors} errors")
     print(f"  throughput   {len(lat) / seconds:.0f} requests/s")
     print(f"  latency ms   p50 {pct(ms, 50):.2f}  p90 {pct(ms, 90):.2f}  "
