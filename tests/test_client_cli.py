@@ -236,3 +236,19 @@ def test_cli_unreachable_exit_3(sock_dir: Path, capsys: pytest.CaptureFixture[st
     code, out, err = run_cli(capsys, *argv, "--socket", str(sock_dir / "none.sock"))
     assert code == cli.EXIT_UNREACHABLE
     assert "voxtrald run" in err and out == ""
+
+
+def test_cli_finds_the_socket_named_in_the_config_file(
+        daemon: tuple[Path, FakeControl], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    sock, _ = daemon
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[api]\nsocket = "{sock}"\n', encoding="utf-8")
+    monkeypatch.delenv("VOXTRAL_SOCKET", raising=False)
+    monkeypatch.setenv("VOXTRAL_CONFIG", str(cfg))
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and ": idle" in out
+    # A broken config file does not stop a query that names its socket.
+    cfg.write_text("[api]\nsocket = 5\n", encoding="utf-8")
+    assert run_cli(capsys, "status", "--socket", str(sock))[0] == 0
+    assert commands.socket_for(None) is None

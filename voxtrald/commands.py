@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from voxtrald import config
 from voxtrald.cli import EXIT_ERROR, EXIT_OK, EXIT_UNREACHABLE
 from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
 
@@ -123,8 +125,23 @@ def render_jobs(jobs: list[dict[str, Any]]) -> str:
 # -- commands --------------------------------------------------------------
 
 
+def socket_for(explicit: str | None) -> str | None:
+    """--socket, else VOXTRAL_SOCKET, else the config file's api.socket, else the default.
+
+    The config file is read only for its socket, so a user who moved the socket
+    there need not repeat it on every command; a broken config is the daemon's
+    business and does not stop a status query.
+    """
+    if explicit or os.environ.get("VOXTRAL_SOCKET"):
+        return explicit or None
+    try:
+        return config.load().api.socket or None
+    except config.ConfigError:
+        return None
+
+
 def _client(args: argparse.Namespace) -> Client:
-    return Client(args.socket, timeout=args.timeout)
+    return Client(socket_for(args.socket), timeout=args.timeout)
 
 
 def _run(args: argparse.Namespace, call: Callable[[Client], dict[str, Any]],
