@@ -78,7 +78,10 @@ class _Lock:
         self._fd: int | None = None
 
     def acquire(self, what: Path) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ApiServerError(f"cannot open {self.path}: {exc.strerror or exc}") from exc
         try:
             if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
                 import msvcrt
