@@ -324,3 +324,21 @@ def test_second_daemon_on_the_same_state_folder_is_refused(
     assert res.returncode == 1
     assert "already using the state folder" in res.stderr
 
+
+
+def test_retry_brings_a_fixed_source_back_from_failed(daemon: DaemonProc, data_dir: Path) -> None:
+    d = daemon
+    d.drop(data_dir / "not_audio.wav", "interview.wav")
+    (job,) = d.wait_jobs(1, states=("failed",))
+    assert (d.failed / "interview.wav.error.json").exists()
+    # The user replaces the broken file with a good one and asks for another try.
+    shutil.copyfile(data_dir / "fox.wav", d.failed / "interview.wav")
+    res = subprocess.run([sys.executable, "-m", "voxtrald", "retry", str(job["id"])],
+                         env=d.env, capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    d.wait_for(lambda: d.job(job["id"])["state"] == "done", 60, "the retried job to finish")
+    assert "fox" in words((d.transcripts / "interview.txt").read_text())
+    assert not (d.failed / "interview.wav").exists()
+    assert not (d.failed / "interview.wav.error.json").exists()
+    assert (d.processed / "interview.wav").exists()
+    assert len(d.jobs()) == 1  # the file coming back through the inbox is not a new job

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import hashlib
-import json
 import logging
 import os
 import queue
-import shutil
 import signal
 import sys
 import threading
@@ -24,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald import config as config_mod
-from voxtrald import outputs, sdnotify
+from voxtrald import outputs, sdnotify, sources
 from voxtrald.engine import model_files_bytes
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.inbox import Inbox
@@ -39,32 +36,6 @@ PROGRESS_EVERY = 0.5
 
 class StartupError(Exception):
     """Start-up cannot go on; the message is the one line the user sees."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def free_path(target: Path) -> Path:
-    """`target`, or 'name-2.ext', 'name-3.ext'… when it exists: never overwrite."""
-    if not target.exists():
-        return target
-    n = 2
-    while True:
-        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
-        if not candidate.exists():
-            return candidate
-        n += 1
-
-
-def _atomic_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class OutputError(Exception):
@@ -242,7 +213,7 @@ class Daemon:
             error = "the file is empty (0 bytes)"
         else:
             try:
-                digest = sha256_of(path)
+                digest = sources.sha256_of(path)
             except PermissionError:
                 error = "the file cannot be read (permission denied)"
             except FileNotFoundError:
@@ -447,11 +418,7 @@ class Daemon:
                 source.unlink(missing_ok=True)
                 return None
             if how == "move":
-                folder = self.cfg.paths.processed / job["rel_dir"]
-                folder.mkdir(parents=True, exist_ok=True)
-                target = free_path(folder / source.name)
-                shutil.move(str(source), str(target))
-                return str(target)
+                return str(sources.move_into(source, self.cfg.paths.processed / job["rel_dir"]))
         except OSError as exc:
             log.warning("could not %s %s after transcription: %s", how, source.name, exc)
         return None
@@ -459,21 +426,14 @@ class Daemon:
     def _set_aside(self, job: dict[str, Any], error: str) -> None:
         """Move a source that failed for good to Failed/ with NAME.error.json beside it."""
         assert self.store is not None
-        source = Path(job["source_path"])
         folder = self.cfg.paths.failed / job["rel_dir"]
+        record = {"file": job["file"], "job_id": job["id"], "error": error,
+                  "time": utc_now_iso(), "attempts": job["attempts"]}
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = free_path(folder / source.name)
-            if source.exists():
-                shutil.move(str(source), str(target))
-                self.store.set_source(job["id"], str(target))
-            _atomic_json(folder / f"{target.name}.error.json" if target.name != source.name
-                         else folder / f"{source.name}.error.json", {
-                "file": job["file"], "job_id": job["id"], "error": error,
-                "time": utc_now_iso(), "attempts": job["attempts"],
-            })
+            target = sources.set_aside(Path(job["source_path"]), folder, record)
+            self.store.set_source(job["id"], str(target))
         except OSError as exc:
-            log.error("could not move %s to %s: %s", source.name, folder, exc)
+            log.error("could not set %s aside in %s: %s", job["file"], folder, exc)
 
     def _fail(self, job_id: int, error: str, permanent: bool, move: bool = True,
               count: bool = False) -> None:
@@ -539,22 +499,11 @@ class Daemon:
         if job["state"] != "failed":
             raise ValueError(f"job {job_id} is {job['state']}; only failed jobs can be retried")
         source = Path(job["source_path"])
-        new_source = None
-        failed_root = self.cfg.paths.failed
-        if source.exists() and source.is_relative_to(failed_root):
-            folder = self.cfg.paths.inbox / job["rel_dir"]
-            folder.mkdir(parents=True, exist_ok=True)
-            target = free_path(folder / source.name)
-            (source.parent / f"{source.name}.error.json").unlink(missing_ok=True)
-            shutil.move(str(source), str(target))
-            new_source = str(target)
-            st = target.stat()
-            with self.store._tx() as db:  # the moved file keeps being this job's file
-                db.execute("UPDATE jobs SET size=?, mtime=? WHERE id=?",
-                           (st.st_size, st.st_mtime, job_id))
-        elif not source.exists():
+        if not source.exists():
             raise ValueError(f"job {job_id}'s source file {source} no longer exists")
-        job = self.store.retry(job_id, new_source)
+        if source.is_relative_to(self.cfg.paths.failed):
+            source = sources.bring_back(source, self.cfg.paths.inbox / job["rel_dir"])
+        job = self.store.retry(job_id, source)
         log.info("job %d queued again by request", job_id)
         self._wake.set()
         return self._public_job(job)

@@ -243,17 +243,22 @@ class JobStore:
             )
         return ids
 
-    def retry(self, job_id: int, source_path: str | None = None) -> dict[str, Any]:
+    def retry(self, job_id: int, source: Path | None = None) -> dict[str, Any]:
+        """Queue a failed job again; `source` is where its file is now (it may have moved)."""
         job = self.get(job_id)
         if job is None:
             raise KeyError(job_id)
         if job["state"] != "failed":
             raise ValueError(f"job {job_id} is {job['state']}; only failed jobs can be retried")
+        path, size, mtime = job["source_path"], job["size"], job["mtime"]
+        if source is not None:
+            st = source.stat()
+            path, size, mtime = str(source), st.st_size, st.st_mtime
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='queued', attempts=0, next_attempt_at=0, error=NULL,"
-                " finished_at=NULL, percent=0, source_path=COALESCE(?, source_path) WHERE id=?",
-                (source_path, job_id),
+                " finished_at=NULL, percent=0, source_path=?, size=?, mtime=? WHERE id=?",
+                (path, size, mtime, job_id),
             )
         job = self.get(job_id)
         assert job is not None
