@@ -47,25 +47,20 @@ class Request:
         return value
 
     def int_query(self, name: str, default: int, lo: int, hi: int) -> int:
-        raw = self.query.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise ApiError(400, "bad_parameter", f"'{name}' must be an integer") from exc
-        if not lo <= value <= hi:
-            raise ApiError(400, "bad_parameter", f"'{name}' must be from {lo} to {hi}")
-        return value
+        return int(self._number_query(name, default, lo, hi, int, "an integer"))
 
     def float_query(self, name: str, default: float, lo: float, hi: float) -> float:
+        return float(self._number_query(name, default, lo, hi, float, "a number"))
+
+    def _number_query(self, name: str, default: float, lo: float, hi: float,
+                      cast: Callable[[str], float], kind: str) -> float:
         raw = self.query.get(name)
         if raw is None or raw == "":
             return default
         try:
-            value = float(raw)
+            value = cast(raw)
         except ValueError as exc:
-            raise ApiError(400, "bad_parameter", f"'{name}' must be a number") from exc
+            raise ApiError(400, "bad_parameter", f"'{name}' must be {kind}") from exc
         if not lo <= value <= hi:
             raise ApiError(400, "bad_parameter", f"'{name}' must be from {lo} to {hi}")
         return value
