@@ -59,7 +59,9 @@ def render_status(st: dict[str, Any]) -> str:
         lines.append(f"         {progress_bar(job.get('percent'))}{eta_text}")
     mem = st.get("memory")
     if mem:
-        line = f"Memory:  {mem.get('level', '?')}, {float(mem.get('percent', 0)):.1f}% used"
+        percent = mem.get("percent")
+        used = "unknown" if percent is None else f"{float(percent):.1f}% used"
+        line = f"Memory:  {mem.get('level', '?')}, {used}"
         if mem.get("available_gb") is not None:
             line += f", {float(mem['available_gb']):.1f} GB available"
         if mem.get("level") != "normal" and mem.get("message"):

@@ -114,11 +114,14 @@ class Daemon:
         requeued = self.store.requeue_interrupted()
         if requeued:
             log.info("requeued job(s) %s interrupted by the last stop", requeued)
+        # The socket first: a second daemon is refused before it loads a model.
+        self._start_features()
         try:
             self.worker.start()
         except WorkerError as exc:
             raise StartupError(str(exc)) from exc
-        self._start_features()
+        self.memory.start()
+        self.updates.start()
         self.inbox = Inbox(
             self.cfg.paths.inbox, self.cfg.inbox.settle_seconds, self._intake, self._is_known,
             recursive=self.cfg.inbox.recursive, scan_interval=self.cfg.inbox.scan_interval_seconds,
@@ -136,7 +139,7 @@ class Daemon:
         """Control API, memory monitor, update checker: each optional part wired here."""
         from voxtrald.api import core_routes
         from voxtrald.api.router import Router
-        from voxtrald.api.server import AlreadyRunning, ApiServer
+        from voxtrald.api.server import ApiServer, ApiServerError
 
         router = Router()
         from voxtrald.memory import MemoryMonitor
@@ -155,11 +158,9 @@ class Daemon:
         self.api = ApiServer(self.cfg.socket_path(), router, self.cfg.api)
         try:
             self.api.start()
-        except AlreadyRunning as exc:
+        except ApiServerError as exc:
             raise StartupError(str(exc)) from exc
         log.info("control API on %s", self.cfg.socket_path())
-        self.memory.start()
-        self.updates.start()
 
     def _on_memory_level(self, old: str, new: str) -> None:
         if new == "critical":
