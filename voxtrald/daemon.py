@@ -22,10 +22,17 @@ from typing import Any
 
 from voxtrald import config as config_mod
 from voxtrald import outputs, sdnotify, sources
+from voxtrald.api import core_routes
+from voxtrald.api.router import Router
+from voxtrald.api.server import ApiServer, ApiServerError
 from voxtrald.engine import model_files_bytes
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.inbox import Inbox
 from voxtrald.jobs import JobStore
+from voxtrald.memory.routes import register_routes as memory_routes
+from voxtrald.memory.sampler import MemoryMonitor
+from voxtrald.updates.checker import UpdateChecker
+from voxtrald.updates.routes import register_routes as update_routes
 from voxtrald.version import APP_NAME, current_version
 from voxtrald.worker import WorkerError, WorkerProcess, WorkerSettings
 
@@ -57,9 +64,9 @@ class Daemon:
         self._threads: list[threading.Thread] = []
         self._state_lock_fh: Any = None
         self.inbox: Inbox | None = None
-        self.api: Any = None
-        self.memory: Any = None
-        self.updates: Any = None
+        self.api: ApiServer | None = None
+        self.memory: MemoryMonitor | None = None
+        self.updates: UpdateChecker | None = None
         self._model_bytes = model_files_bytes(cfg.engine.model)
 
     # -- start and stop ----------------------------------------------------------------------
@@ -120,6 +127,7 @@ class Daemon:
             self.worker.start()
         except WorkerError as exc:
             raise StartupError(str(exc)) from exc
+        assert self.memory is not None and self.updates is not None
         self.memory.start()
         self.updates.start()
         self.inbox = Inbox(
@@ -136,17 +144,8 @@ class Daemon:
         )
 
     def _start_features(self) -> None:
-        """Control API, memory monitor, update checker: each optional part wired here."""
-        from voxtrald.api import core_routes
-        from voxtrald.api.router import Router
-        from voxtrald.api.server import ApiServer, ApiServerError
-
+        """The control API with every feature's routes, then listen on the socket."""
         router = Router()
-        from voxtrald.memory import MemoryMonitor
-        from voxtrald.memory import register_routes as memory_routes
-        from voxtrald.updates.checker import UpdateChecker
-        from voxtrald.updates.routes import register_routes as update_routes
-
         core_routes.register(router, self)
         self.memory = MemoryMonitor(self.cfg.memory, self.events, lambda: self.worker.pid)
         self.memory.add_listener(self._on_memory_level)
