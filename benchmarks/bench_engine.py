@@ -32,7 +32,7 @@ def _peak_rss_mb() -> float:
 def run_raw(path: Path, threads: int, beam: int) -> dict:
     from faster_whisper import WhisperModel
 
-    from voxtrald.engine import resolve_model
+    from voxtrald.models import resolve_model
 
     model = WhisperModel(resolve_model("default"), device="cpu", compute_type="int8",
                          cpu_threads=threads)

@@ -136,7 +136,7 @@ def daemon_rss(base: Path, idle_seconds: float) -> None:
 FACTOR_CHILD = """
 import json, os, sys
 import psutil
-from voxtrald.engine import model_files_bytes, resolve_model
+from voxtrald.models import model_files_bytes, resolve_model
 p = psutil.Process()
 base = p.memory_info().rss
 from faster_whisper import WhisperModel

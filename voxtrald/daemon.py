@@ -25,12 +25,12 @@ from voxtrald import outputs, sdnotify, sources
 from voxtrald.api import core_routes
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer, ApiServerError
-from voxtrald.engine import model_files_bytes
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.inbox import Inbox
 from voxtrald.jobs import JobStore
 from voxtrald.memory.routes import register_routes as memory_routes
 from voxtrald.memory.sampler import MemoryMonitor
+from voxtrald.models import model_files_bytes
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.updates.routes import register_routes as update_routes
 from voxtrald.version import APP_NAME, current_version

