@@ -12,7 +12,6 @@ text against raw's.
 from __future__ import annotations
 
 import argparse
-import difflib
 import io
 import json
 import resource
@@ -68,16 +67,38 @@ def run_ours(path: Path, threads: int, beam: int) -> dict:
 
 
 def word_difference(ours: str, raw: str) -> float:
-    a, b = raw.lower().split(), ours.lower().split()
+    """Word-level edit distance of ours against raw, over raw's length (a WER).
+
+    A true edit distance, not difflib's matching blocks: on long, repetitive
+    speech those misalign and report differences that are not there.
+    """
+    import numpy as np
+
+    def norm(text: str) -> list[str]:
+        return [w.strip(".,!?;:\"'").lower() for w in text.split()]
+
+    a, b = norm(raw), norm(ours)
     if not a:
         return 0.0 if not b else 1.0
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    same = sum(block.size for block in matcher.get_matching_blocks())
-    return 1.0 - same / max(len(a), len(b))
+    vocab: dict[str, int] = {}
+    bv = np.array([vocab.setdefault(w, len(vocab)) for w in b], dtype=np.int64)
+    steps = np.arange(len(b) + 1)
+    prev = steps.copy()
+    for word in a:
+        cost = (bv != vocab.get(word, -1)).astype(np.int64)
+        base = np.empty_like(prev)
+        base[0] = prev[0] + 1
+        base[1:] = np.minimum(prev[1:] + 1, prev[:-1] + cost)
+        # Insertions run along the row: row[j] = min over k <= j of base[k] + (j - k).
+        prev = np.minimum.accumulate(base - steps) + steps
+    return float(prev[-1]) / len(a)
 
 
 def make_long(minutes: float, out: Path) -> None:
-    """Repeat the story fixture with short pauses until `minutes` of audio."""
+    """Repeat the story fixture with short pauses until `minutes` of audio.
+
+    Also writes OUT.txt, the words spoken, for --reference.
+    """
     import av
     import numpy as np
 
@@ -99,6 +120,11 @@ def make_long(minutes: float, out: Path) -> None:
                 written += block.size
         for packet in stream.encode(None):
             container.mux(packet)
+    sys.path.insert(0, str(ROOT / "tests" / "data"))
+    from make_fixtures import SPEECH
+
+    repeats = -(-total // (story.size + pause.size))
+    out.with_suffix(".txt").write_text(" ".join([SPEECH["story.flac"]] * repeats) + "\n")
 
 
 def main() -> int:
@@ -109,6 +135,10 @@ def main() -> int:
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--child", choices=["raw", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--make-long", nargs=2, metavar=("MINUTES", "OUT"))
+    parser.add_argument("--reference", type=Path, metavar="TXT",
+                        help="the words actually spoken: also print each side's error rate")
+    parser.add_argument("--save-texts", type=Path, metavar="DIR",
+                        help="write raw.txt and ours.txt there, to see where they differ")
     args = parser.parse_args()
     if args.make_long:
         make_long(float(args.make_long[0]), Path(args.make_long[1]))
@@ -128,13 +158,23 @@ def main() -> int:
         )
         results[side] = json.loads(proc.stdout.strip().splitlines()[-1])
     raw, ours = results["raw"], results["ours"]
+    if args.save_texts:
+        args.save_texts.mkdir(parents=True, exist_ok=True)
+        for side in ("raw", "ours"):
+            (args.save_texts / f"{side}.txt").write_text(results[side]["text"] + "\n")
     print(f"file: {args.file}")
     print(f"wall: raw {raw['wall']:.2f} s, ours {ours['wall']:.2f} s, "
           f"ratio ours/raw {ours['wall'] / raw['wall']:.3f} (target <= 1.05)")
     print(f"peak RSS: raw {raw['rss_mb']:.0f} MB, ours {ours['rss_mb']:.0f} MB, "
           f"ratio ours/raw {ours['rss_mb'] / raw['rss_mb']:.3f}")
+    print(f"words: raw {len(raw['text'].split())}, ours {len(ours['text'].split())}")
     print(f"word difference vs raw: {100 * word_difference(ours['text'], raw['text']):.2f} % "
           "(target <= 2 %)")
+    if args.reference:
+        ref = args.reference.read_text(encoding="utf-8")
+        raw_err, our_err = word_difference(raw["text"], ref), word_difference(ours["text"], ref)
+        print(f"error rate vs the spoken words: raw {100 * raw_err:.2f} %, "
+              f"ours {100 * our_err:.2f} %")
     return 0
 
 
