@@ -78,3 +78,10 @@ def test_a_named_file_must_exist(tmp_path: Path) -> None:
 def test_bad_flag_value_is_reported_as_a_key(tmp_path: Path) -> None:
     with pytest.raises(config.ConfigError, match="engine.model"):
         load_text(tmp_path, "", **{"engine.model": "  "})
+
+
+def test_relative_folders_become_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = load_text(tmp_path, "", **{"paths.inbox": "rel/Inbox"})
+    assert cfg.paths.inbox == tmp_path / "rel" / "Inbox"
+    assert cfg.paths.failed == tmp_path / "rel" / "Failed"

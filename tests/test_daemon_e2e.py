@@ -342,3 +342,66 @@ def test_retry_brings_a_fixed_source_back_from_failed(daemon: DaemonProc, data_d
     assert not (d.failed / "interview.wav.error.json").exists()
     assert (d.processed / "interview.wav").exists()
     assert len(d.jobs()) == 1  # the file coming back through the inbox is not a new job
+
+
+def test_a_queued_file_touched_again_is_still_transcribed_once(
+    daemon: DaemonProc, data_dir: Path
+) -> None:
+    d = daemon
+    assert d.api("POST", "/api/pause")[0] == 200
+    target = d.drop(data_dir / "fox.wav")
+    d.wait_for(lambda: len(d.jobs()) == 1, 30, "the file to be queued")
+    os.utime(target)  # a sync client or an editor touches it while it waits
+    time.sleep(2.5)
+    assert d.api("POST", "/api/resume")[0] == 200
+    (job,) = d.wait_jobs(1)
+    assert len(d.jobs()) == 1 and (d.transcripts / "fox.txt").exists()
+    assert (d.processed / "fox.wav").exists()
+
+
+def test_a_file_that_grows_during_its_job_is_transcribed_again_in_full(
+    daemon: DaemonProc, data_dir: Path
+) -> None:
+    d = daemon
+    data = (data_dir / "story.flac").read_bytes()
+    target = d.inbox / "dictation.flac"
+    target.write_bytes(data[: len(data) // 2])
+    d.wait_for(lambda: d.jobs() and d.jobs()[0]["state"] == "running", 30, "the job to start")
+    with target.open("ab") as fh:  # the recorder was only pausing
+        fh.write(data[len(data) // 2:])
+    (job,) = d.wait_jobs(1, timeout=90)
+    doc = json.loads((d.transcripts / "dictation.json").read_text())
+    assert doc["duration"] > 37
+    assert len(list(d.transcripts.glob("dictation*.txt"))) == 1
+
+
+def test_a_name_that_is_not_utf8_is_skipped_and_the_inbox_goes_on(
+    daemon: DaemonProc, data_dir: Path
+) -> None:
+    d = daemon
+    with open(os.path.join(os.fsencode(d.inbox), b"caf\xe9.wav"), "wb") as fh:
+        fh.write((data_dir / "fox.wav").read_bytes())
+    d.drop(data_dir / "stella.mp3")
+    (job,) = d.wait_jobs(1)
+    assert job["file"] == "stella.mp3"
+    assert "not valid UTF-8" in d.log()
+    assert d.api("GET", "/api/health")[0] == 200
+
+
+def test_start_up_errors_are_one_line(tmp_path: Path) -> None:
+    env = dict(os.environ, VOXTRAL_SOCKET=str(tmp_path / "s.sock"),
+               VOXTRAL_CONFIG=str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "jobs.sqlite3").write_bytes(os.urandom(4096))
+    base = [sys.executable, "-m", "voxtrald", "run", "--state-dir", str(state)]
+    res = subprocess.run(base + ["--inbox", str(tmp_path / "in")], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "job store" in res.stderr and "Traceback" not in res.stderr
+    (state / "jobs.sqlite3").unlink()
+    (tmp_path / "a-file").write_text("not a folder")
+    res = subprocess.run(base + ["--inbox", str(tmp_path / "a-file" / "Inbox")], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "cannot create the inbox" in res.stderr
+    assert "Traceback" not in res.stderr

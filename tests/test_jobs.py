@@ -15,7 +15,9 @@ def store(tmp_path: Path) -> JobStore:
 
 
 def add(store: JobStore, name: str, sha: str = "abc") -> dict:
-    return store.add(f"/in/{name}", name, "", sha, 10, 1.0, 3)
+    job, refreshed = store.add(f"/in/{name}", name, "", sha, 10, 1.0, 3)
+    assert not refreshed
+    return job
 
 
 def test_same_content_is_a_duplicate(store: JobStore) -> None:
@@ -76,3 +78,15 @@ def test_list_newest_first_and_settings(store: JobStore) -> None:
     assert [j["id"] for j in store.list("queued", 2)] == ids[:0:-1]
     store.set_setting("paused", "1")
     assert store.get_setting("paused") == "1"
+
+
+def test_a_waiting_file_that_changes_refreshes_its_job(store: JobStore) -> None:
+    job = add(store, "a.wav")
+    again, refreshed = store.add("/in/a.wav", "a.wav", "", "new", 20, 2.0, 3)
+    assert refreshed and again["id"] == job["id"] and again["state"] == "queued"
+    assert (again["size"], again["sha256"]) == (20, "new")
+    assert store.counts()["duplicate"] == 0
+    store.start(job["id"])
+    store.requeue(job["id"])
+    requeued = store.get(job["id"])
+    assert requeued is not None and requeued["state"] == "queued" and requeued["attempts"] == 0

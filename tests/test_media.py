@@ -23,6 +23,8 @@ def test_media_is_taken(name: str) -> None:
         (".secret.wav", "hidden"), (".cache/a.wav", "hidden"), (".~lock.a.wav#", "lock"),
         ("a.wav.part", "partial"), ("a.mp3.crdownload", "partial"), ("a.wav.tmp", "partial"),
         ("a.wav~", "partial"), ("notes.txt", "not an audio"), ("README", "not an audio"),
+        ("talk.mp3.download/talk.mp3", "download"),
+        ("caf\udce9.wav", "UTF-8"),
     ],
 )
 def test_others_are_left_alone(name: str, reason: str) -> None:

@@ -45,6 +45,8 @@ def test_free_stem_skips_any_taken_format(tmp_path: Path) -> None:
 def test_write_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     written = outputs.write_transcripts(tmp_path, "a", ["txt", "json"], SEGMENTS, {})
     assert [p.name for p in written] == ["a.txt", "a.json"]
+    # Readable like any file the user makes, not mkstemp's private 0600.
+    assert written[0].stat().st_mode & 0o777 == outputs._FILE_MODE
 
     def broken(segments: object, meta: object) -> str:
         raise OSError(28, "No space left on device")

@@ -210,7 +210,8 @@ def _coerce(key: str, tp: str, value: Any) -> Any:
         ok = isinstance(value, str)
     elif tp == "Path":
         ok = isinstance(value, str) and bool(value.strip())
-        value = Path(value).expanduser() if ok else value
+        # Absolute: jobs record paths, and a restart from another directory must find them.
+        value = Path(value).expanduser().absolute() if ok else value
     elif tp == "list[str]":
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     if not ok:

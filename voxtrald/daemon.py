@@ -14,6 +14,7 @@ import logging
 import os
 import queue
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -60,6 +61,7 @@ class Daemon:
         self._current: dict[str, Any] | None = None
         self._current_lock = threading.Lock()
         self.waiting_reason: str | None = None
+        self._unload_requested = False
         self._paused = False
         self._threads: list[threading.Thread] = []
         self._state_lock_fh: Any = None
@@ -103,6 +105,13 @@ class Daemon:
 
     def _prepare_folders(self) -> None:
         p = self.cfg.paths
+        if not p.inbox.is_dir():
+            try:
+                p.inbox.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot create the inbox {p.inbox}: {exc.strerror or exc}") from exc
+            log.warning("inbox %s was missing; created it", p.inbox)
         for name, folder in (("transcripts", p.transcripts), ("processed", p.processed),
                              ("failed", p.failed)):
             try:
@@ -116,7 +125,13 @@ class Daemon:
     def start(self) -> None:
         self._lock_state_dir()
         self._prepare_folders()
-        self.store = JobStore(self.cfg.paths.state_dir / "jobs.sqlite3")
+        db_path = self.cfg.paths.state_dir / "jobs.sqlite3"
+        try:
+            self.store = JobStore(db_path)
+        except sqlite3.Error as exc:
+            raise StartupError(
+                f"the job store {db_path} cannot be opened ({exc}); move it aside to start afresh"
+            ) from exc
         self._paused = self.store.get_setting("paused") == "1"
         requeued = self.store.requeue_interrupted()
         if requeued:
@@ -188,7 +203,8 @@ class Daemon:
     def healthy(self) -> bool:
         """For a service watchdog: the scheduler and the API still run."""
         threads_ok = all(t.is_alive() for t in self._threads)
-        return threads_ok and not self._stopping.is_set()
+        inbox_ok = self.inbox is not None and self.inbox.alive()
+        return threads_ok and inbox_ok and not self._stopping.is_set()
 
     # -- intake ------------------------------------------------------------------------------
 
@@ -210,6 +226,9 @@ class Daemon:
         error = None
         digest = None
         if st.st_size == 0:
+            if sources.download_in_progress(path):
+                log.info("%s is empty while its download runs; waiting for it", path.name)
+                return
             error = "the file is empty (0 bytes)"
         else:
             try:
@@ -227,12 +246,18 @@ class Daemon:
             self.events.emit("job_failed", id=job["id"], file=job["file"], error=error,
                              final=True)
             return
-        job = self.store.add(str(path), path.name, rel_dir, digest, st.st_size, st.st_mtime,
-                             self.cfg.jobs.max_attempts)
+        job, refreshed = self.store.add(str(path), path.name, rel_dir, digest, st.st_size,
+                                        st.st_mtime, self.cfg.jobs.max_attempts)
+        if refreshed:
+            log.info("%s changed while job %d waited or ran; it will be transcribed as it is now",
+                     path.name, job["id"])
+            return
         if job["state"] == "duplicate":
             log.info("%s is the same audio as job %d; not transcribing it again",
                      path.name, job["duplicate_of"])
-            self._dispose_source(job)
+            new_source = self._dispose_source(job)
+            if new_source:
+                self.store.set_source(job["id"], new_source)
             return
         log.info("queued job %d: %s", job["id"], path.name)
         self._wake.set()
@@ -249,30 +274,56 @@ class Daemon:
             return None
 
     def _schedule_loop(self) -> None:
-        assert self.store is not None
+        """One job at a time; no error, however unexpected, ends this loop."""
         while not self._stopping.is_set():
-            job = None
-            if not self._paused:
-                self.waiting_reason = self._hold_reason()
-                if self.waiting_reason is None:
-                    job = self.store.next_runnable()
+            try:
+                job = self._next_job()
+            except Exception:  # noqa: BLE001 - e.g. a locked or full database: try again
+                log.exception("cannot read the job queue; trying again")
+                self._wake.wait(1.0)
+                continue
             if job is None:
-                self._unload_if_idle()
-                wait = 1.0
-                wake_at = self.store.next_wakeup()
-                if wake_at is not None:
-                    wait = max(0.05, min(wait, wake_at - time.time()))
-                self._wake.wait(wait)
-                self._wake.clear()
+                self._idle_wait()
                 continue
             try:
                 self._run(job)
             except Exception:  # noqa: BLE001 - the daemon outlives any one job
                 log.exception("unexpected error while running job %d", job["id"])
-                self._fail(job["id"], "internal error (see the daemon log)", permanent=False)
+                # The worker may still be busy with this job: its output must not reach the next.
+                self.worker.stop()
+                try:
+                    self._fail(job["id"], "internal error (see the daemon log)", permanent=False)
+                except Exception:  # noqa: BLE001
+                    log.exception("cannot record the failure of job %d", job["id"])
             finally:
+                self.worker.last_used = time.monotonic()
                 with self._current_lock:
                     self._current = None
+
+    def _next_job(self) -> dict[str, Any] | None:
+        assert self.store is not None
+        if self._paused:
+            return None
+        self.waiting_reason = self._hold_reason()
+        return self.store.next_runnable() if self.waiting_reason is None else None
+
+    def _idle_wait(self) -> None:
+        assert self.store is not None
+        if self._unload_requested:
+            self._unload_requested = False
+            if self.worker.alive():
+                log.warning("memory is critical and no job runs: ending the idle worker")
+                self.worker.stop()
+        self._unload_if_idle()
+        wait = 1.0
+        try:
+            wake_at = self.store.next_wakeup()
+        except Exception:  # noqa: BLE001 - next loop reports a broken store
+            wake_at = None
+        if wake_at is not None:
+            wait = max(0.05, min(wait, wake_at - time.time()))
+        self._wake.wait(wait)
+        self._wake.clear()
 
     def _unload_if_idle(self) -> None:
         idle = self.cfg.engine.idle_unload_seconds
@@ -280,15 +331,11 @@ class Daemon:
             log.info("idle for %.0f s: ending the worker to give its memory back", idle)
             self.worker.stop()
 
-    def unload_worker_if_idle_now(self) -> bool:
-        """Called at critical memory: an idle worker's model is memory nobody is using."""
-        with self._current_lock:
-            busy = self._current is not None
-        if busy or not self.worker.alive():
-            return False
-        log.warning("memory is critical and no job runs: ending the idle worker")
-        self.worker.stop()
-        return True
+    def unload_worker_if_idle_now(self) -> None:
+        """At critical memory an idle worker's model is memory nobody uses: ask the scheduler
+        (the only thread that starts and stops the worker) to end it."""
+        self._unload_requested = True
+        self._wake.set()
 
     def _run(self, job: dict[str, Any]) -> None:
         assert self.store is not None
@@ -312,26 +359,28 @@ class Daemon:
                 self.worker.start()
             self.worker.submit(job_id, str(source))
         except WorkerError as exc:
-            self._fail(job_id, str(exc), permanent=False)
+            self._attempt_ended(job_id, str(exc))
             return
         segments: list[dict[str, Any]] = []
         duration: float | None = job["duration"]
         last_progress = 0.0
         transcribe_start = time.monotonic()
         while True:
+            if self._stopping.is_set():
+                log.info("stopping: job %d will run again at the next start", job_id)
+                self.worker.stop(grace=1.0)
+                self.store.requeue(job_id)
+                return
             try:
                 msg = self.worker.next_message(timeout=0.25)
             except queue.Empty:
-                if self._stopping.is_set():
-                    log.info("stopping: job %d will run again at the next start", job_id)
-                    self.worker.stop(grace=1.0)
-                    self.store.requeue_interrupted()
-                    return
                 continue
             if msg is None:
-                self._fail(job_id, self.worker.exit_reason(), permanent=False)
+                self._attempt_ended(job_id, self.worker.exit_reason())
                 self.worker.stop()
                 return
+            if msg.get("job_id") != job_id:
+                continue  # late output of an attempt that already ended
             kind = msg.get("type")
             if kind == "duration":
                 duration = msg.get("duration") or duration
@@ -358,6 +407,14 @@ class Daemon:
                 self._complete(job, segments, msg, time.monotonic() - started)
                 return
 
+    def _attempt_ended(self, job_id: int, reason: str) -> None:
+        """The worker went away mid-job: the daemon stopping it is no fault of the file."""
+        assert self.store is not None
+        if self._stopping.is_set():
+            self.store.requeue(job_id)
+        else:
+            self._fail(job_id, reason, permanent=False)
+
     def _complete(self, job: dict[str, Any], segments: list[dict[str, Any]],
                   msg: dict[str, Any], wall: float) -> None:
         assert self.store is not None
@@ -379,20 +436,37 @@ class Daemon:
             "warnings": msg.get("warnings") or [],
             "generator": f"{APP_NAME} {current_version()}",
         }
+        if self._source_changed(job):
+            log.info("%s changed while it was transcribed; transcribing it again", job["file"])
+            self.store.requeue(job_id)
+            return
         try:
             written = self._write_outputs(job, segments, meta)
         except OutputError as exc:
             self._fail(job_id, str(exc), permanent=False, move=False)
             return
-        new_source = self._dispose_source(job)
+        # Recorded as done before the source moves: a crash in between leaves a known file
+        # in the inbox, never a finished job that looks failed.
         self.store.finish(job_id, [str(p) for p in written], duration, round(wall, 3),
-                          msg.get("language"), new_source)
+                          msg.get("language"))
+        new_source = self._dispose_source(job)
+        if new_source:
+            self.store.set_source(job_id, new_source)
         rtf = wall / duration if duration else 0.0
         log.info("job %d done: %s, %.1f s of audio in %.1f s (real-time factor %.2f)%s",
                  job_id, job["file"], duration, wall, rtf,
                  "; " + "; ".join(meta["warnings"]) if meta["warnings"] else "")
         self.events.emit("job_done", id=job_id, file=job["file"], duration=round(duration, 3),
                          wall_seconds=round(wall, 3), outputs=[str(p) for p in written])
+
+    @staticmethod
+    def _source_changed(job: dict[str, Any]) -> bool:
+        """A writer that paused longer than the settle time and went on writing."""
+        try:
+            st = Path(job["source_path"]).stat()
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime) != (job["size"], job["mtime"])
 
     def _write_outputs(self, job: dict[str, Any], segments: list[dict[str, Any]],
                        meta: dict[str, Any]) -> list[Path]:
@@ -429,9 +503,11 @@ class Daemon:
         folder = self.cfg.paths.failed / job["rel_dir"]
         record = {"file": job["file"], "job_id": job["id"], "error": error,
                   "time": utc_now_iso(), "attempts": job["attempts"]}
+        source = Path(job["source_path"])
         try:
-            target = sources.set_aside(Path(job["source_path"]), folder, record)
+            target = sources.free_path(folder / source.name)
             self.store.set_source(job["id"], str(target))
+            sources.set_aside(source, target, record)
         except OSError as exc:
             log.error("could not set %s aside in %s: %s", job["file"], folder, exc)
 

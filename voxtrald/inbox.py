@@ -73,9 +73,9 @@ class Inbox:
         self._skipped_logged: set[Path] = set()
         self._observer: Observer | None = None
         self._thread: threading.Thread | None = None
+        self._missing_logged = False
 
     def start(self) -> None:
-        self._ensure_folder()
         self._start_observer()
         self._scan_now.set()
         self._thread = threading.Thread(target=self._loop, name="inbox", daemon=True)
@@ -86,6 +86,9 @@ class Inbox:
         self._stop_observer()
         if self._thread:
             self._thread.join(timeout=5)
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def request_scan(self) -> None:
         self._scan_now.set()
@@ -112,15 +115,18 @@ class Inbox:
         except ValueError:
             return str(path)
 
-    def _ensure_folder(self) -> bool:
-        if self.folder.is_dir():
-            return True
+    def _recreate_folder(self) -> bool:
+        """The inbox vanished while running: recreate it, complaining once per outage."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            log.warning("inbox %s was missing; created it", self.folder)
+            log.warning("inbox %s disappeared; created it again", self.folder)
+            self._missing_logged = False
             return True
         except OSError as exc:
-            log.error("inbox %s is missing and cannot be created: %s", self.folder, exc)
+            if not self._missing_logged:
+                log.error("inbox %s disappeared and cannot be created again: %s; "
+                          "retrying quietly", self.folder, exc)
+                self._missing_logged = True
             return False
 
     def _start_observer(self) -> None:
@@ -165,23 +171,30 @@ class Inbox:
     def _loop(self) -> None:
         next_scan = 0.0
         while not self._stop.is_set():
-            now = time.monotonic()
-            if not self.folder.is_dir():
-                log.warning("inbox %s disappeared", self.folder)
-                self._stop_observer()
-                if self._ensure_folder():
-                    self._start_observer()
-                    self._scan_now.set()
-            elif self._observer is not None and not self._observer.is_alive():
-                self._stop_observer()
-                self._start_observer()
-                self._scan_now.set()
-            if self._scan_now.is_set() or now >= next_scan:
-                self._scan_now.clear()
-                self._scan()
-                next_scan = now + self.scan_interval
-            self._check_settled()
+            try:
+                next_scan = self._tick(next_scan)
+            except Exception:  # noqa: BLE001 - the watcher must outlive any one bad file
+                log.exception("inbox watcher error; going on")
             self._stop.wait(TICK)
+
+    def _tick(self, next_scan: float) -> float:
+        now = time.monotonic()
+        if not self.folder.is_dir():
+            self._stop_observer()
+            if not self._recreate_folder():
+                return next_scan
+            self._start_observer()
+            self._scan_now.set()
+        elif self._observer is not None and not self._observer.is_alive():
+            self._stop_observer()
+            self._start_observer()
+            self._scan_now.set()
+        if self._scan_now.is_set() or now >= next_scan:
+            self._scan_now.clear()
+            self._scan()
+            next_scan = now + self.scan_interval
+        self._check_settled()
+        return next_scan
 
     def _check_settled(self) -> None:
         now = time.monotonic()
@@ -205,10 +218,9 @@ class Inbox:
             if now - cand.stable_since < self.settle:
                 continue
             self._forget(path)
-            if self.is_known(path, st):
-                continue
             try:
-                self.on_ready(path)
+                if not self.is_known(path, st):
+                    self.on_ready(path)
             except Exception:  # noqa: BLE001 - one bad file must not stop the watcher
                 log.exception("could not queue %s", self._rel(path))
 

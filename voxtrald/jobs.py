@@ -108,31 +108,47 @@ class JobStore:
         size: int,
         mtime: float,
         max_attempts: int,
-    ) -> dict[str, Any]:
-        """Record a settled file: a new queued job, or a duplicate of an earlier one."""
+    ) -> tuple[dict[str, Any], bool]:
+        """Record a settled file: a new queued job, or a duplicate of an earlier one.
+
+        A file that already has a queued or running job (it changed after it was
+        taken) refreshes that job instead: returns (job, True).
+        """
         now = time.time()
         with self._tx() as db:
-            original = None
-            if sha256:
-                original = db.execute(
-                    "SELECT id FROM jobs WHERE sha256=? AND state IN ('queued','running','done')"
-                    " ORDER BY id LIMIT 1",
-                    (sha256,),
-                ).fetchone()
-            state = "duplicate" if original else "queued"
-            cur = db.execute(
-                "INSERT INTO jobs (source_path, file, rel_dir, sha256, size, mtime, state,"
-                " max_attempts, created_at, duplicate_of, finished_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    source_path, file, rel_dir, sha256, size, mtime, state, max_attempts, now,
-                    original["id"] if original else None, now if original else None,
-                ),
-            )
-            job_id = cur.lastrowid
+            pending = db.execute(
+                "SELECT id FROM jobs WHERE source_path=? AND state IN ('queued','running')"
+                " ORDER BY id DESC LIMIT 1",
+                (source_path,),
+            ).fetchone()
+            if pending:
+                db.execute(
+                    "UPDATE jobs SET sha256=?, size=?, mtime=? WHERE id=?",
+                    (sha256, size, mtime, pending["id"]),
+                )
+                job_id, refreshed = pending["id"], True
+            else:
+                original = None
+                if sha256:
+                    original = db.execute(
+                        "SELECT id FROM jobs WHERE sha256=?"
+                        " AND state IN ('queued','running','done') ORDER BY id LIMIT 1",
+                        (sha256,),
+                    ).fetchone()
+                state = "duplicate" if original else "queued"
+                cur = db.execute(
+                    "INSERT INTO jobs (source_path, file, rel_dir, sha256, size, mtime, state,"
+                    " max_attempts, created_at, duplicate_of, finished_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        source_path, file, rel_dir, sha256, size, mtime, state, max_attempts,
+                        now, original["id"] if original else None, now if original else None,
+                    ),
+                )
+                job_id, refreshed = cur.lastrowid, False
         job = self.get(int(job_id or 0))
         assert job is not None
-        return job
+        return job, refreshed
 
     def add_failed(
         self, source_path: str, file: str, rel_dir: str, size: int, mtime: float, error: str
@@ -197,15 +213,12 @@ class JobStore:
         duration: float | None,
         wall_seconds: float,
         language: str | None,
-        source_path: str | None = None,
     ) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='done', finished_at=?, percent=100, eta_seconds=0,"
-                " outputs=?, duration=?, wall_seconds=?, language=?,"
-                " source_path=COALESCE(?, source_path), error=NULL WHERE id=?",
-                (time.time(), json.dumps(outputs), duration, wall_seconds, language,
-                 source_path, job_id),
+                " outputs=?, duration=?, wall_seconds=?, language=?, error=NULL WHERE id=?",
+                (time.time(), json.dumps(outputs), duration, wall_seconds, language, job_id),
             )
 
     def fail_attempt(self, job_id: int, error: str, retry_in: float | None) -> bool:
@@ -232,6 +245,15 @@ class JobStore:
     def set_source(self, job_id: int, source_path: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE jobs SET source_path=? WHERE id=?", (source_path, job_id))
+
+    def requeue(self, job_id: int) -> None:
+        """Back to the queue at once, the attempt not counted (the file was not at fault)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET state='queued', attempts=MAX(attempts-1, 0), percent=0,"
+                " eta_seconds=NULL, next_attempt_at=0 WHERE id=? AND state='running'",
+                (job_id,),
+            )
 
     def requeue_interrupted(self) -> list[int]:
         """Jobs left running by a crash or a stop: back to the queue, the attempt not counted."""

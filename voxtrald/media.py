@@ -27,6 +27,12 @@ def skip_reason(path: Path, root: Path) -> str | None:
     except ValueError:
         rel = Path(path.name)
     name = path.name
+    try:
+        str(rel).encode("utf-8")
+    except UnicodeEncodeError:
+        return "the name is not valid UTF-8 (rename the file)"
+    if any(part.lower().endswith(PARTIAL_SUFFIXES) for part in rel.parts[:-1]):
+        return "inside a download that is still running"
     if any(part.startswith(".") for part in rel.parts):
         if name.startswith(".~lock"):
             return "lock file"

@@ -17,6 +17,15 @@ from typing import Any
 TEMP_PREFIX = ".voxtral-tmp-"
 
 
+def _default_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _default_file_mode()
+
+
 def _timestamp(seconds: float, sep: str) -> str:
     ms = max(0, round(seconds * 1000))
     h, ms = divmod(ms, 3_600_000)
@@ -89,6 +98,7 @@ def write_transcripts(
         for fmt in formats:
             text = RENDERERS[fmt](segments, meta)
             fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=f".{fmt}", dir=folder)
+            os.fchmod(fd, _FILE_MODE)  # mkstemp's 0600 would hide transcripts from other apps
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
                 fh.flush()

@@ -14,6 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from voxtrald.media import PARTIAL_SUFFIXES
+
 HASH_BLOCK = 1024 * 1024
 
 
@@ -42,15 +44,20 @@ def move_into(source: Path, folder: Path) -> Path:
     return target
 
 
-def set_aside(source: Path, folder: Path, record: dict[str, Any]) -> Path:
-    """Move a failed source to `folder` and write NAME.error.json (atomically) beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = move_into(source, folder) if source.exists() else folder / source.name
-    report = folder / f"{target.name}.error.json"
+def set_aside(source: Path, target: Path, record: dict[str, Any]) -> None:
+    """Move a failed source to `target` and write TARGET.error.json (atomically) beside it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.exists():
+        shutil.move(str(source), str(target))
+    report = target.with_name(f"{target.name}.error.json")
     tmp = report.with_name(f".{report.name}.tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, report)
-    return target
+
+
+def download_in_progress(path: Path) -> bool:
+    """An empty file beside NAME.part (or .crdownload…) is a browser's placeholder."""
+    return any(path.with_name(path.name + suffix).exists() for suffix in PARTIAL_SUFFIXES)
 
 
 def bring_back(source: Path, folder: Path) -> Path:

@@ -63,6 +63,7 @@ class WorkerProcess:
         self.proc: subprocess.Popen[str] | None = None
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.last_used = time.monotonic()
+        self._last_exit: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -84,7 +85,11 @@ class WorkerProcess:
         threading.Thread(
             target=self._read, args=(self.proc.stdout,), name="worker-reader", daemon=True
         ).start()
-        msg = self.next_message(timeout)
+        try:
+            msg = self.next_message(timeout)
+        except queue.Empty:
+            self.stop()
+            raise WorkerError(f"the model did not load within {timeout:.0f} s") from None
         if msg is None or msg.get("type") != "ready":
             reason = msg.get("message") if msg else None
             self.stop()
@@ -111,7 +116,10 @@ class WorkerProcess:
         return msg
 
     def exit_reason(self) -> str:
-        return _describe_exit(self.proc.poll() if self.proc else None)
+        if self.proc is None:
+            return _describe_exit(self._last_exit) if self._last_exit is not None \
+                else "the transcription worker was stopped"
+        return _describe_exit(self.proc.poll())
 
     def submit(self, job_id: int, path: str) -> None:
         if not self.alive() or self.proc is None or self.proc.stdin is None:
@@ -145,6 +153,7 @@ class WorkerProcess:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+        self._last_exit = proc.returncode
         for stream in (proc.stdin, proc.stdout):
             try:
                 if stream:
