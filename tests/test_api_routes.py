@@ -194,3 +194,15 @@ def test_unknown_route_404_and_room_for_other_features(api: tuple[Router, FakeCo
     assert status == 404 and data["error"]["code"] == "not_found"
     router.add("GET", "/api/system/memory", lambda req: {"system": {}})
     assert call(router, "GET", "/api/system/memory") == (200, {"system": {}})
+
+
+def test_events_long_poll_ends_when_the_client_is_gone(api: tuple[Router, FakeControl]) -> None:
+    router, _ = api
+    gone = threading.Event()
+    threading.Timer(0.3, gone.set).start()
+    req = Request("GET", "/api/events", {"after": "0", "timeout": "60"},
+                  client_gone=gone.is_set)
+    started = time.monotonic()
+    status, data = router.dispatch(req)
+    assert status == 200 and data["events"] == []
+    assert time.monotonic() - started < 5

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_api_routes import FakeControl
 
-from voxtrald.api import core_routes
-from voxtrald.api.router import Router
+from voxtrald.api import core_routes, http11
+from voxtrald.api.router import ApiError, Router
 from voxtrald.api.server import AlreadyRunning, ApiServer, ApiServerError
 from voxtrald.config import ApiConfig
 
@@ -569,3 +569,148 @@ def test_another_uid_is_refused(sock_dir: Path) -> None:
         assert out.startswith("HTTP/1.1 403 ")
         assert '"forbidden"' in out and '"state"' not in out
         assert_healthy(sock)
+
+
+def _timed_get(path: Path, target: str, timeout: float = 30.0) -> tuple[int | str, float]:
+    """Status of one request (or the error) and how long the answer took."""
+    started = time.monotonic()
+    try:
+        with connect(path, timeout=timeout) as s:
+            s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            status: int | str = read_response(s)[0]
+    except Exception as exc:  # noqa: BLE001 - reported by the caller's assert
+        status = repr(exc)
+    return status, time.monotonic() - started
+
+
+def test_connections_over_the_cap_do_not_queue_behind_each_other(sock_dir: Path) -> None:
+    # Each extra connection used to hold the accept thread for 2 s, so the
+    # k-th one waited about 2k s for its 503 (the 11th: 22 s).
+    srv, _ = make_server(sock_dir / "s.sock", max_connections=2, request_timeout_seconds=30.0)
+    with srv:
+        hogs = [connect(srv.socket_path) for _ in range(2)]
+        for h in hogs:
+            h.sendall(b"GET /api/sta")  # idle clients holding every slot
+        time.sleep(0.2)
+        results: list[tuple[int | str, float]] = []
+        lock = threading.Lock()
+
+        def one() -> None:
+            res = _timed_get(srv.socket_path, "/api/health")
+            with lock:
+                results.append(res)
+
+        threads = [threading.Thread(target=one) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        eleventh = _timed_get(srv.socket_path, "/api/health")
+        for h in hogs:
+            h.close()
+    assert [r[0] for r in results] == [503] * 10
+    assert max(r[1] for r in results) < 5.0, sorted(r[1] for r in results)
+    assert eleventh[0] == 503 and eleventh[1] < 5.0, eleventh
+
+
+def test_waiting_connection_gets_a_slot_as_soon_as_one_frees(sock_dir: Path) -> None:
+    srv, _ = make_server(sock_dir / "s.sock", max_connections=1, request_timeout_seconds=30.0)
+    with srv:
+        hog = connect(srv.socket_path)
+        hog.sendall(b"GET /api/sta")
+        time.sleep(0.2)
+        threading.Timer(0.5, hog.close).start()
+        status, took = _timed_get(srv.socket_path, "/api/health")
+    assert status == 200 and took < 2.0, (status, took)
+
+
+def test_long_polls_whose_clients_hung_up_free_their_slots(sock_dir: Path) -> None:
+    # A long-poll used to keep its slot for the whole timeout after the
+    # client left, so a few abandoned polls locked everyone out for a minute.
+    srv, _ = make_server(sock_dir / "s.sock", max_connections=4)
+    with srv:
+        for _ in range(4):
+            with connect(srv.socket_path) as s:
+                s.sendall(b"GET /api/events?after=0&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)
+        deadline = time.monotonic() + 5
+        status: int | str = 0
+        while time.monotonic() < deadline:
+            status = _timed_get(srv.socket_path, "/api/health", timeout=10)[0]
+            if status == 200:
+                break
+        assert status == 200
+        # A client that is still there keeps waiting for the full long-poll.
+        with connect(srv.socket_path) as s:
+            s.sendall(b"GET /api/events?after=0&timeout=1.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+            started = time.monotonic()
+            assert read_response(s)[2]["events"] == []
+            assert time.monotonic() - started > 1.2
+
+
+def test_a_flood_of_empty_lines_is_refused_quickly(server: tuple[ApiServer, FakeControl]) -> None:
+    srv, _ = server
+    with connect(srv.socket_path) as s:
+        sent = [0]
+
+        def push() -> None:
+            chunk = b"\r\n" * 32768
+            with contextlib.suppress(OSError):  # the server stops reading, as it should
+                for _ in range(300):  # about 19 MiB
+                    s.sendall(chunk)
+                    sent[0] += len(chunk)
+
+        sender = threading.Thread(target=push, daemon=True)
+        started = time.monotonic()
+        sender.start()
+        status, _, body = read_response(s)
+        took = time.monotonic() - started
+    sender.join(5)
+    assert status in (400, 431) and body["error"]["code"] in ("bad_request", "headers_too_large")
+    assert took < 5.0
+    assert_healthy(srv.socket_path)
+
+
+def test_reader_caps_empty_lines_before_the_request_line() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        b.sendall(b"\r\n" * 20000)  # 40 000 bytes, more than the 16 KiB head limit
+        started = time.monotonic()
+        with pytest.raises(ApiError) as err:
+            http11.Reader(a).read_head(time.monotonic() + 10, idle=False)
+        assert err.value.status in (400, 431)
+        assert time.monotonic() - started < 5.0
+
+
+def test_reader_skips_a_few_empty_lines_and_keeps_what_follows() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        b.sendall(b"\r\n\n\r\n" + b"POST /x HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi"
+                  + b"\r\nGET /y HTTP/1.1\r\n\r\n")
+        reader = http11.Reader(a)
+        head = reader.read_head(time.monotonic() + 5, idle=False)
+        assert head is not None and head.target == "/x"
+        assert reader.read_body(reader.body_length(head, 100), time.monotonic() + 5) == b"hi"
+        head = reader.read_head(time.monotonic() + 5, idle=True)
+        assert head is not None and head.target == "/y"
+
+
+def test_idle_keep_alive_connections_make_room_for_waiting_ones(sock_dir: Path) -> None:
+    # Clients that keep their connection open between polls must not lock a
+    # newcomer out for the whole keep-alive period.
+    srv, _ = make_server(sock_dir / "s.sock", max_connections=2)
+    with srv:
+        idle = [connect(srv.socket_path) for _ in range(2)]
+        for s in idle:
+            s.sendall(CURL_STATUS)
+            assert read_response(s)[0] == 200
+        status, took = _timed_get(srv.socket_path, "/api/health")
+        assert status == 200 and took < 1.5, (status, took)
+        # One of them was closed quietly, as HTTP allows for idle connections.
+        closed = 0
+        for s in idle:
+            s.settimeout(0.5)
+            with contextlib.suppress(TimeoutError):
+                closed += s.recv(1) == b""
+            s.close()
+        assert closed >= 1

@@ -11,8 +11,12 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+# How often a long-poll asks whether its client is still there.
+CANCEL_CHECK_SECONDS = 0.5
 
 
 def utc_now_iso() -> str:
@@ -41,26 +45,44 @@ class EventLog:
             self._cond.notify_all()
             return self._seq
 
-    def since(self, after: int, timeout: float = 0.0) -> dict[str, Any]:
-        """Events with seq > after, waiting up to `timeout` seconds for one."""
+    def since(
+        self, after: int, timeout: float = 0.0, cancelled: Callable[[], bool] | None = None
+    ) -> dict[str, Any]:
+        """Events with seq > after, waiting up to `timeout` seconds for one.
+
+        Only a client that is exactly up to date waits: one whose `after` is
+        beyond our numbering holds a number from before a restart, and waiting
+        would only delay its resync. `cancelled` is asked about twice a second
+        so a long-poll whose client has left gives up its connection slot
+        instead of holding it for the whole timeout.
+        """
         deadline = time.monotonic() + max(0.0, timeout)
-        with self._cond:
-            while self._seq <= after:
+        while True:
+            with self._cond:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            events = [e for e in self._events if e["seq"] > after]
-            oldest = self._events[0]["seq"] if self._events else self._seq + 1
-            # A client whose `after` is older than what we still hold missed some.
-            gap = after < self._seq and after + 1 < oldest
-            if after > self._seq:
-                # The daemon restarted and numbering began again: resend all.
-                events = list(self._events)
-                gap = True
-            return {
-                "events": events,
-                "last_seq": self._seq,
-                "gap": gap,
-                "instance": self.instance,
-            }
+                if self._seq != after or remaining <= 0:
+                    return self._result(after)
+                self._cond.wait(remaining if cancelled is None
+                                else min(remaining, CANCEL_CHECK_SECONDS))
+                if self._seq != after:
+                    return self._result(after)
+            # Outside the lock: the check may be a system call.
+            if cancelled is not None and cancelled():
+                with self._cond:
+                    return self._result(after)
+
+    def _result(self, after: int) -> dict[str, Any]:
+        events = [e for e in self._events if e["seq"] > after]
+        oldest = self._events[0]["seq"] if self._events else self._seq + 1
+        # A client whose `after` is older than what we still hold missed some.
+        gap = after < self._seq and after + 1 < oldest
+        if after > self._seq:
+            # The daemon restarted and numbering began again: resend all.
+            events = list(self._events)
+            gap = True
+        return {
+            "events": events,
+            "last_seq": self._seq,
+            "gap": gap,
+            "instance": self.instance,
+        }

@@ -117,7 +117,7 @@ def register(router: Router, control: DaemonControl) -> None:
 
     def events(req: Request) -> dict[str, Any]:
         after = req.int_query("after", 0, 0, 2**62)
-        return control.events.since(after, _events_timeout(req))
+        return control.events.since(after, _events_timeout(req), cancelled=req.client_gone)
 
     router.add("GET", "/api/status", status)
     router.add("GET", "/api/version", version)

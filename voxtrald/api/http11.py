@@ -140,25 +140,41 @@ class Reader:
             raise ClientGone
         return chunk
 
+    def _skip_empty_lines(self) -> int:
+        """Drop CR/LF bytes before a request line as they arrive; how many went."""
+        if self.buf[:1] not in (b"\r", b"\n"):
+            return 0
+        stripped = self.buf.lstrip(b"\r\n")
+        skipped = len(self.buf) - len(stripped)
+        self.buf = stripped
+        return skipped
+
     def read_head(self, deadline: float, idle: bool) -> RequestHead | None:
         """The next request head; None when an idle keep-alive peer goes away or sleeps.
 
         `idle` marks a connection that already served a request: silence or EOF
         there before any new byte is a normal end, not a slow or broken client.
+        Empty lines before the request line are tolerated (RFC 9112, 2.2) but
+        dropped as they arrive and counted toward the head limit, so a flood
+        of bare CRLFs is neither buffered nor rescanned and is refused once it
+        outgrows the limit.
         """
+        skipped = self._skip_empty_lines()
         while True:
-            stripped = self.buf.lstrip(b"\r\n")
-            end = stripped.find(b"\r\n\r\n")
-            alt = stripped.find(b"\n\n")
+            if skipped > MAX_HEAD_BYTES:
+                raise _bad(f"more than {MAX_HEAD_BYTES} bytes of empty lines before the "
+                           "request line")
+            end = self.buf.find(b"\r\n\r\n")
+            alt = self.buf.find(b"\n\n")
             cut = min((e + n for e, n in ((end, 4), (alt, 2)) if e >= 0), default=-1)
             if cut >= 0:
-                if cut > MAX_HEAD_BYTES:
+                if skipped + cut > MAX_HEAD_BYTES:
                     raise ApiError(431, "headers_too_large",
                                    f"request line and headers exceed {MAX_HEAD_BYTES} bytes")
-                head, self.buf = stripped[:cut], stripped[cut:]
+                head, self.buf = self.buf[:cut], self.buf[cut:]
                 return parse_head(head)
-            if len(stripped) > MAX_HEAD_BYTES:
-                _check_prefix(stripped)
+            if skipped + len(self.buf) > MAX_HEAD_BYTES:
+                _check_prefix(self.buf)
                 raise ApiError(431, "headers_too_large",
                                f"request line and headers exceed {MAX_HEAD_BYTES} bytes")
             try:
@@ -173,6 +189,7 @@ class Reader:
                     return None
                 raise
             self.buf += chunk
+            skipped += self._skip_empty_lines()
             _check_prefix(self.buf)
 
     def body_length(self, head: RequestHead, max_body: int) -> int:

@@ -33,6 +33,9 @@ class Request:
     body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # Set by the server: True once the peer has hung up, so a handler that
+    # waits (a long-poll) can stop early instead of holding a connection slot.
+    client_gone: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object; an empty body is an empty object."""

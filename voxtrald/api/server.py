@@ -6,8 +6,9 @@ the permissions were loosened). One daemon per socket is enforced with a lock
 file held for the daemon's lifetime, so a second start fails with a clear
 message instead of stealing the socket, and a socket left by a crashed daemon
 is replaced without asking. Connections are capped; a connection over the cap
-waits briefly in the backlog, then gets 503, so a flood cannot starve the
-daemon of threads or file descriptors.
+waits briefly in a bounded queue, then gets 503, so a flood cannot starve the
+daemon of threads or file descriptors. The accept loop itself never waits for
+a slot: one waiting client must not delay the answer to the next.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import struct
 import sys
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from voxtrald.api import endpoint, http11
@@ -36,8 +39,12 @@ log = logging.getLogger("voxtrald.api")
 
 # How long a connection over the cap may wait for a free slot before 503.
 QUEUE_WAIT_SECONDS = 2.0
+# At most this many connections wait for a slot; any more get 503 at once.
+MAX_WAITING = 256
 # A kept-alive connection with no new request for this long is closed quietly.
 IDLE_KEEPALIVE_SECONDS = 5.0
+# An idle kept-alive connection checks this often whether others wait for its slot.
+_IDLE_CHECK_SECONDS = 0.25
 # An idle handler thread waits this long for the next connection, then ends.
 IDLE_HANDLER_SECONDS = 30.0
 _DRAIN_SECONDS = 0.5
@@ -68,6 +75,30 @@ def peer_uid(conn: socket.socket) -> int | None:
     except OSError:
         return None
     return uid
+
+
+def _peer_gone(conn: socket.socket) -> Callable[[], bool]:
+    """A check, for the connection's own thread, of whether the peer has hung up.
+
+    A peek that finds end-of-file (or an error) means nobody will read the
+    answer. A peer that only shut down its sending side looks the same, so a
+    long-poll from such a client ends early with an empty, still valid answer.
+    """
+
+    def gone() -> bool:
+        previous = conn.gettimeout()
+        try:
+            conn.setblocking(False)
+            return conn.recv(1, socket.MSG_PEEK) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        finally:
+            with contextlib.suppress(OSError):
+                conn.settimeout(previous)
+
+    return gone
 
 
 class _Lock:
@@ -125,7 +156,12 @@ class ApiServer:
         self._lock = _Lock(self.socket_path.with_name(self.socket_path.name + ".lock"))
         self._listener: socket.socket | None = None
         self._inode: int | None = None
-        self._slots = threading.BoundedSemaphore(cfg.max_connections)
+        # Free connection slots and the connections waiting for one (with the
+        # time they give up), both guarded by _slot_lock: a slot is either free
+        # or handed straight to the oldest waiter, never both.
+        self._free_slots = cfg.max_connections
+        self._waiting: deque[tuple[socket.socket, float]] = deque()
+        self._slot_lock = threading.Lock()
         self._stopping = threading.Event()
         self._wake_r, self._wake_w = -1, -1
         self._accept_thread: threading.Thread | None = None
@@ -166,6 +202,11 @@ class ApiServer:
         if self._accept_thread is not None:
             self._accept_thread.join(timeout=5)
         self._listener.close()
+        with self._slot_lock:
+            waiting = [conn for conn, _ in self._waiting]
+            self._waiting.clear()
+        for conn in waiting:
+            self._refuse(conn, ApiError(503, "busy", "the daemon is stopping; try again"))
         with self._active_lock:
             for conn in list(self._active):
                 with contextlib.suppress(OSError):
@@ -273,11 +314,15 @@ class ApiServer:
         listener = self._listener
         while not self._stopping.is_set():
             try:
-                ready, _, _ = select.select([listener, self._wake_r], [], [])
+                ready, _, _ = select.select([listener, self._wake_r], [], [],
+                                            self._until_next_expiry())
             except (OSError, ValueError):
                 return
             if self._wake_r in ready or self._stopping.is_set():
                 return
+            self._expire_waiting()
+            if listener not in ready:
+                continue
             try:
                 conn, _addr = listener.accept()
             except OSError as exc:
@@ -285,14 +330,55 @@ class ApiServer:
                     log.warning("cannot accept a connection: %s", exc.strerror)
                     time.sleep(0.1)
                 continue
-            if not self._take_slot():
-                self._refuse(conn, ApiError(503, "busy", "too many connections; try again"))
-                continue
+            self._admit(conn)
+
+    def _admit(self, conn: socket.socket) -> None:
+        """Serve at once if a slot is free, else queue briefly; never block."""
+        with self._slot_lock:
+            admitted = self._free_slots > 0 and not self._waiting
+            if admitted:
+                self._free_slots -= 1
+            elif len(self._waiting) < MAX_WAITING:
+                self._waiting.append((conn, time.monotonic() + QUEUE_WAIT_SECONDS))
+                return
+        if admitted:
+            self._start(conn)
+        else:
+            self._refuse(conn, ApiError(503, "busy", "too many connections; try again"))
+
+    def _start(self, conn: socket.socket | None) -> None:
+        """Hand a connection that holds a slot to a thread; on failure pass the slot on."""
+        while conn is not None:
             try:
                 self._hand_over(conn)
+                return
             except RuntimeError:
-                self._slots.release()
                 self._refuse(conn, ApiError(503, "busy", "cannot start a handler; try again"))
+                conn = self._pass_slot_on()
+
+    def _pass_slot_on(self) -> socket.socket | None:
+        """Give a finished connection's slot to the oldest waiter, or free it."""
+        with self._slot_lock:
+            if self._waiting and not self._stopping.is_set():
+                return self._waiting.popleft()[0]
+            self._free_slots += 1
+            return None
+
+    def _until_next_expiry(self) -> float | None:
+        with self._slot_lock:
+            if not self._waiting:
+                return None
+            return max(0.0, self._waiting[0][1] - time.monotonic())
+
+    def _expire_waiting(self) -> None:
+        now = time.monotonic()
+        expired: list[socket.socket] = []
+        with self._slot_lock:
+            # Deadlines grow with arrival, so the expired ones are at the front.
+            while self._waiting and self._waiting[0][1] <= now:
+                expired.append(self._waiting.popleft()[0])
+        for conn in expired:
+            self._refuse(conn, ApiError(503, "busy", "too many connections; try again"))
 
     def _hand_over(self, conn: socket.socket) -> None:
         """Give the connection to an idle handler thread, or start one.
@@ -312,6 +398,11 @@ class ApiServer:
     def _handler(self, conn: socket.socket | None) -> None:
         while conn is not None:
             self._serve(conn)
+            # The slot goes straight to a waiting connection when there is one,
+            # which this thread then serves without a trip through the pool.
+            conn = self._pass_slot_on()
+            if conn is not None:
+                continue
             with self._pool_lock:
                 if self._stopping.is_set():
                     return
@@ -325,18 +416,6 @@ class ApiServer:
                         return
                 # A connection was promised to an idle thread meanwhile: take it.
                 conn = self._handoff.get()
-
-    def _take_slot(self) -> bool:
-        if self._slots.acquire(blocking=False):
-            return True
-        deadline = time.monotonic() + QUEUE_WAIT_SECONDS
-        while not self._stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            if self._slots.acquire(timeout=min(0.25, remaining)):
-                return True
-        return False
 
     def _refuse(self, conn: socket.socket, err: ApiError) -> None:
         try:
@@ -361,7 +440,6 @@ class ApiServer:
                 self._active.discard(conn)
             with contextlib.suppress(OSError):
                 conn.close()
-            self._slots.release()
 
     def _serve_requests(self, conn: socket.socket) -> None:
         if self._uid is not None and self.tcp is None:
@@ -373,9 +451,12 @@ class ApiServer:
                 )
                 return
         reader = http11.Reader(conn)
+        gone = _peer_gone(conn)
         served = 0
         while not self._stopping.is_set():
             idle = served > 0
+            if idle and not reader.buf and not self._await_next_request(conn):
+                return
             wait = IDLE_KEEPALIVE_SECONDS if idle else self.cfg.request_timeout_seconds
             try:
                 head = reader.read_head(time.monotonic() + wait, idle=idle)
@@ -396,7 +477,8 @@ class ApiServer:
                 return
             except http11.ClientGone:
                 return
-            request = Request(head.method, path, query, body, headers=head.headers)
+            request = Request(head.method, path, query, body, headers=head.headers,
+                              client_gone=gone)
             status, payload = self._dispatch(request)
             keep = head.keep_alive and not self._stopping.is_set()
             try:
@@ -409,6 +491,30 @@ class ApiServer:
             served += 1
             if not keep:
                 return
+
+    def _await_next_request(self, conn: socket.socket) -> bool:
+        """Wait for a kept-alive peer's next request; False to close the connection.
+
+        An idle connection is the cheapest one to drop, so it gives its slot
+        up as soon as another connection is queued for one, instead of holding
+        it for the whole keep-alive period while the newcomer times out.
+        HTTP lets a server close an idle persistent connection at any time.
+        """
+        deadline = time.monotonic() + IDLE_KEEPALIVE_SECONDS
+        while not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            # Reading the queue's length without the lock is fine: a stale
+            # answer only delays the hand-over by one slice.
+            if remaining <= 0 or self._waiting:
+                return False
+            try:
+                conn.settimeout(min(_IDLE_CHECK_SECONDS, remaining))
+                return conn.recv(1, socket.MSG_PEEK) != b""
+            except TimeoutError:
+                continue
+            except OSError:
+                return False
+        return False
 
     def _check_token(self, head: http11.RequestHead) -> None:
         assert self.tcp is not None
