@@ -137,6 +137,7 @@ def test_critical_ends_idle_worker_and_pause_at_critical_holds_new_jobs(
     write_meminfo_percent(procfs, HOST, 95)
     d.wait_for(lambda: d.status()["memory"]["level"] == "critical", 10, "critical")
     d.wait_for(lambda: not d.status()["worker"]["loaded"], 10, "the idle worker to be ended")
+    assert d.status()["waiting_reason"] is None  # nothing queued, so nothing waits
 
     d.drop(speech_wav)
     d.wait_for(lambda: [j["state"] for j in d.jobs()] == ["queued"], 10, "the job queued")
@@ -172,3 +173,19 @@ def test_model_that_does_not_fit_waits_for_memory(
     write_meminfo_percent(procfs, HOST, 50)
     (job,) = d.wait_jobs(1, timeout=90)
     assert job["state"] == "done"
+
+
+def test_worker_ends_as_soon_as_a_job_finishes_at_critical(
+    daemon_factory: Callable[..., DaemonProc], fake_memory: tuple[Path, dict[str, str]],
+    speech_wav: Path,
+) -> None:
+    procfs, env = fake_memory
+    d = daemon_factory(env=env)
+    write_meminfo_percent(procfs, HOST, 95)
+    d.wait_for(lambda: d.status()["memory"]["level"] == "critical", 10, "critical")
+    # Critical does not hold or stop work by default: the job runs and completes.
+    d.drop(speech_wav)
+    (job,) = d.wait_jobs(1, timeout=90)
+    assert job["state"] == "done"
+    # ... and the model it loaded goes at once, not after the idle timeout (300 s).
+    d.wait_for(lambda: not d.status()["worker"]["loaded"], 10, "the worker to be ended")

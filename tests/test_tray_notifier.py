@@ -16,7 +16,7 @@ INSTANCE = "inst-a"
 
 def status(
     level: str | None = "normal",
-    percent: float = 50.0,
+    percent: float | None = 50.0,
     seq: int | None = 0,
     instance: str | None = INSTANCE,
     update: dict[str, Any] | None = None,
@@ -182,6 +182,21 @@ def test_status_without_memory_changes_nothing() -> None:
     state, _ = notifier.on_status(TrayState(), status("warning", seq=1), DEFAULT)
     state2, notes = notifier.on_status(state, status(None, seq=1), DEFAULT)
     assert notes == [] and state2.memory_level == "warning"
+
+
+def test_restarted_daemon_not_yet_measured_announces_nothing_again() -> None:
+    settings = Settings(notify_back_to_normal=True)
+    state, notes = notifier.on_status(TrayState(), status("warning", 85, seq=5), settings)
+    assert [n.title for n in notes] == ["Memory warning"]
+    # A daemon just started says "normal" with no percent: no reading, no news.
+    state, notes = notifier.on_status(
+        state, status("normal", None, seq=0, instance="inst-b"), settings
+    )
+    assert notes == [] and state.memory_level == "warning"
+    state, notes = notifier.on_events(
+        state, batch(mem_ev(1, "warning"), instance="inst-b"), settings
+    )
+    assert notes == []
 
 
 def test_burst_of_100_events_gives_at_most_one_per_kind() -> None:

@@ -159,7 +159,9 @@ def on_status(state: TrayState, status: Status, settings: Settings) -> Result:
     state = _sync_instance(state, status.instance, status.events_last_seq)
     state = replace(state, online=True, ever_online=True, offline_reason="", status=status)
     notes: list[Notification] = []
-    if status.memory is not None:
+    # No percent means the daemon has not read memory yet (it just started): that "normal"
+    # is no reading, and taking it as one would re-announce a warning a moment later.
+    if status.memory is not None and status.memory.percent is not None:
         stamp = status.events_last_seq if status.events_last_seq is not None else state.memory_seq
         state, more = _observe_memory(state, status.memory, stamp, False, settings)
         notes += more

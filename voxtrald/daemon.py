@@ -40,6 +40,8 @@ from voxtrald.worker import WorkerError, WorkerProcess, WorkerSettings
 log = logging.getLogger("voxtrald")
 HASH_BLOCK = 1024 * 1024
 PROGRESS_EVERY = 0.5
+# The scheduler beats at least every second; this long without a beat means it hangs.
+HEARTBEAT_LIMIT = 60.0
 
 
 class StartupError(Exception):
@@ -61,7 +63,7 @@ class Daemon:
         self._current: dict[str, Any] | None = None
         self._current_lock = threading.Lock()
         self.waiting_reason: str | None = None
-        self._unload_requested = False
+        self._heartbeat = time.monotonic()
         self._paused = False
         self._threads: list[threading.Thread] = []
         self._state_lock_fh: Any = None
@@ -169,6 +171,8 @@ class Daemon:
             self.cfg.updates, self.cfg.paths.state_dir, self.events, current_version()
         )
         update_routes(router, self.updates)
+        # A first reading before anyone can ask: "normal" must never mean "not measured yet".
+        self.memory.sample_once()
         self.api = ApiServer(self.cfg.socket_path(), router, self.cfg.api)
         try:
             self.api.start()
@@ -177,10 +181,9 @@ class Daemon:
         log.info("control API on %s", self.cfg.socket_path())
 
     def _on_memory_level(self, old: str, new: str) -> None:
-        if new == "critical":
-            self.unload_worker_if_idle_now()
-        elif old == "critical" or new == "normal":
-            self._wake.set()  # jobs held for memory may start now
+        # The scheduler, the only thread that starts and stops the worker, looks at the new
+        # level at once: an idle worker goes at critical, held jobs may start below it.
+        self._wake.set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -201,10 +204,12 @@ class Daemon:
         log.info("voxtrald stopped")
 
     def healthy(self) -> bool:
-        """For a service watchdog: the scheduler and the API still run."""
+        """For a service watchdog: every part still runs, and the scheduler is not stuck."""
         threads_ok = all(t.is_alive() for t in self._threads)
         inbox_ok = self.inbox is not None and self.inbox.alive()
-        return threads_ok and inbox_ok and not self._stopping.is_set()
+        api_ok = self.api is not None and self.api.alive()
+        beating = time.monotonic() - self._heartbeat < HEARTBEAT_LIMIT
+        return threads_ok and inbox_ok and api_ok and beating and not self._stopping.is_set()
 
     # -- intake ------------------------------------------------------------------------------
 
@@ -302,18 +307,16 @@ class Daemon:
 
     def _next_job(self) -> dict[str, Any] | None:
         assert self.store is not None
+        self._heartbeat = time.monotonic()
         if self._paused:
             return None
-        self.waiting_reason = self._hold_reason()
-        return self.store.next_runnable() if self.waiting_reason is None else None
+        job = self.store.next_runnable()
+        # Only a job that could start now can be waiting for something.
+        self.waiting_reason = self._hold_reason() if job else None
+        return job if self.waiting_reason is None else None
 
     def _idle_wait(self) -> None:
         assert self.store is not None
-        if self._unload_requested:
-            self._unload_requested = False
-            if self.worker.alive():
-                log.warning("memory is critical and no job runs: ending the idle worker")
-                self.worker.stop()
         self._unload_if_idle()
         wait = 1.0
         try:
@@ -326,16 +329,15 @@ class Daemon:
         self._wake.clear()
 
     def _unload_if_idle(self) -> None:
+        if not self.worker.alive():
+            return
         idle = self.cfg.engine.idle_unload_seconds
-        if self.worker.alive() and time.monotonic() - self.worker.last_used >= idle:
+        if self.memory is not None and self.memory.level == "critical":
+            log.warning("memory is critical and no job runs: ending the idle worker")
+            self.worker.stop()
+        elif time.monotonic() - self.worker.last_used >= idle:
             log.info("idle for %.0f s: ending the worker to give its memory back", idle)
             self.worker.stop()
-
-    def unload_worker_if_idle_now(self) -> None:
-        """At critical memory an idle worker's model is memory nobody uses: ask the scheduler
-        (the only thread that starts and stops the worker) to end it."""
-        self._unload_requested = True
-        self._wake.set()
 
     def _run(self, job: dict[str, Any]) -> None:
         assert self.store is not None
@@ -366,6 +368,7 @@ class Daemon:
         last_progress = 0.0
         transcribe_start = time.monotonic()
         while True:
+            self._heartbeat = time.monotonic()
             if self._stopping.is_set():
                 log.info("stopping: job %d will run again at the next start", job_id)
                 self.worker.stop(grace=1.0)

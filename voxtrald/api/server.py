@@ -193,6 +193,10 @@ class ApiServer:
         where = f"127.0.0.1:{self.tcp.port}" if self.tcp else str(self.socket_path)
         log.info("control API listening on %s", where)
 
+    def alive(self) -> bool:
+        """Still accepting connections (for the service watchdog)."""
+        return self._accept_thread is not None and self._accept_thread.is_alive()
+
     def stop(self) -> None:
         if self._stopping.is_set() or self._listener is None:
             return
