@@ -38,7 +38,6 @@ from voxtrald.version import APP_NAME, current_version
 from voxtrald.worker import WorkerError, WorkerProcess, WorkerSettings
 
 log = logging.getLogger("voxtrald")
-HASH_BLOCK = 1024 * 1024
 PROGRESS_EVERY = 0.5
 # The scheduler beats at least every second; this long without a beat means it hangs.
 HEARTBEAT_LIMIT = 60.0
