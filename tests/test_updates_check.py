@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,8 @@ from voxtrald.api.router import ApiError, Router
 from voxtrald.api.router import Request as ApiRequest
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
-from voxtrald.updates import state
+from voxtrald.updates import checker as checker_module
+from voxtrald.updates import download, github, state
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.updates.cli import format_check
 from voxtrald.updates.routes import register_routes
@@ -432,3 +436,207 @@ def test_checks_repeat_every_interval(h: Harness) -> None:
     finally:
         checker.stop()
     assert h.announced() == ["1.1.0"]
+
+
+class RawServer:
+    """A stdlib HTTP server that sends its answers byte for byte as written.
+
+    pytest-httpserver goes through werkzeug, which rewrites a Content-Length
+    and refuses a malformed Location; these tests need exactly such answers,
+    and answers dripped out a byte at a time.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
+        self.stopping = threading.Event()
+        routes = self.routes
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self.close_connection = True
+                route = routes.get(self.path.split("?", 1)[0])
+                if route is None:
+                    self.wfile.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                     b"Connection: close\r\n\r\n")
+                else:
+                    route(self)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def answer(self, path: str, status: str, headers: dict[str, str], body: bytes = b"") -> None:
+        def respond(handler: BaseHTTPRequestHandler) -> None:
+            lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers.items()),
+                     "Connection: close", "", ""]
+            handler.wfile.write("\r\n".join(lines).encode("latin-1") + body)
+
+        self.routes[path] = respond
+
+    def drip(self, path: str, interval: float, declared: int = 1000, most: int = 40) -> None:
+        """A 200 that promises `declared` bytes, then sends one every `interval` seconds."""
+        def respond(handler: BaseHTTPRequestHandler) -> None:
+            try:
+                handler.wfile.write(f"HTTP/1.1 200 OK\r\nContent-Length: {declared}\r\n"
+                                    "Content-Type: application/octet-stream\r\n"
+                                    "Connection: close\r\n\r\n".encode())
+                for _ in range(most):
+                    handler.wfile.write(b" ")
+                    if self.stopping.wait(interval):
+                        return
+            except OSError:
+                return  # the client gave up, as it should
+
+        self.routes[path] = respond
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def raw() -> Iterator[RawServer]:
+    server = RawServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def raw_checker(raw: RawServer, tmp_path: Path) -> UpdateChecker:
+    conf = UpdatesConfig(repo=REPO, api_url=raw.url("").rstrip("/"))
+    return UpdateChecker(conf, tmp_path / "raw-state", EventLog(), "1.0.0", initial_delay=0,
+                         timeout=(2.0, 2.0))
+
+
+def test_api_answer_dripping_a_byte_at_a_time_hits_the_deadline(
+    raw: RawServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each byte comes well within the read timeout, so only the deadline stops it.
+    monkeypatch.setattr(github, "API_DEADLINE", 1.0)
+    raw.drip(LATEST, interval=0.3)
+    checker = raw_checker(raw, tmp_path)
+    started = time.monotonic()
+    result = checker.check(refresh=True)
+    assert time.monotonic() - started < 10  # the drip alone would last 12 s
+    assert "sending too slowly" in result["error"]
+    # The network lock was let go: the next check runs (and meets the deadline again).
+    raw.answer(LATEST, "200 OK", {"Content-Type": "application/json"},
+               json.dumps(release("v1.1.0")).encode())
+    assert checker.check(refresh=True)["latest_version"] == "1.1.0"
+
+
+def test_download_dripping_a_byte_at_a_time_hits_the_deadline(
+    raw: RawServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(download, "DOWNLOAD_DEADLINE", 1.0)
+    wheel = "voxtral-1.1.0-py3-none-any.whl"
+    assets = [{"name": wheel, "browser_download_url": raw.url(f"/dl/{wheel}"), "size": 1000,
+               "digest": "sha256:" + "0" * 64}]
+    raw.answer(LATEST, "200 OK", {"Content-Type": "application/json"},
+               json.dumps(release("v1.1.0", assets=assets)).encode())
+    raw.drip(f"/dl/{wheel}", interval=0.3)
+    checker = raw_checker(raw, tmp_path)
+    started = time.monotonic()
+    result = checker.download()
+    assert time.monotonic() - started < 10
+    assert result["code"] == "download_failed"
+    assert "sending too slowly" in result["error"]
+    updates = tmp_path / "raw-state" / "updates"
+    assert not updates.exists() or not any(updates.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "wait"),
+    [("429 Too Many Requests", {"Retry-After": "\u00b2"}, 60),
+     ("403 Forbidden", {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "\u00b2"}, 60),
+     ("429 Too Many Requests", {"Retry-After": "9" * 5000}, 24 * 3600)],
+    ids=["superscript-retry-after", "superscript-reset", "endless-retry-after"],
+)
+def test_unreadable_rate_limit_numbers_still_record_a_wait(
+    raw: RawServer, tmp_path: Path, status: str, headers: dict[str, str], wait: int
+) -> None:
+    raw.answer(LATEST, status, {**headers, "Content-Length": "0"})
+    checker = raw_checker(raw, tmp_path)
+    before = time.time()
+    result = checker.check(refresh=True)
+    assert "rate limit" in result["error"]
+    saved = state.load(tmp_path / "raw-state" / state.STATE_FILE)
+    assert before + wait - 1 <= saved["next_request_at"] <= time.time() + wait + 1
+    assert saved["last_attempt"] >= before
+
+
+def test_unreadable_content_length_is_ignored(raw: RawServer, tmp_path: Path) -> None:
+    body = json.dumps(release("v1.1.0")).encode()
+    raw.answer(LATEST, "200 OK", {"Content-Type": "application/json",
+                                  "Content-Length": "\u00b2"}, body)
+    result = raw_checker(raw, tmp_path).check(refresh=True)
+    assert result["error"] is None and result["latest_version"] == "1.1.0"
+
+
+def test_redirect_to_a_malformed_address_is_a_clean_error(
+    raw: RawServer, tmp_path: Path
+) -> None:
+    raw.answer(LATEST, "302 Found", {"Location": "https://[::1", "Content-Length": "0"})
+    checker = raw_checker(raw, tmp_path)
+    result = checker.check(refresh=True)
+    assert "an address that is not a URL" in result["error"]
+    saved = state.load(tmp_path / "raw-state" / state.STATE_FILE)
+    assert saved["error"] == result["error"] and saved["last_attempt"]
+    router = Router()
+    register_routes(router, checker)
+    status, body = _call(router, "GET", "/api/updates/check", query={"refresh": "1"})
+    assert status == 200 and body["error"] == result["error"]
+
+
+def test_download_redirect_to_a_malformed_address_is_a_clean_error(
+    raw: RawServer, tmp_path: Path
+) -> None:
+    wheel = "voxtral-1.1.0-py3-none-any.whl"
+    assets = [{"name": wheel, "browser_download_url": raw.url(f"/dl/{wheel}"), "size": 10,
+               "digest": "sha256:" + "0" * 64}]
+    raw.answer(LATEST, "200 OK", {"Content-Type": "application/json"},
+               json.dumps(release("v1.1.0", assets=assets)).encode())
+    raw.answer(f"/dl/{wheel}", "302 Found", {"Location": "https://[::1", "Content-Length": "0"})
+    result = raw_checker(raw, tmp_path).download()
+    assert result["code"] == "download_failed"
+    assert "not a URL" in result["error"]
+
+
+def test_any_value_error_while_reading_the_answer_ends_as_an_error_line(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_raw: object) -> dict[str, Any]:
+        raise ValueError("unforeseen\x1b[2J")
+
+    monkeypatch.setattr(checker_module.release, "normalize_release", broken)
+    h.serve(release("v1.1.0"))
+    checker = h.checker()
+    before = time.time()
+    result = checker.check(refresh=True)
+    assert result["error"] == "GitHub's answer could not be used (unforeseen[2J)"
+    saved = state.load(h.state_dir / state.STATE_FILE)
+    assert saved["last_attempt"] >= before and saved["error"] == result["error"]
+    assert checker.download()["code"] == "check_failed"
+
+
+def test_any_value_error_while_staging_is_a_failed_download(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> dict[str, Any]:
+        raise ValueError("embedded null byte")
+
+    h.serve(release("v1.1.0"))
+    checker = h.checker()
+    monkeypatch.setattr(checker._downloader, "stage", broken)
+    result = checker.download()
+    assert result == {"staged": False, "code": "download_failed",
+                      "error": "the release's download could not be used (embedded null byte)"}

@@ -295,3 +295,21 @@ def test_corrupted_staged_copy_is_replaced(h: Harness) -> None:
     assert checker.staged() is None
     assert checker.download()["staged"] is True
     assert (h.updates / "1.1.0" / WHEEL).read_bytes() == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["voxtral-1.1.0-py3-none-any\x1b]0;x\x07.whl", "voxtral-1.1.0-py3-none-any\x00.whl"],
+    ids=["terminal-escape", "nul"],
+)
+def test_wheel_name_unfit_for_a_file_or_a_terminal_is_never_fetched(
+    h: Harness, name: str
+) -> None:
+    # Before, the escape became a file name in the state folder and was printed
+    # by `voxtrald download-update`; the NUL made open() raise (a 500).
+    h.publish([asset(name, h.url("/dl/wheel"), len(PAYLOAD), f"sha256:{PAYLOAD_SHA}")])
+    h.host("/dl/wheel")
+    result = h.checker().download()
+    assert result["code"] == "no_asset", result
+    assert h.downloads() == []
+    assert h.nothing_staged()

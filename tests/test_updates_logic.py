@@ -110,6 +110,26 @@ def test_choose_wheel_wants_this_distribution_at_that_version() -> None:
     assert choose_wheel([], "1.1.0") is None
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["voxtral-1.1.0-py3-none-any\x1b]0;x\x07.whl", "voxtral-1.1.0-py3-none-any\x00.whl",
+     "voxtral-1.1.0-py3-none-any\u202e.whl", "voxtral-1.1.0-py3-none-any .whl",
+     "voxtral-1.1.0-py3-none-" + "a" * 300 + ".whl"],
+    ids=["escape", "nul", "bidi", "space", "long"],
+)
+def test_choose_wheel_refuses_names_unfit_for_a_file_or_a_terminal(name: str) -> None:
+    # Each of these is a valid wheel file name to `packaging`, platform tag and all.
+    assert choose_wheel([_asset(name)], "1.1.0") is None
+
+
+def test_header_counts_are_ascii_digits_only() -> None:
+    assert net.parse_count("120") == 120
+    assert net.parse_count(" 7 ") == 7
+    for text in ("\u00b2", "\u0661", "1.5", "-1", "", None, "1e3"):
+        assert net.parse_count(text) is None
+    assert net.parse_count("9" * 5000) == 10**18  # clamped, not int() past the digit limit
+
+
 def test_sha256sums_lookup() -> None:
     text = f"{'cd' * 32}  voxtral-1.1.0.tar.gz\n{HEX} *voxtral-1.1.0-py3-none-any.whl\njunk\n"
     assert parse_sha256sums(text, "voxtral-1.1.0-py3-none-any.whl") == HEX
@@ -127,6 +147,11 @@ def test_retry_time_follows_github_rules() -> None:
     assert retry_time(200, {"x-ratelimit-remaining": "59"}, now) is None
     far = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(now + 10**9))}
     assert retry_time(403, far, now) == now + MAX_WAIT
+    # '²'.isdigit() is True but int('²') raises: such headers count as unreadable.
+    assert retry_time(429, {"retry-after": "\u00b2"}, now) == now + 60
+    assert retry_time(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "\u00b2"},
+                      now) == now + 60
+    assert retry_time(429, {"retry-after": "9" * 5000}, now) == now + MAX_WAIT
 
 
 def test_url_policy_allows_http_only_at_an_http_api_origin() -> None:

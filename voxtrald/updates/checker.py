@@ -21,7 +21,7 @@ from typing import Any
 
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
-from voxtrald.updates import net, release, state
+from voxtrald.updates import net, release, sanitize, state
 from voxtrald.updates.download import Downloader, DownloadError
 from voxtrald.updates.github import GitHubReleases
 from voxtrald.updates.versions import InvalidTag, parse_tag
@@ -186,6 +186,11 @@ class UpdateChecker:
             except OSError as exc:
                 log.warning("update staging failed: %s", exc)
                 return _failed("staging_failed", f"cannot write the staged update: {exc}")
+            except ValueError as exc:
+                # Backstop, as in _refresh: an answer to the user, not a 500.
+                log.warning("update download failed: %r", exc)
+                return _failed("download_failed", "the release's download could not be used "
+                               f"({sanitize.clean_text(str(exc), 200) or type(exc).__name__})")
             return {"staged": True, "error": None, "code": None, **manifest}
 
     def staged(self) -> dict[str, Any] | None:
@@ -235,6 +240,14 @@ class UpdateChecker:
             except release.BadRelease as exc:
                 log.warning("update check failed: %s", exc)
                 self._record(now, error=f"GitHub's answer was not a release: {exc}")
+                return
+            except ValueError as exc:
+                # Backstop for parsing trouble nobody foresaw: without it the
+                # exception would reach the API as a 500 (or end a background
+                # cycle) with no attempt recorded, so nothing would space retries.
+                log.warning("update check failed: %r", exc)
+                self._record(now, error="GitHub's answer could not be used "
+                             f"({sanitize.clean_text(str(exc), 200) or type(exc).__name__})")
                 return
             if cached is not None and cached.get("invalid_tag"):
                 log.warning("latest release tag %r ignored: %s", cached["tag"],

@@ -37,7 +37,8 @@ log = logging.getLogger("voxtrald.updates")
 MANIFEST = "manifest.json"
 SUMS_NAMES = ("SHA256SUMS", "SHA256SUMS.txt", "sha256sums.txt")
 MAX_SUMS_BYTES = 64 * 1024
-DOWNLOAD_DEADLINE = 15 * 60.0
+DOWNLOAD_DEADLINE = 15 * 60.0  # the whole wheel, redirects included
+SUMS_DEADLINE = 60.0
 STAGING_PREFIX = ".staging-"
 
 
@@ -137,13 +138,13 @@ class Downloader:
                 f"release {version} publishes no SHA-256 for {filename} (no digest, no "
                 "SHA256SUMS); refusing to install unverified code", "unverifiable"
             )
+        deadline = time.monotonic() + SUMS_DEADLINE
         with requests.Session() as session:
             resp = net.open_url(session, sums["url"], policy=self.policy, headers=self.headers,
                                 timeout=self.timeout, verify=self.verify)
             with resp:
                 if resp.status_code != 200:
                     raise DownloadError(f"cannot fetch SHA256SUMS (HTTP {resp.status_code})")
-                deadline = time.monotonic() + 60
                 text = net.read_capped(resp, MAX_SUMS_BYTES, deadline, sums["url"])
         found = parse_sha256sums(text.decode("utf-8", "replace"), filename)
         if found is None:
@@ -156,6 +157,7 @@ class Downloader:
         limit = self.max_bytes if wheel["size"] is None else min(self.max_bytes, wheel["size"])
         hasher = hashlib.sha256()
         size = 0
+        deadline = time.monotonic() + DOWNLOAD_DEADLINE
         with requests.Session() as session:
             resp = net.open_url(session, wheel["url"], policy=self.policy, headers=self.headers,
                                 timeout=self.timeout, verify=self.verify)
@@ -164,7 +166,6 @@ class Downloader:
                     raise DownloadError(
                         f"download of {wheel['name']} failed (HTTP {resp.status_code})"
                     )
-                deadline = time.monotonic() + DOWNLOAD_DEADLINE
                 try:
                     for chunk in net.iter_capped(resp, limit, deadline, wheel["url"]):
                         hasher.update(chunk)

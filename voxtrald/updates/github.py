@@ -43,17 +43,18 @@ def retry_time(status: int, headers: Any, now: float) -> float | None:
     wait_until: float | None = None
     after = (headers.get("retry-after") or "").strip()
     if after:
-        if after.isdigit():
-            wait_until = now + int(after)
+        seconds = net.parse_count(after)
+        if seconds is not None:
+            wait_until = now + min(seconds, MAX_WAIT)
         else:
             try:
                 wait_until = parsedate_to_datetime(after).timestamp()
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 wait_until = None
     remaining = (headers.get("x-ratelimit-remaining") or "").strip()
-    reset = (headers.get("x-ratelimit-reset") or "").strip()
+    reset = net.parse_count(headers.get("x-ratelimit-reset"))
     if wait_until is None and remaining == "0":
-        wait_until = float(reset) if reset.isdigit() else now + DEFAULT_BACKOFF
+        wait_until = float(reset) if reset is not None else now + DEFAULT_BACKOFF
     if wait_until is None and status == 429:
         wait_until = now + DEFAULT_BACKOFF
     if wait_until is None:
@@ -93,15 +94,17 @@ class GitHubReleases:
         }
         if etag:
             headers["If-None-Match"] = etag
+        # The deadline covers redirects and the body, however slowly either comes.
+        deadline = time.monotonic() + API_DEADLINE
         with requests.Session() as session:
             resp = net.open_url(
                 session, url, policy=self.policy, headers=headers, token=self.token,
                 timeout=self.timeout, verify=self.verify,
             )
             with resp:
-                return self._answer(resp, url)
+                return self._answer(resp, url, deadline)
 
-    def _answer(self, resp: requests.Response, url: str) -> Fetched:
+    def _answer(self, resp: requests.Response, url: str, deadline: float) -> Fetched:
         now = time.time()
         status = resp.status_code
         wait = retry_time(status, resp.headers, now)
@@ -123,7 +126,7 @@ class GitHubReleases:
             raise net.FetchError(f"GitHub is having trouble (HTTP {status}); will retry later")
         if status != 200:
             raise net.FetchError(f"unexpected answer from GitHub (HTTP {status})")
-        body = net.read_capped(resp, MAX_API_BYTES, time.monotonic() + API_DEADLINE, url)
+        body = net.read_capped(resp, MAX_API_BYTES, deadline, url)
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):

@@ -10,6 +10,7 @@ the channel and the dismissed versions.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -20,6 +21,10 @@ from voxtrald.updates.versions import InvalidTag, is_newer, is_prerelease, parse
 
 MAX_ASSETS = 100
 MAX_ASSET_NAME = 255
+# The wheel's name becomes a file name in the state folder and is printed by
+# `voxtrald download-update`, so only the characters wheel names really use:
+# a NUL would make open() raise, an escape sequence would reach the terminal.
+_WHEEL_NAME = re.compile(r"[A-Za-z0-9._+-]{1,200}\.whl")
 
 
 class BadRelease(ValueError):
@@ -115,7 +120,7 @@ def choose_wheel(assets: list[dict[str, Any]], version: str) -> dict[str, Any] |
     found = []
     for asset in assets:
         name = asset.get("name", "")
-        if "/" in name or "\\" in name or not name.endswith(".whl"):
+        if not isinstance(name, str) or not _WHEEL_NAME.fullmatch(name):
             continue
         try:
             dist, wheel_version, _build, tags = parse_wheel_filename(name)
