@@ -85,11 +85,20 @@ def check_version(root: Path) -> str:
 
 
 def check_clean(root: Path) -> None:
-    status = _git(root, "status", "--porcelain", "--untracked-files=no")
-    if status.strip():
+    """Refuse a tree that differs from its commit, untracked files included.
+
+    The build packs whatever .py files sit in the package folders, tracked or
+    not, so a stray untracked module would ship in the wheel without being in
+    the tagged commit. Ignored files (.venv, build output) do not count.
+    """
+    status = _git(root, "status", "--porcelain")
+    lines = status.splitlines()
+    if lines:
+        shown = ", ".join(line[3:] for line in lines[:5]) + (", ..." if len(lines) > 5 else "")
         raise ReleaseError(
-            "the working tree has uncommitted changes; commit them first (the tag must name "
-            "exactly what was built), or pass --allow-dirty for a trial build"
+            f"the working tree has uncommitted changes or untracked files ({shown}); commit "
+            "or remove them first (the tag must name exactly what was built), or pass "
+            "--allow-dirty for a trial build"
         )
 
 
@@ -101,12 +110,14 @@ def run_tests(root: Path) -> None:
 
 
 def build(root: Path, outdir: Path, isolated: bool) -> None:
-    """Build the sdist, then the wheel from it, as `python -m build` does.
+    """Build the sdist, then the wheel from it (`python -m build` with no --sdist/--wheel).
 
-    Building the wheel from the sdist proves the sdist is complete. Without
-    isolation the build uses this environment's setuptools: fast and offline.
+    Building the wheel from the sdist proves the sdist is complete: a file the
+    sdist leaves out is missing from the wheel too, instead of only from the
+    sdist. Without isolation the build uses this environment's setuptools:
+    fast and offline.
     """
-    cmd = [sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(outdir)]
+    cmd = [sys.executable, "-m", "build", "--outdir", str(outdir)]
     if not isolated:
         cmd.append("--no-isolation")
     print(f"building: {' '.join(cmd)}", flush=True)

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -135,3 +136,40 @@ def test_release_stops_when_the_tests_fail(clone: Path) -> None:
     assert done.returncode == 1
     assert "the tests failed" in done.stderr
     assert not list(clone.glob("dist/*.whl"))
+
+
+def test_release_refuses_an_untracked_module(clone: Path) -> None:
+    # The build would pack it into the wheel although the tag does not hold it.
+    set_version(clone, "1.0.1")
+    (clone / "voxtrald" / "stray.py").write_text("SECRET = 1\n")
+    done = run_release(clone, "--skip-tests")
+    assert done.returncode == 1
+    assert "untracked" in done.stderr and "voxtrald/stray.py" in done.stderr
+    assert not (clone / "dist").exists()
+
+
+def test_ignored_files_do_not_make_the_tree_dirty(clone: Path) -> None:
+    set_version(clone, "1.0.1")
+    (clone / "voxtrald" / "__pycache__").mkdir(exist_ok=True)
+    (clone / "voxtrald" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"")
+    release.check_clean(clone)
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not HAS_BUILD, reason="the 'build' package is needed")
+def test_the_wheel_is_built_from_the_sdist(clone: Path) -> None:
+    # A module the sdist leaves out must be missing from the wheel as well:
+    # that is what building the wheel from the sdist proves.
+    (clone / "MANIFEST.in").write_text("exclude voxtrald/updates/routes.py\n")
+    git(clone, "add", "MANIFEST.in")
+    git(clone, "commit", "--quiet", "-m", "manifest")
+    set_version(clone, "1.0.1")
+    done = run_release(clone, "--skip-tests")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with zipfile.ZipFile(clone / "dist" / "voxtral-1.0.1-py3-none-any.whl") as zf:
+        in_wheel = {n for n in zf.namelist() if n.endswith(".py")}
+    with tarfile.open(clone / "dist" / "voxtral-1.0.1.tar.gz") as tf:
+        in_sdist = {n.split("/", 1)[1] for n in tf.getnames() if n.endswith(".py")}
+    assert "voxtrald/service/_systemd.py" in in_wheel
+    assert "voxtrald/updates/routes.py" not in in_sdist
+    assert in_wheel <= in_sdist
