@@ -354,3 +354,64 @@ def test_executables_fall_back_to_the_interpreter(tmp_path: Path,
     exes = _common.find_executables(python=python)
     assert exes.daemon == (python, "-m", "voxtrald.cli")
     assert exes.tray[:2] == (python, "-c")
+
+
+USER_UNIT = "[Unit]\nDescription=my own voxtrald\n\n[Service]\nExecStart=/opt/mine/voxtrald\n"
+
+
+def test_uninstall_leaves_a_unit_it_did_not_write(
+    private_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    units = private_home / ".config" / "systemd" / "user"
+    units.mkdir(parents=True)
+    (units / "voxtrald.service").write_text(USER_UNIT)
+    before = tree(private_home)
+    for extra in ((), ("--dry-run",)):
+        code, out, err = voxtrald("uninstall-service", "--no-enable", *extra, capsys=capsys)
+        assert code == 1
+        assert str(units / "voxtrald.service") in err
+        assert "not written by 'voxtrald install-service'" in err and "--force" in err
+        assert "removed" not in out
+        assert tree(private_home) == before
+
+
+def test_one_foreign_file_means_nothing_is_removed_unless_forced(
+    private_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert voxtrald("install-service", "--no-enable", capsys=capsys)[0] == 0
+    desktop = private_home / ".config" / "autostart" / "voxtral-tray.desktop"
+    desktop.write_text("[Desktop Entry]\nName=My tray\n")
+    before = tree(private_home)
+    code, _, err = voxtrald("uninstall-service", "--no-enable", capsys=capsys)
+    assert code == 1 and str(desktop) in err
+    assert tree(private_home) == before
+
+    code, out, err = voxtrald("uninstall-service", "--no-enable", "--force", capsys=capsys)
+    assert code == 0, err
+    assert out.count("removed ") == 3
+    assert tree(private_home) == {}
+
+
+@LINUX_ONLY
+def test_a_foreign_unit_is_not_even_disabled(
+    fake_systemd: Path, private_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    units = private_home / ".config" / "systemd" / "user"
+    units.mkdir(parents=True)
+    (units / "voxtrald.service").write_text(USER_UNIT)
+    code, _, err = voxtrald("uninstall-service", capsys=capsys)
+    assert code == 1 and "--force" in err
+    assert calls(fake_systemd) == []
+    assert (units / "voxtrald.service").read_text() == USER_UNIT
+
+
+@pytest.mark.parametrize("platform", ["macos", "windows"])
+def test_uninstall_recognises_its_own_files_on_every_platform(
+    platform: str, private_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = private_home / "svc"
+    args = ("--no-enable", "--platform", platform, "--target-dir", str(target))
+    assert voxtrald("install-service", *args, capsys=capsys)[0] == 0
+    code, out, err = voxtrald("uninstall-service", *args, capsys=capsys)
+    assert code == 0, err
+    assert "removed " in out and tree(target) == {}

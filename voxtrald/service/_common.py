@@ -22,6 +22,9 @@ from typing import Protocol, TextIO
 # Every file we write says where it came from, so a user who finds it later
 # knows which command owns it.
 MARKER = "Written by 'voxtrald install-service'; remove with 'voxtrald uninstall-service'."
+# What uninstall looks for before removing a file: the start of MARKER, so a
+# later change to the rest of the wording still finds older files.
+OWNER_MARK = "Written by 'voxtrald install-service'"
 
 DAEMON = "voxtrald"
 TRAY = "voxtral-tray"
@@ -153,6 +156,11 @@ def current_content(path: Path) -> str | None:
         return None
     except (OSError, UnicodeDecodeError):
         return ""  # unreadable or foreign: treat as different, so it gets replaced
+
+
+def written_by_us(path: Path) -> bool:
+    """Whether the file at `path` carries our marker (unreadable counts as no)."""
+    return OWNER_MARK in (current_content(path) or "")
 
 
 def _why(exc: OSError) -> str:

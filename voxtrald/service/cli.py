@@ -53,6 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="stop voxtrald and the tray starting at login, and remove their service files",
     )
     _add_common(uninstall)
+    uninstall.add_argument(
+        "--force", action="store_true",
+        help="also remove (and disable) files that were not written by install-service",
+    )
     uninstall.set_defaults(func=_cmd_uninstall, tray=True)
 
 
@@ -63,7 +67,7 @@ def _options(args: argparse.Namespace) -> Options | None:
         return None
     target = Path(args.target_dir).expanduser().absolute() if args.target_dir else None
     return Options(platform=args.platform, dry_run=args.dry_run, enable=args.enable,
-                   target_dir=target, tray=args.tray)
+                   target_dir=target, tray=args.tray, force=getattr(args, "force", False))
 
 
 def _cmd_install(args: argparse.Namespace) -> int:

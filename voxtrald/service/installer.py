@@ -4,7 +4,9 @@ Install: render the files, check that the service manager can be reached
 *before* touching anything, write only what differs (all or nothing), then
 enable and start. Running it again finds nothing different and says so.
 Uninstall is the mirror image, and finding nothing installed is not an
-error: the end state the user asked for is already there.
+error: the end state the user asked for is already there. It only removes
+files that carry the marker install writes, unless forced, since a file of
+the same name may be the user's own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from voxtrald.service._common import (
     indent,
     remove_all,
     write_all,
+    written_by_us,
 )
 
 PLATFORMS = {"linux": "_systemd", "macos": "_launchd", "windows": "_windows"}
@@ -53,6 +56,7 @@ class Options:
     target_dir: Path | None = None
     tray: bool = True
     executables: Executables | None = None
+    force: bool = False
 
 
 def _executables(opts: Options) -> Executables:
@@ -119,6 +123,18 @@ def uninstall(opts: Options, out: TextIO) -> int:
         print(f"Voxtral is not installed as a service (nothing in {', '.join(folders)}); "
               "nothing to do.", file=out)
         return 0
+
+    foreign = [item for item in present if not written_by_us(item.path)]
+    if foreign and not opts.force:
+        # The names are common ones (voxtrald.service): a user may well have
+        # written their own, and deleting or disabling it would be our doing.
+        names = ", ".join(str(item.path) for item in foreign)
+        raise ServiceError(
+            f"not removing anything: {names} {'was' if len(foreign) == 1 else 'were'} not "
+            "written by 'voxtrald install-service' (no \"Written by\" line); remove "
+            f"{'it' if len(foreign) == 1 else 'them'} yourself, or pass --force to remove "
+            "every Voxtral service file regardless"
+        )
 
     runner = Runner(out, dry_run=opts.dry_run)
     if opts.enable and not opts.dry_run:
