@@ -24,6 +24,8 @@ from traybus.dbusmenu import MenuItem, MenuReader
 from traybus.fake_daemon import FakeDaemon
 from traybus.session import Desktop, missing_binaries, start_desktop
 
+from tests.conftest import wait_for
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(120),
@@ -37,13 +39,7 @@ RELEASE_URL = "https://example.invalid/releases/v1.1.0"
 
 
 def wait_until(pred: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    return wait_for(pred, timeout, what)
 
 
 @dataclass

@@ -7,13 +7,14 @@ test can count the notifications the tray really sent over the bus.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_method_return, new_signal
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import open_dbus_connection
+
+from tests.conftest import wait_for
 
 NOTIFY_NAME = "org.freedesktop.Notifications"
 WATCHER_NAME = "org.kde.StatusNotifierWatcher"
@@ -54,13 +55,7 @@ class DesktopServices:
         return [n.summary for n in self.notes()]
 
     def wait_for(self, pred: Any, timeout: float, what: str) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = pred()
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        return wait_for(pred, timeout, what)
 
     def registered_item(self) -> tuple[str, str] | None:
         with self._lock:
