@@ -121,7 +121,7 @@ def test_job_by_id(api: tuple[Router, FakeControl]) -> None:
     assert call(router, "GET", "/api/jobs/2")[1]["file"] == "f2.wav"
     status, data = call(router, "GET", "/api/jobs/999")
     assert status == 404 and data["error"]["code"] == "job_not_found"
-    for bad in ("abc", "-1", "1.5", "9" * 40):
+    for bad in ("abc", "-1", "1.5", "9" * 40, "\u00b2", "\u0663"):
         status, data = call(router, "GET", f"/api/jobs/{bad}")
         assert status == 400, bad
 

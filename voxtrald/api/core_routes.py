@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
+from voxtrald.jobs import STATES as JOB_STATES
 from voxtrald.version import APP_NAME, current_version
 
-JOB_STATES = ("queued", "running", "done", "failed", "duplicate")
 MAX_LIST_LIMIT = 1000
 DEFAULT_LIST_LIMIT = 100
 # Long-polls hold a connection slot; a minute bounds that and stays under proxies' idles.
@@ -45,7 +45,7 @@ class DaemonControl(Protocol):
 
 def _job_id(request: Request) -> int:
     raw = request.params.get("id", "")
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ApiError(400, "bad_parameter", f"job id must be a positive integer, not {raw!r}")
     return int(raw)
 
