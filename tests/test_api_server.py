@@ -159,6 +159,8 @@ def test_post_with_body_and_expect_continue(server: tuple[ApiServer, FakeControl
     (b"GET api/status HTTP/1.1\r\n\r\n", 400, "bad_request"),
     (b"GET /api/status HTTP/1.1\r\nno colon here\r\n\r\n", 400, "bad_request"),
     (b"GET /api/status HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400, "bad_request"),
+    ("GET /api/status HTTP/1.1\r\nContent-Length: \u00b2\r\n\r\n".encode("latin-1"), 400,
+     "bad_request"),
     (b"GET /api/status HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400,
      "bad_request"),
     (b"POST /api/pause HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411,

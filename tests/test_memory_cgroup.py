@@ -43,7 +43,7 @@ def test_walk_up_ends_at_root(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("2147483648\n", 2 * GiB), ("max\n", None), ("9223372036854771712\n", None),
-     ("0\n", None), ("", None), ("-1", None), ("12abc", None)],
+     ("0\n", None), ("", None), ("-1", None), ("12abc", None), ("\u00b2", None)],
 )
 def test_parse_limit(text: str, expected: int | None) -> None:
     assert parse_limit(text) == expected

@@ -46,6 +46,7 @@ def test_fake_writer_round_trips() -> None:
         ("MemTotal: 100 kB\nMemAvailable: 200 kB\n", "MemAvailable"),
         ("\x00\xff garbage \n\n::::\n", "lacks"),
         ("MemTotal: 10 parsecs\nMemAvailable: 5 kB\n", "lacks MemTotal"),
+        ("MemTotal: \u00b2 kB\nMemAvailable: 5 kB\n", "lacks MemTotal"),
     ],
 )
 def test_bad_meminfo_is_a_bad_reading(text: str, why: str) -> None:

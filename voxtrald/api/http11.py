@@ -199,7 +199,7 @@ class Reader:
         raw = head.headers.get("content-length")
         if raw is None:
             return 0
-        if not raw.isdigit() or len(raw) > 18:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
             raise _bad("Content-Length must be a non-negative integer")
         length = int(raw)
         if length > max_body:

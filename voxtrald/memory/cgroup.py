@@ -60,7 +60,7 @@ def walk_up(base: Path, path: str) -> list[Path]:
 def parse_limit(text: str) -> int | None:
     """Bytes, or None for `max`, the v1 'unlimited' value, zero or garbage."""
     value = text.strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         return None
     limit = int(value)
     return limit if 0 < limit < _UNLIMITED else None
@@ -71,7 +71,7 @@ def parse_stat(text: str) -> dict[str, int]:
     stat: dict[str, int] = {}
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
+        if len(parts) == 2 and parts[1].isascii() and parts[1].isdigit():
             stat[parts[0]] = int(parts[1])
     return stat
 
@@ -96,7 +96,7 @@ def _tightest(dirs: list[Path], limit_file: str) -> tuple[int, Path] | None:
 def _usage(version: int, folder: Path, limit: int, root: Path) -> CgroupMemory:
     names = _V2 if version == 2 else _V1
     usage_text = _read(folder / names["usage"])
-    if usage_text is None or not usage_text.strip().isdigit():
+    if usage_text is None or not (usage_text.strip().isascii() and usage_text.strip().isdigit()):
         raise BadReading(f"cgroup {folder / names['usage']} is unreadable")
     stat = parse_stat(_read(folder / "memory.stat") or "")
     base = root if version == 2 else root / "memory"

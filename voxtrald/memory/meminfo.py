@@ -24,7 +24,7 @@ def parse_fields(text: str) -> dict[str, int]:
         if not parts or len(parts) > 2:
             continue
         unit = parts[1].lower() if len(parts) == 2 else ""
-        if unit not in _UNITS or not parts[0].isdigit():
+        if unit not in _UNITS or not (parts[0].isascii() and parts[0].isdigit()):
             continue
         values[name.strip()] = int(parts[0]) * _UNITS[unit]
     return values
