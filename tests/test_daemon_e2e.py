@@ -405,3 +405,20 @@ def test_start_up_errors_are_one_line(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 1 and "cannot create the inbox" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_failed_file_that_cannot_be_set_aside_is_failed_once(
+    daemon_factory, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "failed-is-a-file"
+    blocker.write_text("not a folder")
+    d = daemon_factory({"inbox": {"scan_interval_seconds": 0.5}})
+    d.stop()
+    d.failed = blocker / "Failed"
+    d.start()
+    (d.inbox / "empty.wav").write_bytes(b"")
+    d.wait_jobs(1, states=("failed",))
+    time.sleep(3)  # several scans
+    assert len(d.jobs()) == 1
+    assert (d.inbox / "empty.wav").exists()
+    assert d.jobs()[0]["source_path"] == str(d.inbox / "empty.wav")

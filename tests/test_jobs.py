@@ -90,3 +90,41 @@ def test_a_waiting_file_that_changes_refreshes_its_job(store: JobStore) -> None:
     store.requeue(job["id"])
     requeued = store.get(job["id"])
     assert requeued is not None and requeued["state"] == "queued" and requeued["attempts"] == 0
+
+
+def test_only_the_newest_job_of_a_path_makes_it_known(store: JobStore) -> None:
+    first = add(store, "a.wav")
+    store.start(first["id"])
+    store.finish(first["id"], [], 1.0, 1.0, "en")
+    second, _ = store.add("/in/a.wav", "a.wav", "", "other", 20, 2.0, 3)
+    assert store.known_version("/in/a.wav", 20, 2.0)
+    # The old version coming back is new again for the inbox, not silently "known".
+    assert not store.known_version("/in/a.wav", 10, 1.0)
+
+
+def test_a_changed_running_file_is_requeued_with_its_new_figures(store: JobStore) -> None:
+    job = add(store, "a.wav")
+    store.start(job["id"])
+    store.requeue(job["id"], delay=100.0, size=99, mtime=5.0)
+    again = store.get(job["id"])
+    assert again is not None and (again["size"], again["mtime"]) == (99, 5.0)
+    assert store.next_runnable() is None and store.next_runnable(now=10**12) is not None
+    assert store.known_version("/in/a.wav", 99, 5.0)
+
+
+def test_new_content_in_a_waiting_job_gets_fresh_tries(store: JobStore) -> None:
+    job = add(store, "a.wav")
+    store.start(job["id"])
+    store.fail_attempt(job["id"], "boom", 0.0)
+    refreshed, was = store.add("/in/a.wav", "a.wav", "", "new content", 11, 3.0, 3)
+    assert was and refreshed["attempts"] == 0 and refreshed["error"] is None
+
+
+def test_failing_a_job_that_is_not_running_records_nothing(store: JobStore) -> None:
+    job = add(store, "a.wav")
+    assert store.fail_attempt(job["id"], "boom", 1.0) is None
+    store.start(job["id"])
+    store.finish(job["id"], [], 1.0, 1.0, "en")
+    assert store.fail_attempt(job["id"], "boom", 1.0) is None
+    done = store.get(job["id"])
+    assert done is not None and done["state"] == "done"

@@ -41,6 +41,9 @@ log = logging.getLogger("voxtrald")
 PROGRESS_EVERY = 0.5
 # The scheduler beats at least every second; this long without a beat means it hangs.
 HEARTBEAT_LIMIT = 60.0
+# How long an idle worker may keep its model while memory stays critical.
+CRITICAL_IDLE_GRACE = 10.0
+MODEL_LOAD_TIMEOUT = 300.0
 
 
 class StartupError(Exception):
@@ -63,6 +66,8 @@ class Daemon:
         self._current_lock = threading.Lock()
         self.waiting_reason: str | None = None
         self._heartbeat = time.monotonic()
+        self._became_critical = False
+        self._loading_until = 0.0
         self._paused = False
         self._threads: list[threading.Thread] = []
         self._state_lock_fh: Any = None
@@ -182,6 +187,8 @@ class Daemon:
     def _on_memory_level(self, old: str, new: str) -> None:
         # The scheduler, the only thread that starts and stops the worker, looks at the new
         # level at once: an idle worker goes at critical, held jobs may start below it.
+        if new == "critical":
+            self._became_critical = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -207,7 +214,8 @@ class Daemon:
         threads_ok = all(t.is_alive() for t in self._threads)
         inbox_ok = self.inbox is not None and self.inbox.alive()
         api_ok = self.api is not None and self.api.alive()
-        beating = time.monotonic() - self._heartbeat < HEARTBEAT_LIMIT
+        now = time.monotonic()
+        beating = now - self._heartbeat < HEARTBEAT_LIMIT or now < self._loading_until
         return threads_ok and inbox_ok and api_ok and beating and not self._stopping.is_set()
 
     # -- intake ------------------------------------------------------------------------------
@@ -242,6 +250,9 @@ class Daemon:
             except FileNotFoundError:
                 log.info("%s vanished before it could be queued", path.name)
                 return
+        if error and self.store.pending_for(str(path)):
+            log.info("%s changed while its job waited or ran: %s", path.name, error)
+            return
         if error:
             job = self.store.add_failed(str(path), path.name, rel_dir, st.st_size, st.st_mtime,
                                         error)
@@ -284,7 +295,7 @@ class Daemon:
                 job = self._next_job()
             except Exception:  # noqa: BLE001 - e.g. a locked or full database: try again
                 log.exception("cannot read the job queue; trying again")
-                self._wake.wait(1.0)
+                self._stopping.wait(1.0)
                 continue
             if job is None:
                 self._idle_wait()
@@ -296,13 +307,23 @@ class Daemon:
                 # The worker may still be busy with this job: its output must not reach the next.
                 self.worker.stop()
                 try:
-                    self._fail(job["id"], "internal error (see the daemon log)", permanent=False)
+                    self._fail_unexpected(job["id"])
                 except Exception:  # noqa: BLE001
                     log.exception("cannot record the failure of job %d", job["id"])
+                self._stopping.wait(1.0)  # a fault that repeats must not spin
             finally:
                 self.worker.last_used = time.monotonic()
                 with self._current_lock:
                     self._current = None
+
+    def _fail_unexpected(self, job_id: int) -> None:
+        """Count an attempt for a job an internal error cut short, whatever stage it was in."""
+        assert self.store is not None
+        job = self.store.get(job_id)
+        state = job["state"] if job else None
+        if state in ("queued", "running"):  # a finished job stays finished
+            self._fail(job_id, "internal error (see the daemon log)", permanent=False,
+                       count=state == "queued")
 
     def _next_job(self) -> dict[str, Any] | None:
         assert self.store is not None
@@ -322,19 +343,24 @@ class Daemon:
             wake_at = self.store.next_wakeup()
         except Exception:  # noqa: BLE001 - next loop reports a broken store
             wake_at = None
-        if wake_at is not None:
+        if wake_at is not None and not (self._paused or self.waiting_reason):
             wait = max(0.05, min(wait, wake_at - time.time()))
         self._wake.wait(wait)
         self._wake.clear()
 
     def _unload_if_idle(self) -> None:
+        became_critical, self._became_critical = self._became_critical, False
         if not self.worker.alive():
             return
         idle = self.cfg.engine.idle_unload_seconds
-        if self.memory is not None and self.memory.level == "critical":
+        idle_for = time.monotonic() - self.worker.last_used
+        critical = self.memory is not None and self.memory.level == "critical"
+        # At critical the model goes at once when the level changes, and otherwise after a
+        # short pause, so a batch of files arriving one by one does not reload it each time.
+        if critical and (became_critical or idle_for >= CRITICAL_IDLE_GRACE):
             log.warning("memory is critical and no job runs: ending the idle worker")
             self.worker.stop()
-        elif time.monotonic() - self.worker.last_used >= idle:
+        elif idle_for >= idle:
             log.info("idle for %.0f s: ending the worker to give its memory back", idle)
             self.worker.stop()
 
@@ -357,7 +383,12 @@ class Daemon:
         self.events.emit("job_started", id=job_id, file=job["file"], attempt=job["attempts"])
         try:
             if not self.worker.alive():
-                self.worker.start()
+                # A big model loads for minutes; the watchdog must not take that for a hang.
+                self._loading_until = time.monotonic() + MODEL_LOAD_TIMEOUT
+                try:
+                    self.worker.start(MODEL_LOAD_TIMEOUT)
+                finally:
+                    self._loading_until = 0.0
             self.worker.submit(job_id, str(source))
         except WorkerError as exc:
             self._attempt_ended(job_id, str(exc))
@@ -438,9 +469,12 @@ class Daemon:
             "warnings": msg.get("warnings") or [],
             "generator": f"{APP_NAME} {current_version()}",
         }
-        if self._source_changed(job):
-            log.info("%s changed while it was transcribed; transcribing it again", job["file"])
-            self.store.requeue(job_id)
+        changed = self._source_changed(job)
+        if changed:
+            log.info("%s changed while it was transcribed; transcribing it again once it "
+                     "settles", job["file"])
+            self.store.requeue(job_id, delay=self.cfg.inbox.settle_seconds + 1,
+                               size=changed.st_size, mtime=changed.st_mtime)
             return
         try:
             written = self._write_outputs(job, segments, meta)
@@ -462,13 +496,13 @@ class Daemon:
                          wall_seconds=round(wall, 3), outputs=[str(p) for p in written])
 
     @staticmethod
-    def _source_changed(job: dict[str, Any]) -> bool:
-        """A writer that paused longer than the settle time and went on writing."""
+    def _source_changed(job: dict[str, Any]) -> os.stat_result | None:
+        """The file now, if a writer paused longer than the settle time and went on."""
         try:
             st = Path(job["source_path"]).stat()
         except OSError:
-            return False
-        return (st.st_size, st.st_mtime) != (job["size"], job["mtime"])
+            return None
+        return st if (st.st_size, st.st_mtime) != (job["size"], job["mtime"]) else None
 
     def _write_outputs(self, job: dict[str, Any], segments: list[dict[str, Any]],
                        meta: dict[str, Any]) -> list[Path]:
@@ -509,7 +543,12 @@ class Daemon:
         try:
             target = sources.free_path(folder / source.name)
             self.store.set_source(job["id"], str(target))
-            sources.set_aside(source, target, record)
+            try:
+                sources.set_aside(source, target, record)
+            except OSError:
+                if source.exists():  # still where it was: the job must keep pointing at it
+                    self.store.set_source(job["id"], str(source))
+                raise
         except OSError as exc:
             log.error("could not set %s aside in %s: %s", job["file"], folder, exc)
 
@@ -523,6 +562,8 @@ class Daemon:
             job = self.store.start(job_id)
         backoff = self.cfg.jobs.retry_backoff_seconds * 2 ** max(0, job["attempts"] - 1)
         final = self.store.fail_attempt(job_id, error, None if permanent else backoff)
+        if final is None:
+            return  # the job was not running: nothing to record
         job = self.store.get(job_id) or job
         if final:
             log.error("job %d failed for good after %d attempt(s): %s: %s", job_id,
@@ -579,9 +620,14 @@ class Daemon:
         source = Path(job["source_path"])
         if not source.exists():
             raise ValueError(f"job {job_id}'s source file {source} no longer exists")
-        if source.is_relative_to(self.cfg.paths.failed):
-            source = sources.bring_back(source, self.cfg.paths.inbox / job["rel_dir"])
-        job = self.store.retry(job_id, source)
+        if self.store.pending_for(str(source)):
+            raise ValueError(f"{source.name} already has a job waiting or running")
+        try:
+            if source.is_relative_to(self.cfg.paths.failed):
+                source = sources.bring_back(source, self.cfg.paths.inbox / job["rel_dir"])
+            job = self.store.retry(job_id, source)
+        except OSError as exc:
+            raise ValueError(f"cannot bring {source.name} back: {exc.strerror or exc}") from exc
         log.info("job %d queued again by request", job_id)
         self._wake.set()
         return self._public_job(job)

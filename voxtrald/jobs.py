@@ -94,10 +94,10 @@ class JobStore:
     def known_version(self, source_path: str, size: int, mtime: float) -> bool:
         """True when this exact file (path, size, mtime) already has a job: no re-hash."""
         row = self._one(
-            "SELECT 1 FROM jobs WHERE source_path=? AND size=? AND mtime=? LIMIT 1",
-            (source_path, size, mtime),
+            "SELECT size, mtime FROM jobs WHERE source_path=? ORDER BY id DESC LIMIT 1",
+            (source_path,),
         )
-        return row is not None
+        return row is not None and (row["size"], row["mtime"]) == (size, mtime)
 
     def add(
         self,
@@ -122,9 +122,14 @@ class JobStore:
                 (source_path,),
             ).fetchone()
             if pending:
+                # New content deserves fresh tries; a running attempt keeps its count.
                 db.execute(
-                    "UPDATE jobs SET sha256=?, size=?, mtime=? WHERE id=?",
-                    (sha256, size, mtime, pending["id"]),
+                    "UPDATE jobs SET size=?, mtime=?,"
+                    " attempts=CASE WHEN state='queued' AND sha256 IS NOT ? THEN 0"
+                    " ELSE attempts END,"
+                    " error=CASE WHEN state='queued' AND sha256 IS NOT ? THEN NULL"
+                    " ELSE error END, sha256=? WHERE id=?",
+                    (size, mtime, sha256, sha256, sha256, pending["id"]),
                 )
                 job_id, refreshed = pending["id"], True
             else:
@@ -221,11 +226,14 @@ class JobStore:
                 (time.time(), json.dumps(outputs), duration, wall_seconds, language, job_id),
             )
 
-    def fail_attempt(self, job_id: int, error: str, retry_in: float | None) -> bool:
-        """Record a failed attempt; requeue after `retry_in` s, or fail for good. True if final."""
+    def fail_attempt(self, job_id: int, error: str, retry_in: float | None) -> bool | None:
+        """Record a failed attempt; requeue after `retry_in` s, or fail for good.
+
+        True if final, False if requeued, None when the job was not running (nothing done).
+        """
         job = self.get(job_id)
-        if job is None:
-            return True
+        if job is None or job["state"] != "running":
+            return None
         final = retry_in is None or job["attempts"] >= job["max_attempts"]
         with self._tx() as db:
             if final:
@@ -246,14 +254,26 @@ class JobStore:
         with self._tx() as db:
             db.execute("UPDATE jobs SET source_path=? WHERE id=?", (source_path, job_id))
 
-    def requeue(self, job_id: int) -> None:
-        """Back to the queue at once, the attempt not counted (the file was not at fault)."""
+    def requeue(self, job_id: int, delay: float = 0.0, size: int | None = None,
+                mtime: float | None = None) -> None:
+        """Back to the queue, the attempt not counted (the file was not at fault).
+
+        `size`/`mtime` record the file as it is now when it changed during its run.
+        """
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='queued', attempts=MAX(attempts-1, 0), percent=0,"
-                " eta_seconds=NULL, next_attempt_at=0 WHERE id=? AND state='running'",
-                (job_id,),
+                " eta_seconds=NULL, next_attempt_at=?, size=COALESCE(?, size),"
+                " mtime=COALESCE(?, mtime) WHERE id=? AND state='running'",
+                (time.time() + delay if delay else 0, size, mtime, job_id),
             )
+
+    def pending_for(self, source_path: str) -> bool:
+        """Whether a job for this file is queued or running."""
+        return self._one(
+            "SELECT 1 FROM jobs WHERE source_path=? AND state IN ('queued','running') LIMIT 1",
+            (source_path,),
+        ) is not None
 
     def requeue_interrupted(self) -> list[int]:
         """Jobs left running by a crash or a stop: back to the queue, the attempt not counted."""

@@ -67,10 +67,12 @@ class WorkerProcess:
 
     @property
     def pid(self) -> int | None:
-        return self.proc.pid if self.alive() and self.proc else None
+        proc = self.proc  # read once: the scheduler may be ending it right now
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        proc = self.proc
+        return proc is not None and proc.poll() is None
 
     def start(self, timeout: float = 300.0) -> float:
         """Start the child and wait until the model is loaded; returns the load time."""
@@ -83,7 +85,8 @@ class WorkerProcess:
             encoding="utf-8", bufsize=1, start_new_session=False,
         )
         threading.Thread(
-            target=self._read, args=(self.proc.stdout,), name="worker-reader", daemon=True
+            target=self._read, args=(self.proc.stdout, self._messages), name="worker-reader",
+            daemon=True,
         ).start()
         try:
             msg = self.next_message(timeout)
@@ -99,13 +102,15 @@ class WorkerProcess:
                  self.proc.pid, self.settings.model, msg.get("load_seconds", 0))
         return float(msg.get("load_seconds", 0))
 
-    def _read(self, stream: IO[str]) -> None:
+    def _read(self, stream: IO[str], messages: queue.Queue[dict[str, Any] | None]) -> None:
+        # Bound to this child's queue: a slow reader of an earlier child must not post
+        # its end-of-stream into the next child's messages.
         for line in stream:
             try:
-                self._messages.put(json.loads(line))
+                messages.put(json.loads(line))
             except ValueError:
                 log.debug("worker said: %s", line.rstrip())
-        self._messages.put(None)
+        messages.put(None)
 
     def next_message(self, timeout: float) -> dict[str, Any] | None:
         """The next message, None once the child is gone; raises queue.Empty on timeout."""
