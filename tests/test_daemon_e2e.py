@@ -30,6 +30,25 @@ def outputs_of(d: DaemonProc, stem: str) -> dict[str, str]:
             for fmt in ("txt", "srt", "vtt", "json")}
 
 
+def start_and_fail(tmp_path: Path, *args: str, config: str = "") -> str:
+    """Run `voxtrald run` expected to refuse to start; returns the one line saying why."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config)
+    env = dict(os.environ, VOXTRAL_CONFIG=str(cfg), VOXTRAL_SOCKET=str(tmp_path / "s.sock"))
+    defaults = {"--state-dir": str(tmp_path / "st"), "--inbox": str(tmp_path / "in")}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        defaults[flag] = value
+    argv = [sys.executable, "-m", "voxtrald", "run"]
+    for flag, value in defaults.items():
+        argv += [flag, value]
+    res = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1, res.stderr
+    assert "Traceback" not in res.stderr, res.stderr
+    # Log lines may come first; the reason itself is one line of its own.
+    (reason,) = [line for line in res.stderr.splitlines() if line.startswith("voxtrald: ")]
+    return reason
+
+
 def assert_no_temp_files(folder: Path) -> None:
     leftovers = [p for p in folder.rglob("*") if p.name.startswith(TEMP_PREFIX)]
     assert leftovers == []
@@ -279,34 +298,16 @@ def test_files_dropped_while_down_are_picked_up_at_start(
 
 
 def test_bad_config_stops_start_up_naming_the_key(tmp_path: Path) -> None:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text("[engine]\nbeam_sise = 5\n")
-    env = dict(os.environ, VOXTRAL_CONFIG=str(cfg), VOXTRAL_SOCKET=str(tmp_path / "s.sock"))
-    res = subprocess.run([sys.executable, "-m", "voxtrald", "run", "--state-dir",
-                          str(tmp_path / "st"), "--inbox", str(tmp_path / "in")],
-                         env=env, capture_output=True, text=True, timeout=60)
-    assert res.returncode == 1
-    assert "engine.beam_sise" in res.stderr and len(res.stderr.strip().splitlines()) == 1
-    cfg.write_text("[jobs]\nafter = \"shred\"\n")
-    res = subprocess.run([sys.executable, "-m", "voxtrald", "run", "--state-dir",
-                          str(tmp_path / "st")], env=env, capture_output=True, text=True,
-                         timeout=60)
-    assert res.returncode == 1 and "jobs.after" in res.stderr and "move" in res.stderr
+    assert "engine.beam_sise" in start_and_fail(tmp_path, config="[engine]\nbeam_sise = 5\n")
+    err = start_and_fail(tmp_path, config='[jobs]\nafter = "shred"\n')
+    assert "jobs.after" in err and "move" in err
 
 
 def test_a_model_that_cannot_load_is_a_start_up_error(tmp_path: Path) -> None:
-    env = dict(os.environ, VOXTRAL_SOCKET=str(tmp_path / "s.sock"),
-               VOXTRAL_CONFIG=str(tmp_path / "none.toml"))
-    (tmp_path / "none.toml").write_text("")
     broken = tmp_path / "model"
     broken.mkdir()
     (broken / "model.bin").write_bytes(b"junk")
-    res = subprocess.run([sys.executable, "-m", "voxtrald", "run", "--state-dir",
-                          str(tmp_path / "st"), "--inbox", str(tmp_path / "in"),
-                          "--model", str(broken)], env=env, capture_output=True, text=True,
-                         timeout=60)
-    assert res.returncode == 1
-    assert f"cannot load model '{broken}'" in res.stderr
+    assert f"cannot load model '{broken}'" in start_and_fail(tmp_path, "--model", str(broken))
 
 
 def test_version_command_prints_the_version_file() -> None:
@@ -388,23 +389,15 @@ def test_a_name_that_is_not_utf8_is_skipped_and_the_inbox_goes_on(
     assert d.api("GET", "/api/health")[0] == 200
 
 
-def test_start_up_errors_are_one_line(tmp_path: Path) -> None:
-    env = dict(os.environ, VOXTRAL_SOCKET=str(tmp_path / "s.sock"),
-               VOXTRAL_CONFIG=str(tmp_path / "none.toml"))
-    (tmp_path / "none.toml").write_text("")
+def test_corrupt_job_store_and_impossible_inbox_are_start_up_errors(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
     (state / "jobs.sqlite3").write_bytes(os.urandom(4096))
-    base = [sys.executable, "-m", "voxtrald", "run", "--state-dir", str(state)]
-    res = subprocess.run(base + ["--inbox", str(tmp_path / "in")], env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert res.returncode == 1 and "job store" in res.stderr and "Traceback" not in res.stderr
+    assert "job store" in start_and_fail(tmp_path, "--state-dir", str(state))
     (state / "jobs.sqlite3").unlink()
     (tmp_path / "a-file").write_text("not a folder")
-    res = subprocess.run(base + ["--inbox", str(tmp_path / "a-file" / "Inbox")], env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert res.returncode == 1 and "cannot create the inbox" in res.stderr
-    assert "Traceback" not in res.stderr
+    err = start_and_fail(tmp_path, "--inbox", str(tmp_path / "a-file" / "Inbox"))
+    assert "cannot create the inbox" in err
 
 
 def test_a_failed_file_that_cannot_be_set_aside_is_failed_once(
