@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,15 @@ def get(path: Path, target: str) -> tuple[int, dict[str, Any]]:
     status, _, body = exchange(
         path, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     return status, body
+
+
+def run_all(fn: Callable[[], None], n: int, timeout: float = 60) -> None:
+    """Run `fn` on n threads at once and wait for all of them."""
+    threads = [threading.Thread(target=fn) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
 
 
 def assert_healthy(path: Path) -> None:
@@ -326,11 +335,7 @@ def test_two_hundred_clients_at_once(server: tuple[ApiServer, FakeControl]) -> N
         with lock:
             results.append(status)
 
-    threads = [threading.Thread(target=one) for _ in range(200)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_all(one, 200)
     assert len(results) == 200
     assert all(r == 200 for r in results), [r for r in results if r != 200][:5]
     assert_healthy(srv.socket_path)
@@ -602,11 +607,7 @@ def test_connections_over_the_cap_do_not_queue_behind_each_other(sock_dir: Path)
             with lock:
                 results.append(res)
 
-        threads = [threading.Thread(target=one) for _ in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        run_all(one, 10)
         eleventh = _timed_get(srv.socket_path, "/api/health")
         for h in hogs:
             h.close()
