@@ -1,0 +1,42 @@
+"""Names shared by the daemon, the API, the CLI and the tray, each declared once.
+
+They are StrEnums so they travel through JSON and SQLite as plain strings
+(`JobState.DONE == "done"`), while code that misspells one fails at import
+or in the type checker instead of silently matching nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+
+
+#: Jobs that still have work ahead of them.
+PENDING_STATES = (JobState.QUEUED, JobState.RUNNING)
+
+
+class MemoryLevel(StrEnum):
+    NORMAL = "normal"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0, 1, 2: levels compare by severity, not alphabetically."""
+        return _RANK[self]
+
+
+_RANK = {MemoryLevel.NORMAL: 0, MemoryLevel.WARNING: 1, MemoryLevel.CRITICAL: 2}
+
+
+class DaemonState(StrEnum):
+    IDLE = "idle"
+    TRANSCRIBING = "transcribing"
+    PAUSED = "paused"

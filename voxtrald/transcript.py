@@ -1,0 +1,62 @@
+"""A transcript's pieces as the engine produces them and every output renders them.
+
+Declared once here so the worker, the job store's checkpoints and the four
+output formats agree on one shape; `to_dict`/`from_dict` are the only way
+these cross a process or a database boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    probability: float
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Word:
+        return cls(str(data["word"]), float(data["start"]), float(data["end"]),
+                   float(data.get("probability", 0.0)))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of speech, timed against the original file (not the chunk)."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    compression_ratio: float | None = None
+    # Quality findings, e.g. "repetition", "low_confidence", "no_speech".
+    flags: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["words"] = [asdict(w) for w in self.words]
+        data["flags"] = list(self.flags)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        def opt(key: str) -> float | None:
+            value = data.get(key)
+            return None if value is None else float(value)
+
+        return cls(
+            start=float(data["start"]),
+            end=float(data["end"]),
+            text=str(data["text"]),
+            words=tuple(Word.from_dict(w) for w in data.get("words") or ()),
+            avg_logprob=opt("avg_logprob"),
+            no_speech_prob=opt("no_speech_prob"),
+            compression_ratio=opt("compression_ratio"),
+            flags=tuple(str(f) for f in data.get("flags") or ()),
+        )

@@ -1,0 +1,146 @@
+"""What the daemon and the transcription worker say to each other, one JSON line each.
+
+Every message is a small frozen dataclass with a `kind`; `encode` and `decode`
+are the only places that touch the wire format, so the engine and the job
+runner cannot drift apart, and a garbled or unknown line decodes to None
+instead of a KeyError deep inside the scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+from voxtrald.transcript import Segment
+
+# -- daemon → worker ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """Per-job choices on top of the worker's settings (a sidecar vocabulary, a language)."""
+
+    language: str | None = None
+    hotwords: str | None = None
+    initial_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Transcribe:
+    kind: ClassVar[str] = "transcribe"
+    job_id: int
+    path: str
+    # Resume: skip the audio before `start_at` seconds; chunks are numbered from `first_chunk`.
+    start_at: float = 0.0
+    first_chunk: int = 0
+    options: JobOptions = field(default_factory=JobOptions)
+
+
+@dataclass(frozen=True)
+class Quit:
+    kind: ClassVar[str] = "quit"
+
+
+# -- worker → daemon ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ready:
+    kind: ClassVar[str] = "ready"
+    model: str
+    load_seconds: float
+    multilingual: bool = True
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    kind: ClassVar[str] = "load_failed"
+    message: str
+
+
+@dataclass(frozen=True)
+class Started:
+    kind: ClassVar[str] = "started"
+    job_id: int
+    # What the container says; None when it does not say.
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    kind: ClassVar[str] = "progress"
+    job_id: int
+    position: float
+
+
+@dataclass(frozen=True)
+class ChunkDone:
+    """A chunk is finished: its segments are final and may be checkpointed.
+
+    `end` is where the next chunk starts (seconds into the file): resuming there
+    neither repeats nor skips audio.
+    """
+
+    kind: ClassVar[str] = "chunk_done"
+    job_id: int
+    index: int
+    end: float
+    segments: tuple[Segment, ...] = ()
+    language: str | None = None
+    language_probability: float | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    kind: ClassVar[str] = "done"
+    job_id: int
+    duration: float
+    chunks: int
+    language: str | None = None
+    language_probability: float | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failed:
+    kind: ClassVar[str] = "failed"
+    job_id: int
+    message: str
+    permanent: bool = False
+
+
+Request = Transcribe | Quit
+Reply = Ready | LoadFailed | Started | Progress | ChunkDone | Done | Failed
+Message = Request | Reply
+
+_TYPES: dict[str, type[Any]] = {
+    cls.kind: cls
+    for cls in (Transcribe, Quit, Ready, LoadFailed, Started, Progress, ChunkDone, Done, Failed)
+}
+
+
+def encode(msg: Message) -> str:
+    """One line of JSON, newline included."""
+    data = asdict(msg)
+    if isinstance(msg, ChunkDone):
+        data["segments"] = [s.to_dict() for s in msg.segments]
+    return json.dumps({"kind": msg.kind, **data}, ensure_ascii=False) + "\n"
+
+
+def decode(line: str) -> Message | None:
+    """The message on a line, or None for anything that is not one (logged by the caller)."""
+    try:
+        data = json.loads(line)
+        cls = _TYPES[data.pop("kind")]
+        if cls is ChunkDone:
+            data["segments"] = tuple(Segment.from_dict(s) for s in data.get("segments") or ())
+        if cls is Transcribe:
+            data["options"] = JobOptions(**(data.get("options") or {}))
+        if cls is Done:
+            data["warnings"] = tuple(str(w) for w in data.get("warnings") or ())
+        names = {f.name for f in fields(cls)}
+        msg: Message = cls(**{k: v for k, v in data.items() if k in names})
+        return msg
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
