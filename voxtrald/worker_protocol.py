@@ -12,7 +12,67 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
+from voxtrald.memory.chunks import ChunkSizing
 from voxtrald.transcript import Segment
+
+# -- the worker's settings (its one command-line argument) -------------------------------
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Everything the worker needs for its whole life; per-job choices are JobOptions.
+
+    `language`, `hotwords` and `initial_prompt` are the defaults a job's
+    options override. `batch_size` 0 lets memory choose (see batching.py).
+    """
+
+    model: str = "default"
+    device: str = "cpu"
+    compute_type: str = "int8"
+    threads: int = 0
+    beam_size: int = 5
+    language: str = ""
+    hotwords: str = ""
+    initial_prompt: str = ""
+    batch_size: int = 0
+    word_timestamps: bool = True
+    chunks: ChunkSizing = field(default_factory=ChunkSizing)
+    memory_warning_percent: float = 80.0
+    memory_critical_percent: float = 90.0
+    log_level: str = "INFO"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> EngineSettings:
+        """Parse the worker's argument; a wrong key or type is a ValueError naming it."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("worker settings must be a JSON object")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ValueError(f"unknown worker setting(s): {', '.join(unknown)}")
+        chunks = data.pop("chunks", None)
+        defaults = cls()
+        for name, value in data.items():
+            want = type(getattr(defaults, name))
+            ok = isinstance(value, want) and not (want is not bool and isinstance(value, bool))
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                data[name] = float(value)
+                ok = True
+            if not ok:
+                raise ValueError(f"worker setting {name} must be {want.__name__}")
+        if chunks is not None:
+            if not isinstance(chunks, dict):
+                raise ValueError("worker setting chunks must be an object")
+            try:
+                data["chunks"] = ChunkSizing(**{k: float(v) for k, v in chunks.items()})
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"worker setting chunks: {exc}") from exc
+        return cls(**data)
+
 
 # -- daemon → worker ---------------------------------------------------------------------
 
@@ -35,6 +95,10 @@ class Transcribe:
     start_at: float = 0.0
     first_chunk: int = 0
     options: JobOptions = field(default_factory=JobOptions)
+    # Resume: the language an earlier attempt detected, taken as detected (not forced), so
+    # the later chunks come out as they would have in one run.
+    known_language: str | None = None
+    known_language_probability: float | None = None
 
 
 @dataclass(frozen=True)
