@@ -42,28 +42,24 @@ def run_raw(path: Path, threads: int, beam: int) -> dict:
 
 
 def run_ours(path: Path, threads: int, beam: int) -> dict:
-    from voxtrald.config import EngineConfig
     from voxtrald.engine import Worker
+    from voxtrald.quality import kept
+    from voxtrald.worker_protocol import ChunkDone, EngineSettings, Transcribe, decode
 
-    e = EngineConfig()
-    settings = {
-        "model": "default", "device": "cpu", "compute_type": "int8", "threads": threads,
-        "beam_size": beam, "language": "", "chunk_seconds_low": e.chunk_seconds_low,
-        "chunk_seconds_mid": e.chunk_seconds_mid, "chunk_seconds_high": e.chunk_seconds_high,
-        "chunk_low_below_gb": e.chunk_low_below_gb, "chunk_mid_below_gb": e.chunk_mid_below_gb,
-    }
+    settings = EngineSettings(model="default", threads=threads, beam_size=beam)
     out = io.StringIO()
     worker = Worker(settings, out)
     worker.load()
     started = time.perf_counter()
-    worker.transcribe(1, path)
+    worker.transcribe(Transcribe(1, str(path)))
     wall = time.perf_counter() - started
-    texts = []
+    segments = []
     for line in out.getvalue().splitlines():
-        msg = json.loads(line)
-        if msg["type"] == "segment":
-            texts.append(msg["text"].strip())
-    return {"wall": wall, "rss_mb": _peak_rss_mb(), "text": " ".join(texts)}
+        msg = decode(line)
+        if isinstance(msg, ChunkDone):
+            segments.extend(msg.segments)
+    text = " ".join(s.text.strip() for s in kept(segments))
+    return {"wall": wall, "rss_mb": _peak_rss_mb(), "text": text}
 
 
 def word_difference(ours: str, raw: str) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from voxtrald import language as lang_rules
-from voxtrald import quality, segmenting
+from voxtrald import quality, segmenting, vocabulary
 from voxtrald.audio import SAMPLE_RATE, DecodeStats, decode_blocks
 from voxtrald.batching import choose_batch_size
 from voxtrald.chunking import chunk_stream
@@ -113,6 +113,7 @@ class Transcriber:
         hotwords = self._capped(opts.hotwords if opts.hotwords is not None else s.hotwords)
         prompt = self._capped(opts.initial_prompt if opts.initial_prompt is not None
                               else s.initial_prompt)
+        spellings = vocabulary.terms(hotwords)
         warnings: list[str] = []
         if forced and not self.multilingual and forced != "en":
             warnings.append(f"{self.label} knows only English: language '{forced}' was not used")
@@ -147,6 +148,7 @@ class Transcriber:
                     check_parent()
                     segments.append(segmenting.from_model(seg, offset_s))
                     send(Progress(req.job_id, round(segments[-1].end, 3)))
+            segments = vocabulary.respell(segments, spellings)
             guarded = segmenting.split_all(quality.guard(segments, previous))
             if guarded:
                 previous = guarded[-2:]

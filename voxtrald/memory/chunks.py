@@ -38,9 +38,9 @@ def chunk_seconds(
     """Chunk length for the memory available now.
 
     Unknown memory gets the middle length; critical memory the shortest
-    whatever the figure says. A chunk never holds fewer windows than one batch
-    takes: decoded audio costs 64 kB a second, a batch item costs far more, so
-    a batch that fits also fits its audio.
+    whatever the figure says. A chunk of a batched run never holds fewer
+    windows than one batch takes: decoded audio costs 64 kB a second, a batch
+    item far more, so a batch that fits also fits its audio.
     """
     if level == MemoryLevel.CRITICAL:
         base = sizing.low_s
@@ -52,7 +52,7 @@ def chunk_seconds(
         base = sizing.mid_s
     else:
         base = sizing.high_s
-    return max(base, WINDOW_SECONDS * max(1, batch_size))
+    return max(base, WINDOW_SECONDS * batch_size) if batch_size > 1 else base
 
 
 def model_need_bytes(model_bytes: int, factor: float, margin_mb: float) -> int:
