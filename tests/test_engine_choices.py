@@ -15,6 +15,7 @@ from voxtrald.segmenting import split_sentences
 from voxtrald.transcript import Segment, Word
 from voxtrald.vocabulary import respell_text, respell_words, terms
 from voxtrald.whisper_batch import window_language
+from voxtrald.windows import plan_windows
 from voxtrald.worker_protocol import EngineSettings
 
 GiB = 1024**3
@@ -171,3 +172,24 @@ def test_engine_settings_round_trip_and_refuse_bad_values() -> None:
             EngineSettings.from_json(json.dumps(bad))
     with pytest.raises(ValueError):
         EngineSettings.from_json("[]")
+
+
+def _sec(*spans: tuple[float, float]) -> list[tuple[int, int]]:
+    return [(int(a * 16000), int(b * 16000)) for a, b in spans]
+
+
+@pytest.mark.parametrize(
+    ("spans", "windows"),
+    [
+        ([], []),
+        ([(0, 5), (5.5, 9), (10, 20)], [(0, 20)]),  # short pauses stay inside one window
+        ([(0, 5), (8, 12)], [(0, 5), (8, 12)]),  # a long pause starts a new window
+        ([(0, 20), (21, 29), (29.5, 35)], [(0, 29), (29.5, 35)]),  # never past 30 s
+        ([(0, 30.1)], [(0, 30), (30, 30.1)]),  # VAD's own 30 s limit, overshot a little
+        ([(3, 3)], []),
+    ],
+)
+def test_windows_are_contiguous_speech_of_at_most_30_s(
+    spans: list[tuple[float, float]], windows: list[tuple[float, float]]
+) -> None:
+    assert plan_windows(_sec(*spans)) == _sec(*windows)

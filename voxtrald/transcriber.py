@@ -1,9 +1,9 @@
 """One file's transcription: decoded as a stream, cut into chunks, each chunk batched.
 
 Per chunk: Silero voice activity detection (bundled with faster-whisper, no
-download) keeps only speech, in windows of up to 30 s that the batched
-decoder reads several at a time; timestamps are mapped back to the original
-audio. Each chunk ends in a ChunkDone whose segments are final, so the daemon
+download) finds the speech; it is read in contiguous windows of up to 30 s
+(windows.py), several at a time by the batched decoder, so silence and noise
+between them are never decoded and times need no mapping back. Each chunk ends in a ChunkDone whose segments are final, so the daemon
 can checkpoint them and a later attempt can start where this one stopped.
 Chunk length and batch size are asked of the memory available before every
 chunk, so a machine that fills up mid-file gets smaller steps at once.
@@ -30,6 +30,7 @@ from voxtrald.memory.levels import raw_level
 from voxtrald.schema import MemoryLevel
 from voxtrald.transcript import Segment
 from voxtrald.whisper_batch import SteadyBatchedPipeline, detect_and_score
+from voxtrald.windows import plan_windows
 from voxtrald.worker_protocol import (
     ChunkDone,
     Done,
@@ -130,19 +131,21 @@ class Transcriber:
         previous: list[Segment] = []
         speech_s = doubtful_s = 0.0
         for offset, samples in chunk_stream(blocks, self._chunk_seconds, start=skip):
+            check_parent()
             offset_s = offset / SAMPLE_RATE
-            if language is None:
-                speech = _speech(samples)
-                if speech.size:
-                    language, probability = self._detect(speech, hotwords, prompt)
-                del speech
+            spans = _speech_spans(samples)
+            if language is None and spans:
+                language, probability = self._detect(_joined(samples, spans), hotwords, prompt)
             segments: list[Segment] = []
-            if language is not None:
+            if spans and language is not None:
+                clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE}
+                         for a, b in plan_windows(spans)]
                 raw, _info = self.pipeline.transcribe(
                     samples, language=language, beam_size=s.beam_size,
                     batch_size=self._batch_size(), word_timestamps=s.word_timestamps,
-                    multilingual=self.multilingual and forced is None,
-                    hotwords=hotwords, initial_prompt=prompt, without_timestamps=True,
+                    multilingual=self.multilingual and forced is None, vad_filter=False,
+                    clip_timestamps=clips, hotwords=hotwords, initial_prompt=prompt,
+                    without_timestamps=True,
                 )
                 for seg in raw:
                     check_parent()
@@ -188,15 +191,19 @@ def _announce(blocks: Iterator[np.ndarray], started: Callable[[], None]) -> Iter
         yield block
 
 
-def _speech(samples: np.ndarray) -> np.ndarray:
-    """The speech in `samples` (VAD), joined, at most one 30 s window of it."""
-    spans = get_speech_timestamps(samples, VadOptions(max_speech_duration_s=30,
+def _speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
+    """Where Silero hears speech, in sample ranges (the batched pipeline's own settings)."""
+    found = get_speech_timestamps(samples, VadOptions(max_speech_duration_s=30,
                                                       min_silence_duration_ms=160))
+    return [(int(span["start"]), int(span["end"])) for span in found]
+
+
+def _joined(samples: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """The speech alone, joined, at most one 30 s window of it: what detection listens to."""
     parts, total = [], 0
-    for span in spans:
-        part = samples[span["start"]:span["end"]]
-        parts.append(part)
-        total += part.size
+    for start, end in spans:
+        parts.append(samples[start:end])
+        total += end - start
         if total >= WINDOW_SAMPLES:
             break
-    return np.concatenate(parts)[:WINDOW_SAMPLES] if parts else samples[:0]
+    return np.concatenate(parts)[:WINDOW_SAMPLES]

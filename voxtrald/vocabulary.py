@@ -12,6 +12,7 @@ Pure functions.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -74,12 +75,13 @@ def respell_text(text: str, vocabulary: Sequence[str]) -> str:
     for term in vocabulary:
         letters = [re.escape(ch) for ch in term if not ch.isspace()]
         pattern = r"(?<!\w)" + r"[\s\-‐]?".join(letters) + r"(?!\w)"
-        text = re.sub(pattern, lambda m, t=term: _choose(m.group(0), t), text,
+        text = re.sub(pattern, functools.partial(_choose, term=term), text,
                       flags=re.IGNORECASE)
     return text
 
 
-def _choose(found: str, term: str) -> str:
+def _choose(match: re.Match[str], term: str) -> str:
+    found = match.group(0)
     split = found != re.sub(r"[\s\-‐]+", "", found)
     return term if split or not term.islower() else found
 
