@@ -3,8 +3,9 @@
 Per chunk: Silero voice activity detection (bundled with faster-whisper, no
 download) finds the speech; it is read in contiguous windows of up to 30 s
 (windows.py), several at a time by the batched decoder, so silence and noise
-between them are never decoded and times need no mapping back. Each chunk ends in a ChunkDone whose segments are final, so the daemon
-can checkpoint them and a later attempt can start where this one stopped.
+between them are never decoded and times need no mapping back. Each chunk
+ends in a ChunkDone whose segments are final, so the daemon can checkpoint
+them and a later attempt can start where this one stopped.
 Chunk length and batch size are asked of the memory available before every
 chunk, so a machine that fills up mid-file gets smaller steps at once.
 """
