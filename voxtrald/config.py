@@ -42,6 +42,9 @@ class EngineConfig:
     threads: int = 0
     beam_size: int = 5
     language: str = ""
+    # Names and jargon to expect (comma-separated); a NAME.vocab.txt beside a file adds more.
+    hotwords: str = ""
+    initial_prompt: str = ""
     idle_unload_seconds: float = 300.0
     chunk_seconds_low: float = 60.0
     chunk_seconds_mid: float = 90.0

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
-from voxtrald.jobs import STATES as JOB_STATES
+from voxtrald.schema import JOB_STATE_NAMES
 from voxtrald.version import APP_NAME, current_version
 
 MAX_LIST_LIMIT = 1000
@@ -82,9 +82,9 @@ def register(router: Router, control: DaemonControl) -> None:
 
     def list_jobs(req: Request) -> dict[str, Any]:
         state = req.query.get("state") or None
-        if state is not None and state not in JOB_STATES:
+        if state is not None and state not in JOB_STATE_NAMES:
             raise ApiError(
-                400, "bad_parameter", f"'state' must be one of {', '.join(JOB_STATES)}"
+                400, "bad_parameter", f"'state' must be one of {', '.join(JOB_STATE_NAMES)}"
             )
         limit = req.int_query("limit", DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT)
         jobs = control.list_jobs(state, limit)
