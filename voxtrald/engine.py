@@ -125,7 +125,7 @@ class Worker:
             index += 1
             del samples
             gc.collect()
-        self.send(wp.Done(job_id, round(stats.samples / SAMPLE_RATE + start / SAMPLE_RATE, 3),
+        self.send(wp.Done(job_id, round(stats.samples / SAMPLE_RATE, 3),
                           index - req.first_chunk, detected or language, probability,
                           tuple(stats.warnings)))
 
