@@ -171,6 +171,7 @@ def test_the_vocabulary_beside_a_file_reaches_the_worker_and_a_bad_one_is_a_warn
         r.drop("talk.wav")
         r.run_next()
         assert r.worker.submitted[0].options.hotwords == "Voxtral, CTranslate2, ComfyUI"
+        assert (r.cfg.paths.processed / "talk.vocab.txt").exists()  # moved with its audio
         (r.cfg.paths.inbox / "other.vocab.txt").write_bytes(b"\x00\x01binary")
         r.drop("other.wav", b"other audio")
         done = r.run_next()

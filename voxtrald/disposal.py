@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from voxtrald import sources
+from voxtrald import sources, vocabulary
 from voxtrald.config import Config
 from voxtrald.events import utc_now_iso
 from voxtrald.jobs import Job, JobStore
@@ -31,8 +31,12 @@ class Disposal:
             if how == "delete":
                 source.unlink(missing_ok=True)
             elif how == "move":
-                moved = sources.move_into(source, self.cfg.paths.processed / job.rel_dir)
+                sidecar = vocabulary.sidecar_for(source)
+                folder = self.cfg.paths.processed / job.rel_dir
+                moved = sources.move_into(source, folder)
                 self.store.set_source(job.id, str(moved))
+                if sidecar is not None:  # the vocabulary belongs with its recording
+                    sources.move_into(sidecar, folder)
         except OSError as exc:
             log.warning("could not %s %s after transcription: %s", how, source.name, exc)
 
