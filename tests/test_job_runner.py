@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,3 +191,39 @@ def test_a_worker_that_cannot_start_fails_the_attempt_with_its_reason(rig: Rig) 
     after = rig.run_next()
     assert after.state == "queued" and after.error == "cannot load model 'x': corrupt"
     assert rig.heartbeat.fresh()
+
+
+def test_a_worker_that_goes_silent_is_stopped_at_the_stall_limit(tmp_path: Path) -> None:
+    r = Rig(tmp_path, lambda req: [wp.Started(req.job_id, 60.0)],
+            **{"jobs.stall_seconds": 1})
+    try:
+        r.drop("stuck.wav")
+        started = time.monotonic()
+        after = r.run_next()
+        assert 1 <= time.monotonic() - started < 5
+        assert after.state == "queued" and after.error and after.error.startswith(
+            "no progress for 1 s")
+        assert r.worker.stops == 1 and not r.worker.alive()
+    finally:
+        r.close()
+
+
+def test_a_source_replaced_by_a_pipe_or_a_link_is_refused_before_the_worker_opens_it(
+    rig: Rig, tmp_path: Path,
+) -> None:
+    script(rig, lambda req: chunked(req.job_id, ["x"]))
+    piped = rig.drop("piped.wav")
+    linked = rig.drop("linked.wav", b"other audio")
+    source = Path(piped.source_path)
+    source.unlink()
+    os.mkfifo(source)
+    secret = tmp_path / "secret.wav"
+    secret.write_bytes(b"private recording")
+    Path(linked.source_path).unlink()
+    Path(linked.source_path).symlink_to(secret)
+    for job in (piped, linked):
+        after = rig.run_next()
+        assert after.id == job.id and after.state == "failed" and after.attempts == 1
+        assert after.error and "no longer a regular file" in after.error
+    assert rig.worker.submitted == []
+    assert secret.read_bytes() == b"private recording"

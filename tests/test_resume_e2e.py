@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -71,3 +72,24 @@ def test_kill_9_at_two_thirds_resumes_and_says_each_sentence_once(
     after = [s for s in doc["segments"] if s["start"] >= resumed_at]
     assert before and after and len(before) + len(after) == len(doc["segments"])
     assert os.path.exists(d.processed / "long story.wav")
+
+
+def test_a_silent_worker_is_reported_by_health_then_stopped_and_the_job_goes_on(
+    daemon_factory, data_dir: Path
+) -> None:
+    d = daemon_factory({**TEN_SECOND_CHUNKS, "jobs": {"stall_seconds": 6}})
+    d.drop(data_dir / "story.flac")
+    d.wait_for(lambda: (d.status()["current_job"] or {}).get("percent", 0) > 0, 60, "running")
+    worker_pid = d.status()["worker"]["pid"]
+    os.kill(worker_pid, signal.SIGSTOP)  # a worker stuck on a stalled network folder
+    try:
+        health = d.wait_for(lambda: (h := d.api("GET", "/api/health")[1])["ok"] is False and h,
+                            10, "health to report the stall")
+        assert any("has made no progress" in p for p in health["problems"]), health
+        d.wait_for(lambda: "made no progress for 6 s" in d.log(), 15, "the stall limit")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker_pid, signal.SIGCONT)
+    (job,) = d.wait_jobs(1, timeout=120)
+    assert job["attempts"] == 2 and job["state"] == "done"
+    assert d.api("GET", "/api/health")[1]["ok"] is True

@@ -46,12 +46,23 @@ class CurrentJob:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._data: dict[str, Any] | None = None
+        self._last_news = time.monotonic()
 
     def begin(self, job: Job) -> None:
         with self._lock:
             self._data = {"id": job.id, "file": job.file, "percent": 0.0,
                           "eta_seconds": None, "started_at": utc_now_iso(),
                           "attempt": job.attempts}
+            self._last_news = time.monotonic()
+
+    def news(self) -> None:
+        """The worker said something about this job: it is moving."""
+        self._last_news = time.monotonic()
+
+    def silent_for(self) -> float:
+        """Seconds since the running job's last news; 0 when no job runs."""
+        with self._lock:
+            return time.monotonic() - self._last_news if self._data else 0.0
 
     def update(self, percent: float, eta_seconds: float | None) -> None:
         with self._lock:

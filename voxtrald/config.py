@@ -65,6 +65,8 @@ class JobsConfig:
     max_attempts: int = 3
     retry_backoff_seconds: float = 30.0
     after: str = "move"
+    # A job whose worker says nothing for this long is stopped and the attempt fails.
+    stall_seconds: float = 600.0
 
 
 @dataclass
@@ -158,6 +160,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "jobs.max_attempts": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
     "jobs.retry_backoff_seconds": (_non_negative, "a number of seconds >= 0"),
     "jobs.after": (lambda v: v in AFTER_CHOICES, "one of " + ", ".join(AFTER_CHOICES)),
+    "jobs.stall_seconds": (lambda v: 1 <= v <= 86400, "seconds from 1 to 86400"),
     "outputs.formats": (
         lambda v: bool(v) and all(f in OUTPUT_FORMATS for f in v),
         "a non-empty list drawn from " + ", ".join(OUTPUT_FORMATS),

@@ -51,7 +51,8 @@ class Control:
     def __init__(self, cfg: Config, store: JobStore, scheduler: Scheduler, current: CurrentJob,
                  events: EventLog, worker_info: Callable[[], dict[str, Any]],
                  memory_summary: Callable[[], dict[str, Any] | None],
-                 update_summary: Callable[[], dict[str, Any] | None]) -> None:
+                 update_summary: Callable[[], dict[str, Any] | None],
+                 problems: Callable[[], list[str]]) -> None:
         self.cfg = cfg
         self.store = store
         self.scheduler = scheduler
@@ -60,6 +61,7 @@ class Control:
         self._worker_info = worker_info
         self._memory_summary = memory_summary
         self._update_summary = update_summary
+        self._problems = problems
 
     def _public(self, job: Job) -> dict[str, Any]:
         return public_job(job, self.current.progress_of(job.id))
@@ -104,6 +106,11 @@ class Control:
         log.info("job %d queued again by request", job_id)
         self.scheduler.wake()
         return self._public(job)
+
+    def health(self) -> dict[str, Any]:
+        """Whether everything works, and if not, what does not (in the user's words)."""
+        problems = self._problems()
+        return {"ok": not problems, "problems": problems}
 
     def status(self) -> dict[str, Any]:
         current = self.current.snapshot()

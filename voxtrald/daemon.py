@@ -39,6 +39,9 @@ from voxtrald.version import current_version
 from voxtrald.worker import WorkerError, WorkerProcess, worker_settings
 
 log = logging.getLogger("voxtrald")
+# A running job this long without news is reported by /api/health (it is stopped later,
+# at the configurable stall limit).
+STALL_REPORT_SECONDS = 60.0
 
 
 class StartupError(Exception):
@@ -116,7 +119,7 @@ class Daemon:
                                      current_version())
         control = Control(cfg, store, scheduler, self.current, self.events,
                           lambda: {"loaded": self.worker.alive(), "pid": self.worker.pid},
-                          memory.summary, self.updates.summary)
+                          memory.summary, self.updates.summary, self.problems)
         # A first reading before anyone can ask: "normal" must never mean "not measured yet".
         memory.sample_once()
         # The socket before the model: a second daemon is refused before it loads one.
@@ -184,3 +187,17 @@ class Daemon:
         parts_alive = all(part is not None and part.alive()
                           for part in (self.scheduler, self.inbox, self.api))
         return parts_alive and self.heartbeat.fresh() and not self.stopping.is_set()
+
+    def problems(self) -> list[str]:
+        """What a user should know is wrong, for /api/health; empty when all is well."""
+        found = [f"the {name} is not running" for name, part in
+                 (("scheduler", self.scheduler), ("inbox watcher", self.inbox),
+                  ("control API", self.api)) if part is None or not part.alive()]
+        if not self.heartbeat.fresh():
+            found.append("the scheduler has stopped making progress")
+        silent = self.current.silent_for()
+        job = self.current.snapshot()
+        if job and silent >= min(STALL_REPORT_SECONDS, self.cfg.jobs.stall_seconds / 2):
+            found.append(f"job {job['id']} ({job['file']}) has made no progress for "
+                         f"{silent:.0f} s")
+        return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import stat
 import threading
 import time
 from pathlib import Path
@@ -82,9 +83,16 @@ class JobRunner:
 
     def run(self, job: Job) -> None:
         source = Path(job.source_path)
-        if not source.exists():
+        try:
+            st = source.lstat()
+        except OSError:
             self.outcomes.fail(job.id, "the source file disappeared before transcription",
                                permanent=True, move=False, count=True)
+            return
+        if not stat.S_ISREG(st.st_mode):
+            # A pipe would block the worker for good, a link could point anywhere.
+            self.outcomes.fail(job.id, "the source is no longer a regular file (a link, a pipe "
+                               "or a device took its place)", permanent=True, count=True)
             return
         job = self.store.start(job.id)
         self.current.begin(job)
@@ -119,10 +127,25 @@ class JobRunner:
         finally:
             self.heartbeat.done_waiting()
 
+    def _stalled(self, job: Job) -> bool:
+        """Past the stall limit without news: end the worker and fail the attempt."""
+        limit = self.cfg.jobs.stall_seconds
+        if self.current.silent_for() < limit:
+            return False
+        log.error("job %d made no progress for %.0f s; stopping its worker", job.id, limit)
+        self.worker.stop(grace=1.0)
+        self.outcomes.fail(job.id, f"no progress for {limit:.0f} s (the file may be on a "
+                                   "stalled network folder, or is not a regular file)",
+                           permanent=False)
+        return True
+
     def _follow(self, attempt: _Attempt, warnings: tuple[str, ...]) -> None:
         job = attempt.job
+        # The heartbeat proves progress: it moves with the worker's news, and may go quiet
+        # for as long as the stall limit allows before the service watchdog gives up.
+        self.heartbeat.allow(self.cfg.jobs.stall_seconds + 30)
+        self.current.news()  # the model load before this was no silence of the job's
         while True:
-            self.heartbeat.beat()
             if self.stopping.is_set():
                 log.info("stopping: job %d will go on at the next start", job.id)
                 self.worker.stop(grace=1.0)
@@ -131,7 +154,12 @@ class JobRunner:
             try:
                 msg = self.worker.next_message(timeout=0.25)
             except queue.Empty:
+                if self._stalled(job):
+                    return
                 continue
+            self.current.news()
+            self.heartbeat.beat()
+            self.heartbeat.allow(self.cfg.jobs.stall_seconds + 30)
             if msg is None:
                 self.outcomes.interrupted(job.id, self.worker.exit_reason(),
                                           self.stopping.is_set())

@@ -30,6 +30,10 @@ class DaemonControl(Protocol):
 
     def status(self) -> dict[str, Any]: ...
 
+    def health(self) -> dict[str, Any]:
+        """{"ok": bool, "problems": [str, ...]}: what is wrong, in the user's words."""
+        ...
+
     def list_jobs(self, state: str | None, limit: int) -> list[dict[str, Any]]: ...
 
     def get_job(self, job_id: int) -> dict[str, Any] | None: ...
@@ -74,7 +78,7 @@ def register(router: Router, control: DaemonControl) -> None:
 
     def health(_req: Request) -> dict[str, Any]:
         return {
-            "ok": True,
+            **control.health(),
             "version": current_version(),
             "instance": control.events.instance,
             "uptime_seconds": round(time.monotonic() - started, 1),
