@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -27,3 +28,40 @@ def test_no_vanished_line_for_files_the_daemon_moved_but_one_for_a_real_vanishin
     gone.unlink()
     daemon.wait_for(lambda: "gone.wav vanished before it settled" in daemon.log(), 10,
                     "the vanishing to be logged")
+
+
+def nest(root: Path, depth: int) -> Path:
+    """`depth` folders inside each other (os.makedirs itself recurses too deep for this)."""
+    fd = os.open(root, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    return root / "d"
+
+
+def test_a_thousand_nested_folders_degrade_the_inbox_but_files_elsewhere_are_taken(
+    daemon_factory, data_dir: Path
+) -> None:
+    d = daemon_factory(wait_ready=False)
+    d.stop()
+    d.inbox.mkdir(exist_ok=True)
+    nest(d.inbox, 1000)  # present at start-up
+    (d.inbox / "talks").mkdir()
+    d.start()
+    d.drop(data_dir / "fox.wav", "talks/fox.wav")
+    (job,) = d.wait_jobs(1)
+    assert job["file"] == "fox.wav"
+    health = d.api("GET", "/api/health")[1]
+    assert health["ok"] is False
+    assert any("nested deeper than" in p for p in health["problems"]), health
+    # Made while running: the periodic scan keeps working for everything else.
+    (d.inbox / "later").mkdir()
+    nest(d.inbox / "later", 1000)
+    d.drop(data_dir / "stella.mp3")
+    d.wait_jobs(2)
+    log = d.log()
+    assert "RecursionError" not in log and "Traceback" not in log
+    assert log.count("nested deeper than") == 1  # said once, not at every scan
