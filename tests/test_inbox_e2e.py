@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,12 +44,34 @@ def nest(root: Path, depth: int) -> Path:
     return root / "d"
 
 
+def unnest(root: Path) -> None:
+    """Remove what `nest` made, one level at a time (rmtree recurses too deep for it)."""
+    inner, spare = root / "d", root / "d-spare"
+    while inner.is_dir():
+        if (inner / "d").is_dir():
+            os.rename(inner / "d", spare)
+            os.rmdir(inner)
+            os.rename(spare, inner)
+        else:
+            shutil.rmtree(inner)
+
+
+@pytest.fixture
+def nested() -> Iterator[list[Path]]:
+    """Folders to nest in; emptied afterwards so no deep tree outlives the test."""
+    roots: list[Path] = []
+    yield roots
+    for root in roots:
+        unnest(root)
+
+
 def test_a_thousand_nested_folders_degrade_the_inbox_but_files_elsewhere_are_taken(
-    daemon_factory, data_dir: Path
+    daemon_factory, data_dir: Path, nested: list[Path]
 ) -> None:
     d = daemon_factory(wait_ready=False)
     d.stop()
     d.inbox.mkdir(exist_ok=True)
+    nested.extend([d.inbox, d.inbox / "later"])
     nest(d.inbox, 1000)  # present at start-up
     (d.inbox / "talks").mkdir()
     d.start()
