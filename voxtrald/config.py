@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from voxtrald import paths
+from voxtrald import outputs, paths
 
-OUTPUT_FORMATS = ("txt", "srt", "vtt", "json")
+OUTPUT_FORMATS = outputs.FORMATS  # the formats are the renderers
 AFTER_CHOICES = ("move", "keep", "delete")
 COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16", "default")
 CHANNELS = ("stable", "prerelease")
