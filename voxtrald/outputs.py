@@ -144,7 +144,7 @@ def write_transcripts(
     folder: Path,
     stem: str,
     formats: Sequence[str],
-    segments: Sequence[Segment | Mapping[str, Any]],
+    segments: Sequence[Segment],
     meta: Meta,
     *,
     mode: int | None = None,
@@ -152,11 +152,9 @@ def write_transcripts(
     """Render every format, then put the whole set in place at once; the files written.
 
     Raises OSError (and leaves the folder as it was) when the set cannot be
-    written, ValueError for a format no renderer knows. Segments may still
-    come as the worker's plain dicts (`Segment.to_dict` shape); they are
-    read with `Segment.from_dict`.
+    written, ValueError for a format no renderer knows.
     """
-    segs = [s if isinstance(s, Segment) else Segment.from_dict(dict(s)) for s in segments]
+    segs = list(segments)
     wanted = list(dict.fromkeys(formats))
     unknown = [fmt for fmt in wanted if fmt not in RENDERERS]
     if unknown:
