@@ -34,6 +34,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -144,12 +146,17 @@ def run(items: list[Item], model: str, args: argparse.Namespace,
     return rows
 
 
+def _load(avg: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.1f}" for x in avg)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     refs = json.loads((args.audio_dir / "refs.json").read_text(encoding="utf-8"))
     files = [f.strip() for f in args.files.split(",") if f.strip()]
     lengths = [float(x) for x in args.lengths.split(",") if x.strip() and float(x) > 0]
     started = time.monotonic()
+    load_before = psutil.getloadavg()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-real-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
@@ -169,13 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, pooled))
     print("\ntargets:")
     print(targets_table(found))
-    print(f"\nwhole run: {total:.0f} s")
+    load_after = psutil.getloadavg()
+    print(f"\nwhole run: {total:.0f} s; load average (1, 5, 15 min) before "
+          f"{_load(load_before)}, after {_load(load_after)} on {os.cpu_count()} CPUs")
     if args.out:
         args.out.write_text(json.dumps({
             "model": args.model, "model_path": resolve_model(args.model),
             "threads": args.threads, "beam_size": args.beam, "cpus": os.cpu_count(),
             "daemon_config": parse_sets(args.set), "files": rows, "pooled": pooled,
             "targets": found, "run_seconds": round(total, 1),
+            "load_average_before": load_before, "load_average_after": load_after,
         }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"figures written to {args.out}")
     return 0

@@ -144,7 +144,7 @@ def targets(rows: Sequence[dict[str, Any]], pooled_: dict[str, Any]) -> list[dic
     for r in rows:
         if r["kind"] in (NONSPEECH, LONGFORM):
             o, w = _get(r, "ours", "invented"), _get(r, "raw", "invented")
-            where = "silence/noise stretches" if r["kind"] == LONGFORM else "whole file"
+            where = "silence+noise" if r["kind"] == LONGFORM else "whole file"
             out.append(_target(f"invented words, {r['file']} ({where})", o, w,
                                "ours <= raw (aim 0)", _le(o, w)))
     if len(longs) >= 2:
@@ -209,6 +209,6 @@ def targets_table(found: Sequence[dict[str, Any]]) -> str:
     lines = []
     for t in found:
         mark = {True: "met", False: "MISSED", None: "n/a"}[t["met"]]
-        lines.append(f"  {t['target']:<58} ours {_fmt(t['ours'], '.3f'):>8}  "
+        lines.append(f"  {t['target']:<62} ours {_fmt(t['ours'], '.3f'):>8}  "
                      f"raw {_fmt(t['raw'], '.3f'):>8}  {t['goal']:<24} {mark}")
     return "\n".join(lines)
