@@ -46,6 +46,7 @@ class Rig:
             self.store, self.runner, self.outcomes, self.worker, self.events, self.current,
             self.heartbeat, self.stopping, self.cfg.engine.idle_unload_seconds,
             hold_reason=lambda: self.hold, memory_level=lambda: self.level)
+        self.scheduler.fault_pause = 0.1
 
     def drop(self, name: str, content: bytes = b"audio bytes") -> Job:
         path = self.cfg.paths.inbox / name

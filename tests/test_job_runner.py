@@ -13,6 +13,7 @@ from fake_worker import CRASH, chunked
 from job_rig import Rig
 
 from voxtrald import worker_protocol as wp
+from voxtrald.disposal import Disposal
 
 
 @pytest.fixture
@@ -227,3 +228,32 @@ def test_a_source_replaced_by_a_pipe_or_a_link_is_refused_before_the_worker_open
         assert after.error and "no longer a regular file" in after.error
     assert rig.worker.submitted == []
     assert secret.read_bytes() == b"private recording"
+
+
+def test_start_up_moves_on_a_source_whose_job_was_recorded_done_before_a_kill(rig: Rig) -> None:
+    script(rig, lambda req: chunked(req.job_id, ["x"]))
+    job = rig.drop("talk.wav")
+    changed = rig.drop("changed.wav", b"first version")
+    for j in (job, changed):
+        rig.store.start(j.id)  # killed after `done` was recorded, before the move
+        rig.store.finish(j.id, [], 60.0, 1.0, "en")
+    (rig.cfg.paths.inbox / "changed.wav").write_bytes(b"second, longer version")
+    assert Disposal(rig.store, rig.cfg).reconcile() == 1
+    assert not (rig.cfg.paths.inbox / "talk.wav").exists()
+    assert rig.job(job.id).source_path == str(rig.cfg.paths.processed / "talk.wav")
+    # A file that changed since is new audio for the inbox, not the finished job's.
+    assert (rig.cfg.paths.inbox / "changed.wav").exists()
+
+
+def test_a_job_that_fails_for_good_removes_the_incomplete_transcripts_of_its_attempts(
+    rig: Rig,
+) -> None:
+    script(rig, lambda req: [wp.Failed(req.job_id, "gone bad", permanent=True)])
+    job = rig.drop("talk.wav")
+    rig.store.set_output_stem(job.id, "talk")
+    out = rig.cfg.paths.transcripts
+    (out / "talk.txt").write_text("half a set, from a kill between renames")
+    (out / "talk.srt").write_text("1\n")
+    (out / "other.txt").write_text("another source's transcript")
+    assert rig.run_next().state == "failed"
+    assert sorted(p.name for p in out.iterdir()) == ["other.txt"]

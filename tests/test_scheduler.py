@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -132,3 +133,31 @@ def test_the_heartbeat_goes_stale_when_the_loop_stops_beating(rig: Rig) -> None:
     assert not rig.heartbeat.fresh()
     rig.heartbeat.allow(5)  # a long model load is not a hang
     assert rig.heartbeat.fresh()
+
+
+def test_a_job_whose_end_cannot_be_recorded_is_recorded_once_the_store_writes_again(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk_full = {"on": True}
+    real_finish, real_fail = rig.store.finish, rig.store.fail_attempt
+
+    def finish(*args: Any, **kw: Any) -> None:
+        if disk_full["on"]:
+            raise sqlite3.OperationalError("database or disk is full")
+        real_finish(*args, **kw)
+
+    def fail_attempt(*args: Any, **kw: Any) -> bool | None:
+        if disk_full["on"]:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_fail(*args, **kw)
+
+    monkeypatch.setattr(rig.store, "finish", finish)
+    monkeypatch.setattr(rig.store, "fail_attempt", fail_attempt)
+    job = rig.drop("a.wav")
+    rig.scheduler.start()
+    until(lambda: rig.worker.submitted, timeout=5)
+    time.sleep(0.5)
+    assert state(rig, job.id) == "running"  # nothing could be written
+    disk_full["on"] = False  # space freed: no restart needed
+    until(lambda: state(rig, job.id) == "done", timeout=10)
+    assert rig.job(job.id).attempts == 2

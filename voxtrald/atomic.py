@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from voxtrald import _platform
+from voxtrald.walk import walk_files
 
 TEMP_PREFIX = ".voxtral-tmp-"
 TEMP_SUFFIX = ".tmp"
@@ -121,10 +122,10 @@ def remove_stale(folder: Path) -> int:
     removed = 0
     if not folder.is_dir():
         return 0
-    for root, _dirs, files in os.walk(folder, followlinks=False):
-        for name in files:
-            if name.startswith(TEMP_PREFIX):
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(root, name))
-                    removed += 1
+    files, _too_deep = walk_files(folder, recursive=True)
+    for path in files:
+        if path.name.startswith(TEMP_PREFIX):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
     return removed

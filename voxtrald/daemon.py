@@ -65,6 +65,7 @@ class Daemon:
         prepare_folders(cfg)
         self.store = store = open_store(cfg)
         disposal = Disposal(store, cfg)
+        disposal.reconcile()
         outcomes = Outcomes(store, cfg, self.events, disposal)
         runner = JobRunner(store, self.worker, outcomes, cfg, self.events, self.current,
                            self.heartbeat, self.stopping)

@@ -40,6 +40,28 @@ class Disposal:
         except OSError as exc:
             log.warning("could not %s %s after transcription: %s", how, source.name, exc)
 
+    def reconcile(self) -> int:
+        """Finish what a stop cut short: a job recorded done whose source never moved on.
+
+        Done is recorded before the source moves, so a kill in between leaves the
+        file in the inbox with a finished job; it is moved (or deleted) now. A file
+        that changed since is left for the inbox to take as new audio.
+        """
+        if self.cfg.jobs.after == "keep":
+            return 0
+        count = 0
+        for job in self.store.ended_under(str(self.cfg.paths.inbox)):
+            try:
+                st = Path(job.source_path).stat()
+            except OSError:
+                continue
+            if (st.st_size, st.st_mtime) == (job.size, job.mtime):
+                log.info("job %d: %s was transcribed before the last stop; moving it on now",
+                         job.id, job.file)
+                self.finish(job)
+                count += 1
+        return count
+
     def set_aside(self, job: Job, error: str) -> None:
         """Move a source that failed for good to Failed/ with NAME.error.json beside it."""
         folder = self.cfg.paths.failed / job.rel_dir

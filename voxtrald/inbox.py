@@ -31,45 +31,10 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from voxtrald.media import skip_reason
+from voxtrald.walk import MAX_DEPTH, walk_files
 
 log = logging.getLogger("voxtrald.inbox")
 TICK = 0.25
-# Folders nested deeper than this are not looked into; nobody files recordings that deep,
-# and walking a hostile 1,000-level tree must not cost the watcher its life.
-MAX_DEPTH = 32
-
-
-def walk_files(root: Path, recursive: bool, max_depth: int = MAX_DEPTH
-               ) -> tuple[list[Path], list[Path]]:
-    """Regular files under `root` (iteratively, links not followed) and folders too deep to enter.
-
-    Folders that cannot be read are skipped: one bad folder must not hide the rest.
-    """
-    files: list[Path] = []
-    too_deep: list[Path] = []
-    stack: list[tuple[Path, int]] = [(root, 0)]
-    while stack:
-        folder, depth = stack.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        if entry.is_file(follow_symlinks=False):
-                            files.append(Path(entry.path))
-                        elif recursive and entry.is_dir(follow_symlinks=False):
-                            if depth + 1 >= max_depth:
-                                too_deep.append(Path(entry.path))
-                            else:
-                                stack.append((Path(entry.path), depth + 1))
-                    except OSError:
-                        continue
-        except OSError as exc:
-            if folder == root:
-                raise
-            log.debug("cannot read %s: %s", folder, exc)
-    return files, too_deep
-
-
 @dataclass
 class _Candidate:
     size: int

@@ -147,12 +147,28 @@ class Outcomes:
         if final:
             log.error("job %d failed for good after %d attempt(s): %s: %s", job_id,
                       job.attempts, job.file, error)
+            self._remove_partial_set(job)
             if move:
                 self.disposal.set_aside(job, error)
         else:
             log.warning("job %d attempt %d failed: %s; retrying in %.0f s", job_id,
                         job.attempts, error, backoff)
         self.events.emit("job_failed", id=job_id, file=job.file, error=error, final=final)
+
+    def _remove_partial_set(self, job: Job) -> None:
+        """Transcripts of a job that never finished (a kill between renames): not a result."""
+        if not job.output_stem:
+            return
+        folder = self.cfg.paths.transcripts / job.rel_dir
+        for fmt in outputs.FORMATS:
+            path = folder / f"{job.output_stem}.{fmt}"
+            try:
+                path.unlink()
+                log.info("removed %s, left incomplete by an earlier attempt", path.name)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("cannot remove the incomplete transcript %s: %s", path, exc)
 
     def fail_unexpected(self, job_id: int) -> None:
         """Count an attempt for a job an internal error cut short, whatever stage it was in."""

@@ -345,6 +345,17 @@ class JobStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def ended_under(self, folder: str) -> list[Job]:
+        """Done and duplicate jobs whose source is still recorded under `folder`."""
+        prefix = folder.rstrip("/\\") + "/"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM jobs WHERE state IN ('done','duplicate')"
+                " AND substr(source_path, 1, ?) = ? ORDER BY id",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [Job.from_row(r) for r in rows]
+
     def get(self, job_id: int) -> Job | None:
         row = self._one("SELECT * FROM jobs WHERE id=?", (job_id,))
         return Job.from_row(row) if row else None

@@ -25,6 +25,8 @@ from voxtrald.schema import MemoryLevel
 
 log = logging.getLogger("voxtrald")
 PAUSED_SETTING = "paused"
+# After an unexpected fault the loop waits this long, so a fault that repeats cannot spin.
+FAULT_PAUSE = 1.0
 
 
 class Scheduler:
@@ -49,6 +51,10 @@ class Scheduler:
         self._wake = threading.Event()
         self._became_critical = False
         self._thread: threading.Thread | None = None
+        # Jobs whose end could not be recorded (a full or broken state disk): recorded
+        # as soon as the store takes writes again, so none stays "running" until a restart.
+        self._unrecorded: set[int] = set()
+        self.fault_pause = FAULT_PAUSE
 
     # -- control ---------------------------------------------------------------------------
 
@@ -91,11 +97,12 @@ class Scheduler:
 
     def loop(self) -> None:
         while not self.stopping.is_set():
+            self._record_unrecorded()
             try:
                 job = self._next_job()
             except Exception:
                 log.exception("cannot read the job queue; trying again")  # e.g. a full disk
-                self.stopping.wait(1.0)
+                self.stopping.wait(self.fault_pause)
                 continue
             if job is None:
                 self._idle_wait()
@@ -112,11 +119,21 @@ class Scheduler:
             try:
                 self.outcomes.fail_unexpected(job.id)
             except Exception:
-                log.exception("cannot record the failure of job %d", job.id)
-            self.stopping.wait(1.0)  # a fault that repeats must not spin
+                log.exception("cannot record the failure of job %d; trying again", job.id)
+                self._unrecorded.add(job.id)
+            self.stopping.wait(self.fault_pause)
         finally:
             self.worker.last_used = time.monotonic()
             self.current.clear()
+
+    def _record_unrecorded(self) -> None:
+        for job_id in sorted(self._unrecorded):
+            try:
+                self.outcomes.fail_unexpected(job_id)
+            except Exception:
+                return  # still not writable; the next round tries again
+            self._unrecorded.discard(job_id)
+            log.info("job %d: its interrupted attempt is recorded now", job_id)
 
     def _next_job(self) -> Job | None:
         self.heartbeat.beat()

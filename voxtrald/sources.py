@@ -9,8 +9,12 @@ shortened with a short hash instead of failing (`voxtrald.filenames`).
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import shutil
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +44,50 @@ def report_path(source: Path) -> Path:
     return source.with_name(filenames.fit_with_suffix(source.name, REPORT_SUFFIX, limit))
 
 
+def move_file(source: Path, target: Path) -> None:
+    """Move one file (or link, or pipe: whatever is there, never what it points at).
+
+    Within a filesystem this is one rename. Across filesystems the file is
+    copied to a hidden temp name beside the target, synced, renamed into place,
+    and only then is the source removed: a kill at any moment leaves the
+    original intact and at most a temp file (swept at start-up), never a
+    half-copied file under the real name.
+    """
+    try:
+        os.rename(source, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV or not stat.S_ISREG(source.lstat().st_mode):
+            raise
+    fd, name = tempfile.mkstemp(prefix=atomic.TEMP_PREFIX, suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as dst, open(source, "rb") as src:
+            shutil.copyfileobj(src, dst, HASH_BLOCK)
+            dst.flush()
+            os.fsync(dst.fileno())
+        shutil.copystat(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    atomic.sync_folder(target.parent)
+    source.unlink()
+
+
 def move_into(source: Path, folder: Path) -> Path:
     """Move `source` into `folder` under a free name; returns where it went."""
     folder.mkdir(parents=True, exist_ok=True)
     target = free_path(folder / source.name)
-    shutil.move(str(source), str(target))
+    move_file(source, target)
     return target
 
 
 def set_aside(source: Path, target: Path, record: dict[str, Any]) -> None:
     """Move a failed source to `target` and write TARGET.error.json (atomically) beside it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if source.exists():
-        shutil.move(str(source), str(target))
+    if source.exists() or source.is_symlink():
+        move_file(source, target)
     text = jsontext.dumps(record) + "\n"
     atomic.write_atomic(report_path(target), text, mode=atomic.USER_FILE_MODE)
 

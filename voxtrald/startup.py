@@ -10,7 +10,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from voxtrald import outputs
+from voxtrald import atomic
 from voxtrald.config import Config
 from voxtrald.jobs import JobStore
 from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
@@ -38,9 +38,11 @@ def prepare_folders(cfg: Config) -> None:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             log.error("cannot create the %s folder %s: %s", name, folder, exc)
-    removed = outputs.remove_stale_temps(p.transcripts) if p.transcripts.is_dir() else 0
+    # Temps are never finished files: whatever an earlier stop left mid-write goes.
+    removed = sum(atomic.remove_stale(folder) for folder in
+                  (p.transcripts, p.processed, p.failed, p.state_dir))
     if removed:
-        log.info("removed %d unfinished transcript file(s) left by an earlier stop", removed)
+        log.info("removed %d unfinished file(s) left by an earlier stop", removed)
 
 
 def open_store(cfg: Config) -> JobStore:
