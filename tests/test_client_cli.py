@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from test_api_routes import FakeControl
 
-from voxtrald import cli, commands
+from voxtrald import cli, cli_client, commands, paths
 from voxtrald.api import core_routes
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer
@@ -251,4 +251,5 @@ def test_cli_finds_the_socket_named_in_the_config_file(
     # A broken config file does not stop a query that names its socket.
     cfg.write_text("[api]\nsocket = 5\n", encoding="utf-8")
     assert run_cli(capsys, "status", "--socket", str(sock))[0] == 0
-    assert commands.socket_for(None) is None
+    # ... and without a flag it falls back to the platform default.
+    assert cli_client.socket_for(None) == paths.default_socket()

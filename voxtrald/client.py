@@ -56,7 +56,7 @@ class _UnixConnection(http.client.HTTPConnection):
 
 class Client:
     def __init__(self, socket_path: Path | str | None = None, timeout: float = 5.0) -> None:
-        self.socket_path = paths.socket_path(socket_path)
+        self.socket_path = paths.resolve_socket(socket_path)
         self.timeout = timeout
 
     def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, dict[str, str]]:

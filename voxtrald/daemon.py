@@ -9,7 +9,6 @@ each part keeps its own rules.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import logging
 import os
 import queue
@@ -21,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from voxtrald import _platform, outputs, sdnotify, sources
 from voxtrald import config as config_mod
-from voxtrald import outputs, sdnotify, sources
 from voxtrald.api import core_routes
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer, ApiServerError
@@ -95,7 +94,7 @@ class Daemon:
         state.mkdir(parents=True, exist_ok=True)
         fh = (state / "voxtrald.lock").open("a+")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _platform.try_lock(fh.fileno())
         except OSError as exc:
             fh.seek(0)
             pid = fh.read().strip() or "?"
