@@ -26,7 +26,7 @@ from tray.controller import Controller
 from tray.notifier import Settings, TrayState
 from tray.notify import DesktopNotifier
 from voxtrald import _platform, exit_codes
-from voxtrald.config import ConfigError
+from voxtrald.config import Config, ConfigError
 from voxtrald.config import load as load_config
 
 log = logging.getLogger("voxtral-tray")
@@ -164,14 +164,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def load_settings(args: argparse.Namespace) -> Config:
+    """The config file with --socket on top as a flag: `cfg.socket_path()` then finds
+    the socket by the daemon's own rule (flag > VOXTRAL_SOCKET > [api] socket > default)."""
+    return load_config(args.config, {"api.socket": args.socket})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s voxtral-tray %(levelname)s %(message)s"
     )
     try:
-        # --socket goes in as a flag, so the tray finds the socket by the daemon's own rule.
-        cfg = load_config(args.config, {"api.socket": args.socket})
+        cfg = load_settings(args)
     except ConfigError as exc:
         print(f"voxtral-tray: {exc}", file=sys.stderr)
         return exit_codes.USAGE
