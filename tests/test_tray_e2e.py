@@ -29,6 +29,7 @@ from tests.conftest import wait_for
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.desktop,
     pytest.mark.timeout(120),
     pytest.mark.skipif(
         bool(missing_binaries()),
