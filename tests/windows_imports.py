@@ -127,7 +127,7 @@ def pretend_windows(packages: Sequence[str]) -> None:
         for attr in names:
             if hasattr(module, attr):
                 delattr(module, attr)
-    selectors.DefaultSelector = selectors.SelectSelector
+    selectors.DefaultSelector = selectors.SelectSelector  # type: ignore[misc,assignment]
     os.startfile = _unavailable  # type: ignore[attr-defined]
     sys.modules.setdefault("msvcrt", _stand_in("msvcrt", LK_NBLCK=2, LK_UNLCK=0, LK_LOCK=1,
                                                locking=_unavailable))

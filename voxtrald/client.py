@@ -132,7 +132,8 @@ class Client:
     def _checked(self, method: str, path: str, body: dict[str, Any] | None, **kw: Any) -> dict:
         status, data = self.request(method, path, body, **kw)
         if status >= 400:
-            err = data.get("error") if isinstance(data.get("error"), dict) else {}
+            found = data.get("error")
+            err: dict[str, Any] = found if isinstance(found, dict) else {}
             raise ApiResponseError(
                 status, str(err.get("code", "error")), str(err.get("message", f"HTTP {status}"))
             )

@@ -200,19 +200,19 @@ def write_all(files: Sequence[ServiceFile]) -> None:
                     f"cannot write the {item.what} {item.path}: {_why(exc)}"
                 ) from exc
     except ServiceError:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for leftover, _ in staged:
+            leftover.unlink(missing_ok=True)
         raise
 
     previous = {item.path: current_content(item.path) for _, item in staged}
     placed: list[Path] = []
     try:
-        for tmp, item in staged:
-            os.replace(tmp, item.path)
+        for ready, item in staged:
+            os.replace(ready, item.path)
             placed.append(item.path)
     except OSError as exc:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for leftover, _ in staged:
+            leftover.unlink(missing_ok=True)
         for path in placed:
             old = previous[path]
             try:
