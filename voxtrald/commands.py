@@ -12,11 +12,11 @@ import argparse
 from typing import Any
 
 from voxtrald.cli_client import add_options, call_and_print
-from voxtrald.schema import JobState, MemoryLevel
+from voxtrald.schema import JOB_STATE_NAMES, JobState, MemoryLevel
 
 BAR_WIDTH = 24
 # Plain strings, as argparse shows them in its "invalid choice" message.
-JOB_STATES = tuple(state.value for state in JobState)
+JOB_STATES = JOB_STATE_NAMES
 
 
 # -- pure rendering --------------------------------------------------------
