@@ -109,8 +109,6 @@ OS_QUESTIONS = {("sys", "platform"), ("os", "name"), ("platform", "system"),
 # Files whose owners move them onto _platform in their own rewrite; an entry that no
 # longer finds anything fails below, so the list only shrinks.
 PENDING = {
-    "voxtrald/engine.py": "die-with-parent by hand (sys.platform, PR_SET_PDEATHSIG)",
-    "voxtrald/worker.py": "signal.SIGKILL for the hard kill",
     "voxtrald/outputs.py": "os.fchmod on transcripts",
     "voxtrald/api/server.py": "its own lock (fcntl/msvcrt) and socket path limit",
 }
