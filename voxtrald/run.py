@@ -15,7 +15,8 @@ from typing import Any
 
 from voxtrald import config as config_mod
 from voxtrald import sdnotify
-from voxtrald.daemon import Daemon, StartupError
+from voxtrald.daemon import Daemon
+from voxtrald.startup import StartupError
 
 log = logging.getLogger("voxtrald")
 
