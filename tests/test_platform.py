@@ -109,7 +109,6 @@ OS_QUESTIONS = {("sys", "platform"), ("os", "name"), ("platform", "system"),
 # Files whose owners move them onto _platform in their own rewrite; an entry that no
 # longer finds anything fails below, so the list only shrinks.
 PENDING = {
-    "voxtrald/outputs.py": "os.fchmod on transcripts",
     "voxtrald/api/server.py": "its own lock (fcntl/msvcrt) and socket path limit",
 }
 

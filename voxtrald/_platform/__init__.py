@@ -49,7 +49,6 @@ notification_backend = _impl.notification_backend
 __all__ = [
     "HAS_FILE_MODES", "MAX_SOCKET_PATH", "NAME", "SYSTEM", "LockHeld", "current_uid",
     "describe_exit", "die_with_parent", "hard_kill", "has_display", "name_max",
-    "notification_backend",
-    "open_command", "open_path", "peer_uid", "procfs_root", "runtime_dir", "set_mode",
-    "try_lock", "unlock",
+    "notification_backend", "open_command", "open_path", "peer_uid", "procfs_root",
+    "runtime_dir", "set_mode", "try_lock", "unlock",
 ]
