@@ -12,7 +12,7 @@ TEST_EXTRAS := dev
 endif
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench release clean
+.PHONY: run test test-fast lint bench release clean
 
 $(VENV)/.run-installed: pyproject.toml VERSION
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+# The tests that start no process (no daemon, no model, no desktop), for quick runs.
+test-fast: $(VENV)/.test-installed
+	$(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .

@@ -68,7 +68,7 @@ BASE_CONFIG: dict[str, dict[str, Any]] = {
 
 class DaemonProc:
     def __init__(self, root: Path, config: dict[str, dict[str, Any]] | None,
-                 env: dict[str, str] | None) -> None:
+                 env: dict[str, str] | None, socket_in_config: bool = False) -> None:
         self.root = root
         self.inbox = root / "Inbox"
         self.transcripts = root / "Transcripts"
@@ -81,6 +81,10 @@ class DaemonProc:
         merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in BASE_CONFIG.items()}
         for section, body in (config or {}).items():
             merged.setdefault(section, {}).update(body)
+        # Either the socket is named only in the config file, or by flag and environment.
+        self.socket_in_config = socket_in_config
+        if socket_in_config:
+            merged.setdefault("api", {})["socket"] = str(self.socket)
         write_toml(self.config_path, merged)
         self.env = dict(os.environ)
         self.env.update({
@@ -90,16 +94,19 @@ class DaemonProc:
             "XDG_CONFIG_HOME": str(root / "xdg-config"),
             "PYTHONUNBUFFERED": "1",
         })
+        if socket_in_config:
+            del self.env["VOXTRAL_SOCKET"]
         self.env.update(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def argv(self) -> list[str]:
+        socket_flag = [] if self.socket_in_config else ["--socket", str(self.socket)]
         return [
             sys.executable, "-m", "voxtrald", "run",
             "--inbox", str(self.inbox), "--outbox", str(self.transcripts),
             "--processed-dir", str(self.processed), "--failed-dir", str(self.failed),
-            "--state-dir", str(self.state_dir), "--socket", str(self.socket),
+            "--state-dir", str(self.state_dir), *socket_flag,
         ]
 
     def start(self, wait_ready: bool = True) -> DaemonProc:
@@ -187,10 +194,11 @@ def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
     started: list[DaemonProc] = []
 
     def start(config: dict[str, dict[str, Any]] | None = None,
-              env: dict[str, str] | None = None, wait_ready: bool = True) -> DaemonProc:
+              env: dict[str, str] | None = None, wait_ready: bool = True,
+              socket_in_config: bool = False) -> DaemonProc:
         root = tmp_path / f"d{len(started)}"
         root.mkdir()
-        d = DaemonProc(root, config, env)
+        d = DaemonProc(root, config, env, socket_in_config)
         started.append(d)
         return d.start(wait_ready)
 

@@ -450,6 +450,7 @@ def test_second_server_on_the_same_socket_is_refused(server: tuple[ApiServer, Fa
     assert_healthy(srv.socket_path)  # the first one keeps its socket
 
 
+@pytest.mark.e2e  # starts a process
 def test_second_server_in_another_process_is_refused(server: tuple[ApiServer, FakeControl]
                                                      ) -> None:
     srv, _ = server
@@ -559,6 +560,7 @@ def _run_as_nobody(python: str, sock: Path) -> str:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_PEERCRED is Linux-only")
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
                     reason="running a client as another uid needs root (to setuid to nobody)")
+@pytest.mark.e2e  # starts a process
 def test_another_uid_is_refused(sock_dir: Path) -> None:
     python = _python_for_nobody()
     if python is None:

@@ -126,9 +126,17 @@ class Config:
     tray: TrayConfig = field(default_factory=TrayConfig)
     source: Path | None = None
     explicit: set[str] = field(default_factory=set)
+    # Keys set by command-line flags: a flag outranks the environment, the file does not.
+    flags: set[str] = field(default_factory=set)
 
     def socket_path(self) -> Path:
-        return paths.socket_path(self.api.socket or None)
+        """`--socket` > VOXTRAL_SOCKET > `[api] socket` > the platform default."""
+        flag = self.api.socket if "api.socket" in self.flags else None
+        return paths.resolve_socket(flag, self.api.socket)
+
+
+# Config fields that record where values came from rather than hold a [section].
+_NOT_SECTIONS = ("source", "explicit", "flags")
 
 
 def _range(lo: float, hi: float, unit: str, integer: bool = False) -> tuple[Any, str]:
@@ -242,7 +250,7 @@ def _check(key: str, value: Any) -> None:
 
 
 def _apply(cfg: Config, data: dict[str, Any], origin: str) -> None:
-    sections = {f.name: f for f in fields(Config) if f.name not in ("source", "explicit")}
+    sections = {f.name: f for f in fields(Config) if f.name not in _NOT_SECTIONS}
     for section, body in data.items():
         if section not in sections:
             allowed = ", ".join(sorted(sections))
@@ -304,9 +312,24 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> C
             section, name = dotted.split(".", 1)
             nested.setdefault(section, {})[name] = str(value) if isinstance(value, Path) else value
         _apply(cfg, nested, "command line")
+        cfg.flags.update(f"{section}.{name}" for section, body in nested.items() for name in body)
     _cross_checks(cfg)
     # Processed/ and Failed/ sit beside the inbox unless named: moving the inbox moves them.
     for key, name in (("processed", "Processed"), ("failed", "Failed")):
         if f"paths.{key}" not in cfg.explicit:
             setattr(cfg.paths, key, cfg.paths.inbox.parent / name)
     return cfg
+
+
+def client_socket(flag: str | None = None, path: Path | None = None) -> Path:
+    """The socket a client (CLI, tray) talks to, by the daemon's own rule.
+
+    The config file is read only for its `[api] socket`, so a user who moved
+    the socket there need not repeat it on every command; a broken config is
+    the daemon's business and does not stop a status query.
+    """
+    try:
+        configured = load(path).api.socket
+    except ConfigError:
+        configured = ""
+    return paths.resolve_socket(flag, configured)

@@ -40,11 +40,12 @@ def peer_uid(sock: socket.socket) -> int | None:
     """The uid of the process at the other end of a Unix socket (SO_PEERCRED)."""
     if sock.family != socket.AF_UNIX:
         return None
-    size = struct.calcsize("3i")
+    # struct ucred: pid_t (signed), uid_t and gid_t (unsigned: "nobody" may be 4294967294).
+    size = struct.calcsize("i2I")
     try:
-        _pid, uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET,
-                                                              socket.SO_PEERCRED, size))
-    except OSError:
+        _pid, uid, _gid = struct.unpack("i2I", sock.getsockopt(socket.SOL_SOCKET,
+                                                               socket.SO_PEERCRED, size))
+    except (OSError, struct.error):
         return None
     return int(uid)
 

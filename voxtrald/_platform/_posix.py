@@ -91,7 +91,10 @@ def name_max(folder: Path) -> int:
 
 
 def runtime_dir(app: str) -> Path:
-    """A per-user folder for the socket when XDG_RUNTIME_DIR is not set."""
+    """The per-user folder for the socket: XDG_RUNTIME_DIR/APP, else a per-uid tmp folder."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / app
     return Path(tempfile.gettempdir()) / f"{app}-{os.getuid()}"
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from voxtrald import atomic
+from voxtrald import atomic, exit_codes
 
 # Every file we write says where it came from, so a user who finds it later
 # knows which command owns it.
@@ -41,7 +41,7 @@ _MODULE_ARGS = {
 class ServiceError(Exception):
     """A reason the service cannot be (un)installed, worded for the user."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
+    def __init__(self, message: str, exit_code: int = exit_codes.ERROR) -> None:
         super().__init__(message)
         self.exit_code = exit_code
 
