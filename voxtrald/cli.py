@@ -59,12 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     ver.set_defaults(func=_cmd_version)
 
     from voxtrald import commands
+    from voxtrald.models import cli as models_cli
     from voxtrald.service import cli as service_cli
     from voxtrald.updates import cli as updates_cli
 
     commands.register(sub)
     updates_cli.register(sub)
     service_cli.register(sub)
+    models_cli.register(sub)
     return parser
 
 
