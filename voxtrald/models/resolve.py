@@ -23,7 +23,7 @@ from voxtrald.models.local import (
     models_root,
     stamp_path,
 )
-from voxtrald.models.pins import PinnedModel
+from voxtrald.models.pins import PINNED, PinnedModel
 
 log = logging.getLogger("voxtrald.models")
 
@@ -94,7 +94,7 @@ def cached_download(size_name: str) -> Path | None:
     try:
         folder = Path(download_model(size_name, local_files_only=True))
     except ValueError:
-        names = ", ".join(available_size_names())
+        names = ", ".join(n for n in available_size_names() if n not in PINNED)
         raise ModelError(
             f"unknown model {size_name!r}: use 'default' (Whisper base, 99 languages), "
             f"'tiny.en' (English only, fastest), a CTranslate2 model folder, or a "
