@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,12 +42,12 @@ def main() -> int:
         first = timed(lambda: assemble(BASE, root))
         print(f"assemble base ({BASE.size / 1e6:.0f} MB, write + sync + verify): {first:.2f} s")
         for model in PINNED.values():
-            folder = pinned_folder(model, root)
-            stamp = stamp_path(root, model)
-            full = min(timed(lambda f=folder, m=model, s=stamp: verify_files(
-                f, m.files, s, "", rehash=True)) for _ in range(args.rounds))
-            cached = min(timed(lambda f=folder, m=model, s=stamp: verify_files(
-                f, m.files, s, "")) for _ in range(args.rounds))
+            full = min(timed(partial(verify_files, pinned_folder(model, root), model.files,
+                                     stamp_path(root, model), "", rehash=True))
+                       for _ in range(args.rounds))
+            cached = min(timed(partial(verify_files, pinned_folder(model, root), model.files,
+                                       stamp_path(root, model), ""))
+                         for _ in range(args.rounds))
             print(f"{model.name:8} {model.size / 1e6:4.0f} MB  full re-hash {full:.3f} s  "
                   f"verified start (stamp) {cached * 1000:.2f} ms")
     return 0
