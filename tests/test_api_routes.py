@@ -22,6 +22,7 @@ class FakeControl:
         self.events = EventLog(capacity=50)
         self.paused = False
         self.fail_status = False
+        self.problems: list[str] = []
         self.jobs: dict[int, dict[str, Any]] = {}
         for i, state in enumerate(("done", "failed", "queued", "running", "duplicate"), 1):
             self.jobs[i] = {
@@ -42,6 +43,9 @@ class FakeControl:
             "current_job": None, "folders": {}, "memory": None, "update": None,
             "events_last_seq": self.events.last_seq,
         }
+
+    def health(self) -> dict[str, Any]:
+        return {"ok": not self.problems, "problems": list(self.problems)}
 
     def list_jobs(self, state: str | None, limit: int) -> list[dict[str, Any]]:
         jobs = [j for j in self.jobs.values() if state is None or j["state"] == state]
@@ -94,6 +98,10 @@ def test_status_version_health(api: tuple[Router, FakeControl]) -> None:
     status, health = call(router, "GET", "/api/health")
     assert status == 200 and health["ok"] is True
     assert health["instance"] == control.events.instance
+    control.problems = ["job 3 (a.wav) has made no progress for 75 s"]
+    status, health = call(router, "GET", "/api/health")
+    assert status == 200 and health["ok"] is False
+    assert health["problems"] == control.problems
 
 
 def test_jobs_list_filter_and_limit(api: tuple[Router, FakeControl]) -> None:

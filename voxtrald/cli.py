@@ -38,7 +38,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from voxtrald.daemon import run_daemon
+    from voxtrald.run import run_daemon
 
     return run_daemon(args)
 

@@ -42,6 +42,9 @@ class EngineConfig:
     threads: int = 0
     beam_size: int = 5
     language: str = ""
+    # Names and jargon to expect (comma-separated); a NAME.vocab.txt beside a file adds more.
+    hotwords: str = ""
+    initial_prompt: str = ""
     idle_unload_seconds: float = 300.0
     chunk_seconds_low: float = 60.0
     chunk_seconds_mid: float = 90.0
@@ -62,6 +65,8 @@ class JobsConfig:
     max_attempts: int = 3
     retry_backoff_seconds: float = 30.0
     after: str = "move"
+    # A job whose worker says nothing for this long is stopped and the attempt fails.
+    stall_seconds: float = 600.0
 
 
 @dataclass
@@ -155,6 +160,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "jobs.max_attempts": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
     "jobs.retry_backoff_seconds": (_non_negative, "a number of seconds >= 0"),
     "jobs.after": (lambda v: v in AFTER_CHOICES, "one of " + ", ".join(AFTER_CHOICES)),
+    "jobs.stall_seconds": (lambda v: 1 <= v <= 86400, "seconds from 1 to 86400"),
     "outputs.formats": (
         lambda v: bool(v) and all(f in OUTPUT_FORMATS for f in v),
         "a non-empty list drawn from " + ", ".join(OUTPUT_FORMATS),

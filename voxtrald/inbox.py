@@ -17,7 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    EVENT_TYPE_CLOSED,
+    EVENT_TYPE_CREATED,
+    EVENT_TYPE_DELETED,
+    EVENT_TYPE_MODIFIED,
+    EVENT_TYPE_MOVED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from voxtrald.media import skip_reason
@@ -33,11 +41,20 @@ class _Candidate:
     stable_since: float
 
 
+# Events that say a file's content or place changed. Opening and reading a file (our own
+# hashing and decoding among them) also raise events; taking those as news made every
+# finished source a candidate again, then "vanished" once the daemon moved it on.
+_CHANGES = frozenset({EVENT_TYPE_CREATED, EVENT_TYPE_MODIFIED, EVENT_TYPE_MOVED,
+                      EVENT_TYPE_CLOSED, EVENT_TYPE_DELETED})
+
+
 class _Events(FileSystemEventHandler):
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in _CHANGES:
+            return
         if event.is_directory:
             if event.event_type in ("created", "moved"):
                 self.inbox.request_scan()
