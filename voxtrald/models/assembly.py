@@ -35,10 +35,6 @@ LOCK_WAIT_SECONDS = 900.0  # far beyond one assembly (seconds), short of waiting
 LOCK_POLL_SECONDS = 0.2
 
 
-def reassemble_hint(folder: Path) -> str:
-    return f"delete {folder} to reassemble it"
-
-
 def assemble(model: PinnedModel, root: Path, wait: float = LOCK_WAIT_SECONDS) -> Path:
     """The folder of `model` under `root`, assembled from its packages if it is not there.
 

