@@ -34,8 +34,10 @@ test: $(VENV)/.test-installed
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 
-bench: $(VENV)/.run-installed
-	$(PY) benchmarks/bench_engine.py tests/data/story.flac
+# Real recordings (../shared/audio) and a 15-minute long-form file, raw faster-whisper
+# against the real daemon in one run; ARGS adds options (see bench_real.py --help).
+bench: $(VENV)/.test-installed
+	$(PY) benchmarks/bench_real.py $(ARGS)
 
 release: $(VENV)/.test-installed
 	$(PY) packaging/release.py $(ARGS)

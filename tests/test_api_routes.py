@@ -214,3 +214,12 @@ def test_events_long_poll_ends_when_the_client_is_gone(api: tuple[Router, FakeCo
     status, data = router.dispatch(req)
     assert status == 200 and data["events"] == []
     assert time.monotonic() - started < 5
+
+
+def test_a_deeply_nested_body_is_a_client_error_not_a_crash(
+    api: tuple[Router, FakeControl],
+) -> None:
+    router, _ = api
+    body = b"[" * 60_000 + b"]" * 60_000
+    status, payload = call(router, "POST", "/api/pause", body=body)
+    assert status == 400 and payload["error"]["code"] == "invalid_json"

@@ -9,11 +9,9 @@ one question for the service watchdog: is every part still working?
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from typing import Any
 
-from voxtrald import outputs
 from voxtrald.activity import CurrentJob, Heartbeat
 from voxtrald.api import core_routes
 from voxtrald.api.router import Router
@@ -27,12 +25,12 @@ from voxtrald.intake import Intake
 from voxtrald.job_outcomes import Outcomes
 from voxtrald.job_runner import JobRunner
 from voxtrald.jobs import JobStore
-from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
+from voxtrald.lockfile import LockFile
 from voxtrald.memory.routes import register_routes as memory_routes
 from voxtrald.memory.sampler import MemoryMonitor
 from voxtrald.models import model_files_bytes
 from voxtrald.scheduler import Scheduler
-from voxtrald.store_schema import NewerSchema
+from voxtrald.startup import StartupError, lock_state_dir, open_store, prepare_folders
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.updates.routes import register_routes as update_routes
 from voxtrald.version import current_version
@@ -42,43 +40,6 @@ log = logging.getLogger("voxtrald")
 # A running job this long without news is reported by /api/health (it is stopped later,
 # at the configurable stall limit).
 STALL_REPORT_SECONDS = 60.0
-
-
-class StartupError(Exception):
-    """Start-up cannot go on; the message is the one line the user sees."""
-
-
-def _prepare_folders(cfg: Config) -> None:
-    p = cfg.paths
-    if not p.inbox.is_dir():
-        try:
-            p.inbox.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StartupError(f"cannot create the inbox {p.inbox}: {exc.strerror or exc}"
-                               ) from exc
-        log.warning("inbox %s was missing; created it", p.inbox)
-    for name, folder in (("transcripts", p.transcripts), ("processed", p.processed),
-                         ("failed", p.failed)):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            log.error("cannot create the %s folder %s: %s", name, folder, exc)
-    removed = outputs.remove_stale_temps(p.transcripts) if p.transcripts.is_dir() else 0
-    if removed:
-        log.info("removed %d unfinished transcript file(s) left by an earlier stop", removed)
-
-
-def _open_store(cfg: Config) -> JobStore:
-    path = cfg.paths.state_dir / "jobs.sqlite3"
-    try:
-        store = JobStore(path)
-    except (sqlite3.Error, NewerSchema) as exc:
-        raise StartupError(f"the job store {path} cannot be opened ({exc}); "
-                           "move it aside to start afresh") from exc
-    requeued = store.requeue_interrupted()
-    if requeued:
-        log.info("requeued job(s) %s interrupted by the last stop", requeued)
-    return store
 
 
 class Daemon:
@@ -100,9 +61,9 @@ class Daemon:
 
     def start(self) -> None:
         cfg = self.cfg
-        self._lock_state_dir()
-        _prepare_folders(cfg)
-        self.store = store = _open_store(cfg)
+        lock_state_dir(self._state_lock, cfg.paths.state_dir)
+        prepare_folders(cfg)
+        self.store = store = open_store(cfg)
         disposal = Disposal(store, cfg)
         outcomes = Outcomes(store, cfg, self.events, disposal)
         runner = JobRunner(store, self.worker, outcomes, cfg, self.events, self.current,
@@ -139,17 +100,6 @@ class Daemon:
         log.info("voxtrald %s watching %s → %s (model %s%s)", current_version(), cfg.paths.inbox,
                  cfg.paths.transcripts, cfg.engine.model,
                  ", paused" if scheduler.paused else "")
-
-    def _lock_state_dir(self) -> None:
-        state = self.cfg.paths.state_dir
-        try:
-            state.mkdir(parents=True, exist_ok=True)
-            self._state_lock.acquire()
-        except AlreadyLocked as exc:
-            raise StartupError(f"another voxtrald (pid {exc.holder}) is already using the "
-                               f"state folder {state}") from exc
-        except (LockError, OSError) as exc:
-            raise StartupError(f"cannot use the state folder {state}: {exc}") from exc
 
     def _listen(self, control: Control) -> None:
         assert self.memory is not None and self.updates is not None
@@ -193,6 +143,8 @@ class Daemon:
         found = [f"the {name} is not running" for name, part in
                  (("scheduler", self.scheduler), ("inbox watcher", self.inbox),
                   ("control API", self.api)) if part is None or not part.alive()]
+        if self.inbox is not None:
+            found.extend(self.inbox.problems())
         if not self.heartbeat.fresh():
             found.append("the scheduler has stopped making progress")
         silent = self.current.silent_for()

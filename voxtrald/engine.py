@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from voxtrald import _platform, memory
+from voxtrald import _platform, memory, textsafe
 from voxtrald import worker_protocol as wp
 from voxtrald.audio import SAMPLE_RATE, DecodeStats, MediaError, decode_blocks
 from voxtrald.chunking import choose_chunk_seconds, chunk_stream
@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s worker %(levelname)s %(message)s",
     )
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    textsafe.install()
     _platform.die_with_parent()
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)

@@ -9,6 +9,7 @@ the daemon react at once; a periodic full scan catches what events miss
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -27,11 +28,46 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from voxtrald.media import skip_reason
 
 log = logging.getLogger("voxtrald.inbox")
 TICK = 0.25
+# Folders nested deeper than this are not looked into; nobody files recordings that deep,
+# and walking a hostile 1,000-level tree must not cost the watcher its life.
+MAX_DEPTH = 32
+
+
+def walk_files(root: Path, recursive: bool, max_depth: int = MAX_DEPTH
+               ) -> tuple[list[Path], list[Path]]:
+    """Regular files under `root` (iteratively, links not followed) and folders too deep to enter.
+
+    Folders that cannot be read are skipped: one bad folder must not hide the rest.
+    """
+    files: list[Path] = []
+    too_deep: list[Path] = []
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_file(follow_symlinks=False):
+                            files.append(Path(entry.path))
+                        elif recursive and entry.is_dir(follow_symlinks=False):
+                            if depth + 1 >= max_depth:
+                                too_deep.append(Path(entry.path))
+                            else:
+                                stack.append((Path(entry.path), depth + 1))
+                    except OSError:
+                        continue
+        except OSError as exc:
+            if folder == root:
+                raise
+            log.debug("cannot read %s: %s", folder, exc)
+    return files, too_deep
 
 
 @dataclass
@@ -88,9 +124,11 @@ class Inbox:
         self._stop = threading.Event()
         self._scan_now = threading.Event()
         self._skipped_logged: set[Path] = set()
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
         self._missing_logged = False
+        # Why the inbox works only in part (shown by /api/health), each logged once.
+        self._degraded: dict[str, str] = {}
 
     def start(self) -> None:
         self._start_observer()
@@ -106,6 +144,19 @@ class Inbox:
 
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def problems(self) -> list[str]:
+        """What keeps the inbox from seeing every file, in the user's words."""
+        return list(self._degraded.values())
+
+    def _degrade(self, key: str, message: str) -> None:
+        if key not in self._degraded:
+            log.warning("%s", message)
+        self._degraded[key] = message
+
+    def _recover(self, key: str) -> None:
+        if self._degraded.pop(key, None) is not None:
+            log.info("inbox: %s is resolved", key)
 
     def request_scan(self) -> None:
         self._scan_now.set()
@@ -147,14 +198,28 @@ class Inbox:
             return False
 
     def _start_observer(self) -> None:
-        try:
+        """Watch for events; a tree too deep (or too big) to watch whole falls back to the top.
+
+        Files in sub-folders are then found by the periodic scan instead of at once.
+        """
+        for recursive in dict.fromkeys((self.recursive, False)):
             observer = Observer()
-            observer.schedule(_Events(self), str(self.folder), recursive=self.recursive)
-            observer.start()
+            try:
+                observer.schedule(_Events(self), str(self.folder), recursive=recursive)
+                observer.start()
+            except (OSError, RecursionError) as exc:
+                with contextlib.suppress(RuntimeError):
+                    observer.stop()
+                reason = "too deeply nested" if isinstance(exc, RecursionError) else str(exc)
+                self._degrade("watch", f"cannot watch {self.folder} and its sub-folders "
+                                       f"({reason}); new files there are found by the "
+                                       f"periodic scan every {self.scan_interval:.0f} s")
+                continue
             self._observer = observer
-        except OSError as exc:
-            log.warning("cannot watch %s (%s); relying on periodic scans", self.folder, exc)
-            self._observer = None
+            if recursive == self.recursive:
+                self._recover("watch")
+            return
+        self._observer = None
 
     def _stop_observer(self) -> None:
         observer, self._observer = self._observer, None
@@ -166,12 +231,16 @@ class Inbox:
                 pass
 
     def _scan(self) -> None:
-        pattern = "**/*" if self.recursive else "*"
         try:
-            paths = [p for p in self.folder.glob(pattern) if p.is_file()]
+            paths, too_deep = walk_files(self.folder, self.recursive)
         except OSError as exc:
             log.warning("cannot scan inbox %s: %s", self.folder, exc)
             return
+        if too_deep:
+            self._degrade("depth", f"folders in the inbox nested deeper than {MAX_DEPTH} "
+                                   f"levels are not looked into (first: {self._rel(too_deep[0])})")
+        else:
+            self._recover("depth")
         for path in paths:
             with self._lock:
                 if path in self._candidates:
@@ -190,7 +259,7 @@ class Inbox:
         while not self._stop.is_set():
             try:
                 next_scan = self._tick(next_scan)
-            except Exception:  # noqa: BLE001 - the watcher must outlive any one bad file
+            except Exception:  # the watcher must outlive any one bad file
                 log.exception("inbox watcher error; going on")
             self._stop.wait(TICK)
 
@@ -238,7 +307,7 @@ class Inbox:
             try:
                 if not self.is_known(path, st):
                     self.on_ready(path)
-            except Exception:  # noqa: BLE001 - one bad file must not stop the watcher
+            except Exception:  # one bad file must not stop the watcher
                 log.exception("could not queue %s", self._rel(path))
 
     def _forget(self, path: Path) -> None:

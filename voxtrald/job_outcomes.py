@@ -95,7 +95,7 @@ class Outcomes:
             stem = job.output_stem or outputs.free_stem(folder, Path(job.file).stem, formats)
             self.store.set_output_stem(job.id, stem)
             return outputs.write_transcripts(folder, stem, formats,
-                                             [s.to_dict() for s in result.segments], meta)
+                                             result.segments, meta)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise OutputError(f"cannot write transcripts to {folder}: {reason}") from exc

@@ -14,8 +14,9 @@ import threading
 from typing import Any
 
 from voxtrald import config as config_mod
-from voxtrald import sdnotify
-from voxtrald.daemon import Daemon, StartupError
+from voxtrald import sdnotify, textsafe
+from voxtrald.daemon import Daemon
+from voxtrald.startup import StartupError
 
 log = logging.getLogger("voxtrald")
 
@@ -27,6 +28,7 @@ def setup_logging(level: str) -> None:
     )
     for noisy in ("watchdog", "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    textsafe.install()
 
 
 def run_daemon(args: argparse.Namespace) -> int:

@@ -3,20 +3,22 @@
 Every move picks a free name in the target folder, so a second `talk.mp3`
 never replaces the first; a source that failed for good is set aside with a
 NAME.error.json beside it, so the user can see why without reading logs.
+Names that would grow past the filesystem's limit (`-2`, `.error.json`) are
+shortened with a short hash instead of failing (`voxtrald.filenames`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
+from voxtrald import _platform, atomic, filenames, jsontext
 from voxtrald.media import PARTIAL_SUFFIXES
 
 HASH_BLOCK = 1024 * 1024
+REPORT_SUFFIX = ".error.json"
 
 
 def sha256_of(path: Path) -> str:
@@ -29,11 +31,13 @@ def sha256_of(path: Path) -> str:
 
 def free_path(target: Path) -> Path:
     """`target`, or 'name-2.ext', 'name-3.ext'… when it exists: never overwrite."""
-    candidate, n = target, 1
-    while candidate.exists():
-        n += 1
-        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
-    return candidate
+    return filenames.free_path(target)
+
+
+def report_path(source: Path) -> Path:
+    """Where the error report of a set-aside `source` goes: SOURCE.error.json, fitted."""
+    limit = _platform.name_max(source.parent)
+    return source.with_name(filenames.fit_with_suffix(source.name, REPORT_SUFFIX, limit))
 
 
 def move_into(source: Path, folder: Path) -> Path:
@@ -49,10 +53,8 @@ def set_aside(source: Path, target: Path, record: dict[str, Any]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.exists():
         shutil.move(str(source), str(target))
-    report = target.with_name(f"{target.name}.error.json")
-    tmp = report.with_name(f".{report.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, report)
+    text = jsontext.dumps(record) + "\n"
+    atomic.write_atomic(report_path(target), text, mode=atomic.USER_FILE_MODE)
 
 
 def download_in_progress(path: Path) -> bool:
@@ -62,5 +64,5 @@ def download_in_progress(path: Path) -> bool:
 
 def bring_back(source: Path, folder: Path) -> Path:
     """Return a set-aside source to `folder` for another try; its error report goes."""
-    (source.parent / f"{source.name}.error.json").unlink(missing_ok=True)
+    report_path(source).unlink(missing_ok=True)
     return move_into(source, folder)

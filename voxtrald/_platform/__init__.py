@@ -36,6 +36,7 @@ die_with_parent = _impl.die_with_parent
 hard_kill = _impl.hard_kill
 describe_exit = _impl.describe_exit
 set_mode = _impl.set_mode
+name_max = _impl.name_max
 runtime_dir = _impl.runtime_dir
 procfs_root = _impl.procfs_root
 has_display = _impl.has_display
@@ -45,6 +46,7 @@ notification_backend = _impl.notification_backend
 
 __all__ = [
     "HAS_FILE_MODES", "MAX_SOCKET_PATH", "NAME", "LockHeld", "current_uid", "describe_exit",
-    "die_with_parent", "hard_kill", "has_display", "notification_backend", "open_command",
-    "open_path", "peer_uid", "procfs_root", "runtime_dir", "set_mode", "try_lock", "unlock",
+    "die_with_parent", "hard_kill", "has_display", "name_max", "notification_backend",
+    "open_command", "open_path", "peer_uid", "procfs_root", "runtime_dir", "set_mode",
+    "try_lock", "unlock",
 ]

@@ -17,6 +17,7 @@ from voxtrald._platform._posix import (
     describe_exit,
     die_with_parent,
     hard_kill,
+    name_max,
     procfs_root,
     set_mode,
     try_lock,
@@ -30,7 +31,7 @@ _LOCAL_PEERCRED = 0x001
 
 __all__ = [
     "HAS_FILE_MODES", "MAX_SOCKET_PATH", "LockHeld", "current_uid", "describe_exit",
-    "die_with_parent", "hard_kill", "procfs_root", "set_mode", "try_lock", "unlock",
+    "die_with_parent", "hard_kill", "name_max", "procfs_root", "set_mode", "try_lock", "unlock",
 ]
 
 
