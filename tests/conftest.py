@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from voxtrald.client import Client, DaemonUnreachable
+from voxtrald.models import MODELS_DIR_ENV
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,11 +58,13 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = ""
         time.sleep(interval)
 
 
-# Fast defaults for tests: short settle, quick retries; everything else as shipped.
+# Fast defaults for tests: short settle, quick retries, and the small English model, since
+# these tests speak English and are about the daemon, not the language (tests of the default
+# multilingual model ask for it with {"engine": {"model": "default"}}); the rest as shipped.
 BASE_CONFIG: dict[str, dict[str, Any]] = {
     "inbox": {"settle_seconds": 0.5, "scan_interval_seconds": 2.0},
     "jobs": {"retry_backoff_seconds": 0.2},
-    "engine": {"threads": 2},
+    "engine": {"threads": 2, "model": "tiny.en"},
     "updates": {"check_interval_hours": 0},
 }
 
@@ -187,6 +190,29 @@ class DaemonProc:
     def restart(self, wait_ready: bool = True) -> DaemonProc:
         self.stop()
         return self.start(wait_ready)
+
+
+def flip_byte(path: Path, offset: int) -> None:
+    """Damage a model file the quiet way: one byte changed, size and modification time kept."""
+    st = path.stat()
+    with path.open("r+b") as fh:
+        fh.seek(offset)
+        byte = fh.read(1)
+        fh.seek(offset)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One assembled copy of the default model for the whole run, never in the user's home.
+
+    Set in the environment, so every daemon and CLI started by a test inherits it.
+    """
+    root = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(MODELS_DIR_ENV, str(root))
+        yield root
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from voxtrald import commands, exit_codes, paths
+from voxtrald.models import cli as models_cli
 from voxtrald.service import cli as service_cli
 from voxtrald.updates import cli as updates_cli
 from voxtrald.version import current_version
@@ -33,7 +34,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--processed-dir", type=Path, help="where sources go once transcribed")
     run.add_argument("--failed-dir", type=Path, help="where sources that cannot be transcribed go")
     run.add_argument("--state-dir", type=Path, help="job store, update cache, locks")
-    run.add_argument("--model", help="'default' (embedded tiny.en), a size name, or a folder")
+    run.add_argument("--model", help="'default' (Whisper base, 99 languages), 'tiny.en' (fast, "
+                     "English only), a faster-whisper size name, or a model folder")
     run.add_argument("--socket", help=f"control socket to listen on ({paths.SOCKET_RULE})")
     run.add_argument("--log-level", default="INFO",
                      choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.register(sub)
     updates_cli.register(sub)
     service_cli.register(sub)
+    models_cli.register(sub)
     return parser
 
 
