@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald import config, sources
+from voxtrald import config, hashing
 from voxtrald.config import Config
 from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog
@@ -44,7 +44,7 @@ def test_unreadable_file_is_failed_with_the_reason_and_set_aside(
     def denied(path: Path) -> str:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(sources, "sha256_of", denied)
+    monkeypatch.setattr(hashing, "sha256_of", denied)
     source = parts.cfg.paths.inbox / "locked.wav"
     source.write_bytes(b"RIFF....")
     parts.intake.take(source)

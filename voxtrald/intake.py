@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from voxtrald import sources
+from voxtrald import hashing, sources
 from voxtrald.config import Config
 from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog
@@ -56,7 +56,7 @@ class Intake:
             error = "the file is empty (0 bytes)"
         else:
             try:
-                digest = sources.sha256_of(path)
+                digest = hashing.sha256_of(path)
             except PermissionError:
                 error = "the file cannot be read (permission denied)"
             except FileNotFoundError:
