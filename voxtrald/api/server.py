@@ -318,8 +318,8 @@ class ApiServer:
         listener = self._listener
         while not self._stopping.is_set():
             try:
-                ready, _, _ = select.select([listener, self._wake_r], [], [],
-                                            self._until_next_expiry())
+                watched: list[socket.socket | int] = [listener, self._wake_r]
+                ready, _, _ = select.select(watched, [], [], self._until_next_expiry())
             except (OSError, ValueError):
                 return
             if self._wake_r in ready or self._stopping.is_set():
