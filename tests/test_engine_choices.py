@@ -13,7 +13,7 @@ from voxtrald.memory.chunks import ChunkSizing, chunk_seconds
 from voxtrald.schema import MemoryLevel
 from voxtrald.segmenting import split_sentences
 from voxtrald.transcript import Segment, Word
-from voxtrald.vocabulary import respell_text, respell_words, terms
+from voxtrald.spelling import respell_text, respell_words, terms
 from voxtrald.whisper_batch import window_language
 from voxtrald.windows import plan_windows
 from voxtrald.worker_protocol import EngineSettings
@@ -24,23 +24,20 @@ N, W, C = MemoryLevel.NORMAL, MemoryLevel.WARNING, MemoryLevel.CRITICAL
 
 
 @pytest.mark.parametrize(
-    ("available", "level", "batch", "expected"),
+    ("available", "level", "expected"),
     [
-        (None, N, 1, 90.0), (0, N, 1, 60.0), (int(3.99 * GiB), N, 1, 60.0),
-        (4 * GiB, N, 1, 90.0), (int(7.9 * GiB), N, 1, 90.0), (8 * GiB, N, 1, 120.0),
-        (64 * GiB, C, 1, 60.0),  # critical wins over the figure
-        (64 * GiB, N, 8, 240.0),  # a chunk holds at least one batch of windows
+        (None, N, 90.0), (0, N, 60.0), (int(3.99 * GiB), N, 60.0), (4 * GiB, N, 90.0),
+        (int(7.9 * GiB), N, 90.0), (8 * GiB, N, 120.0), (64 * GiB, W, 120.0),
+        (64 * GiB, C, 60.0),  # critical wins over the figure
     ],
 )
-def test_chunk_seconds(available: int | None, level: MemoryLevel, batch: int,
-                       expected: float) -> None:
-    assert chunk_seconds(available, level, ChunkSizing(), batch) == expected
+def test_chunk_seconds(available: int | None, level: MemoryLevel, expected: float) -> None:
+    assert chunk_seconds(available, level, ChunkSizing()) == expected
 
 
 def test_chunk_sizing_is_configurable() -> None:
     assert chunk_seconds(None, N, ChunkSizing(mid_s=75.0)) == 75.0
     assert chunk_seconds(GiB, N, ChunkSizing(10, 10, 10)) == 10.0
-    assert chunk_seconds(GiB, N, ChunkSizing(10, 10, 10), batch_size=2) == 60.0
 
 
 @pytest.mark.parametrize(
@@ -162,12 +159,17 @@ def test_shortfall_warning(decoded: float, container: float | None, warns: bool)
 
 
 def test_engine_settings_round_trip_and_refuse_bad_values() -> None:
-    settings = EngineSettings(model="base", batch_size=2, chunks=ChunkSizing(low_s=45.0))
+    settings = EngineSettings(model="base", batch_size=2, chunk_seconds_low=45.0)
     assert EngineSettings.from_json(settings.to_json()) == settings
-    assert EngineSettings.from_json('{"threads": 2, "memory_warning_percent": 75}').threads == 2
+    assert settings.chunks == ChunkSizing(low_s=45.0)
+    ignored: list[str] = []
+    parsed = EngineSettings.from_json(
+        '{"threads": 2, "memory_warning_percent": 75, "idle_unload_seconds": 300}', ignored)
+    assert parsed.threads == 2 and parsed.memory_warning_percent == 75.0
+    assert ignored == ["idle_unload_seconds"]
     for bad, name in [({"batch_size": "4"}, "batch_size"), ({"word_timestamps": 1},
                       "word_timestamps"), ({"threads": True}, "threads"),
-                      ({"modle": "x"}, "modle"), ({"chunks": {"low": 1}}, "chunks")]:
+                      ({"chunk_seconds_low": None}, "chunk_seconds_low")]:
         with pytest.raises(ValueError, match=name):
             EngineSettings.from_json(json.dumps(bad))
     with pytest.raises(ValueError):

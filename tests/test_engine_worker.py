@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.engine_worker import AUDIO, WorkerClient, assemble_base
-from voxtrald.memory.chunks import ChunkSizing
 from voxtrald.quality import kept
 from voxtrald.transcript import Segment
 from voxtrald.worker_protocol import (
@@ -130,7 +129,8 @@ def test_resumed_run_gives_the_same_later_chunks(tmp_path_factory: pytest.TempPa
     folder = assemble_base(tmp_path_factory.mktemp("models") / "base")
     # Fixed 30 s chunks and batch 1: the chunking then does not follow this machine's memory.
     settings = EngineSettings(model=str(folder), threads=2, batch_size=1,
-                              chunks=ChunkSizing(30.0, 30.0, 30.0))
+                              chunk_seconds_low=30.0, chunk_seconds_mid=30.0,
+                              chunk_seconds_high=30.0)
     client = WorkerClient(settings)
     try:
         path = str(AUDIO / "multilingual.mp3")

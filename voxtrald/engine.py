@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from voxtrald import _platform
+from voxtrald import _platform, textsafe
 from voxtrald.audio import MediaError
 from voxtrald.models import model_files_bytes, resolve_model
 from voxtrald.transcriber import Transcriber
@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    ignored: list[str] = []
     try:
-        settings = EngineSettings.from_json(argv[0] if argv else "{}")
+        settings = EngineSettings.from_json(argv[0] if argv else "{}", ignored)
     except ValueError as exc:
         proto.write(encode(LoadFailed(f"bad worker settings: {exc}")))
         proto.flush()
@@ -115,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s worker %(levelname)s %(message)s",
     )
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    textsafe.install()
+    if ignored:
+        log.info("settings the worker does not use: %s", ", ".join(ignored))
     worker = Worker(settings, proto)
     try:
         worker.load()

@@ -22,7 +22,7 @@ import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from voxtrald import language as lang_rules
-from voxtrald import quality, segmenting, vocabulary
+from voxtrald import quality, segmenting, spelling
 from voxtrald.audio import SAMPLE_RATE, DecodeStats, decode_blocks
 from voxtrald.batching import choose_batch_size
 from voxtrald.chunking import chunk_stream
@@ -79,9 +79,7 @@ class Transcriber:
 
     def _chunk_seconds(self) -> float:
         available, level = self._memory()
-        batch = choose_batch_size(self.settings.batch_size, available, level, self.model_bytes,
-                                  self.settings.device)
-        return chunk_seconds(available, level, self.settings.chunks, batch)
+        return chunk_seconds(available, level, self.settings.chunks)
 
     # -- vocabulary and language ----------------------------------------------------------
 
@@ -115,7 +113,7 @@ class Transcriber:
         hotwords = self._capped(opts.hotwords if opts.hotwords is not None else s.hotwords)
         prompt = self._capped(opts.initial_prompt if opts.initial_prompt is not None
                               else s.initial_prompt)
-        spellings = vocabulary.terms(hotwords)
+        spellings = spelling.terms(hotwords)
         warnings: list[str] = []
         if forced and not self.multilingual and forced != "en":
             warnings.append(f"{self.label} knows only English: language '{forced}' was not used")
@@ -152,7 +150,7 @@ class Transcriber:
                     check_parent()
                     segments.append(segmenting.from_model(seg, offset_s))
                     send(Progress(req.job_id, round(segments[-1].end, 3)))
-            segments = vocabulary.respell(segments, spellings)
+            segments = spelling.respell(segments, spellings)
             guarded = segmenting.split_all(quality.guard(segments, previous))
             if guarded:
                 previous = guarded[-2:]

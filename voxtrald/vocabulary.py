@@ -1,99 +1,95 @@
-"""A user's vocabulary (hotwords) spelled the user's way in the transcript.
+"""Names and jargon the model should expect: global settings and a per-file sidecar.
 
-Hotwords steer the model towards a term, but the batched decoder often
-writes it the way its tokens split: asked for "ComfyUI", Whisper base wrote
-"Comfy UI". A term the model clearly heard is therefore rewritten as the user
-spelled it when the words only differ in case, spaces or hyphens between
-them. Only whole words are joined, and only terms of 4 characters or more,
-so short common words are never touched; an all-lower-case term never changes
-the case of a word that stands alone ("About" at a sentence start stays).
-Pure functions.
+A user who drops `interview.mp3` can put `interview.mp3.vocab.txt` or
+`interview.vocab.txt` beside it: one word or phrase per line (or separated by
+commas). The sidecar comes from the same untrusted folder as the audio, so it
+is read with a size cap, must be text, and a bad one is ignored with a
+warning in the transcript rather than failing the job.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-from collections.abc import Sequence
-from dataclasses import replace
+import os
+from dataclasses import dataclass
+from pathlib import Path
 
-from voxtrald.transcript import Segment, Word
-
-MIN_TERM_CHARS = 4
-MAX_PARTS = 4
-_EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL | re.UNICODE)
+SUFFIX = ".vocab.txt"
+MAX_BYTES = 16 * 1024
+# Whisper's prompt holds about 224 tokens; longer vocabularies are cut at a term boundary.
+MAX_CHARS = 600
 
 
-def terms(hotwords: str | None) -> list[str]:
-    """The vocabulary's terms: its words, split at spaces, commas and semicolons."""
-    if not hotwords:
-        return []
-    found = []
-    for raw in re.split(r"[\s,;]+", hotwords):
-        term = raw.strip("\"'()[]{}.!?:")
-        if len(term) >= MIN_TERM_CHARS and term not in found:
-            found.append(term)
-    return found
+@dataclass(frozen=True)
+class Vocabulary:
+    hotwords: str | None
+    warnings: tuple[str, ...] = ()
 
 
-def _key(text: str) -> str:
-    return re.sub(r"[\s\-‐]+", "", text).casefold()
+def sidecar_for(source: Path) -> Path | None:
+    """NAME.EXT.vocab.txt or NAME.vocab.txt beside the source, if one is there."""
+    for candidate in (source.with_name(source.name + SUFFIX),
+                      source.with_name(source.stem + SUFFIX)):
+        if candidate.is_file() and not candidate.is_symlink():
+            return candidate
+    return None
 
 
-def _core(text: str) -> tuple[str, str, str]:
-    match = _EDGE.match(text.strip())
-    assert match is not None  # the pattern matches any string
-    return match.group(1), match.group(2), match.group(3)
+def parse_terms(text: str) -> list[str]:
+    """Terms from lines or commas, stripped, without duplicates, in order."""
+    seen: dict[str, None] = {}
+    for line in text.replace("\r", "\n").split("\n"):
+        for term in line.split(","):
+            term = " ".join(term.split())
+            if term and not term.startswith("#"):
+                seen.setdefault(term, None)
+    return list(seen)
 
 
-def respell_words(words: Sequence[Word], vocabulary: Sequence[str]) -> tuple[Word, ...]:
-    """Words with each split or differently cased vocabulary term joined and respelled."""
-    keys = {_key(t): t for t in vocabulary}
-    out: list[Word] = []
-    i = 0
-    while i < len(words):
-        for parts in range(min(MAX_PARTS, len(words) - i), 0, -1):
-            span = words[i:i + parts]
-            lead, _c, _t = _core(span[0].word)
-            _l, _c, trail = _core(span[-1].word)
-            joined = "".join(w.word.strip() for w in span)
-            term = keys.get(_key(joined[len(lead):len(joined) - len(trail) or None]))
-            single_ok = not term.islower() and _core(span[0].word)[1] != term if term else False
-            if term is not None and (parts > 1 or single_ok):
-                space = " " if span[0].word.startswith(" ") else ""
-                out.append(Word(f"{space}{lead}{term}{trail}", span[0].start, span[-1].end,
-                                min(w.probability for w in span)))
-                i += parts
-                break
-        else:
-            out.append(words[i])
-            i += 1
-    return tuple(out)
+def join_terms(terms: list[str], limit: int = MAX_CHARS) -> tuple[str | None, bool]:
+    """The terms as one hotwords string within `limit` characters; True when some were cut."""
+    out: list[str] = []
+    size = 0
+    for term in terms:
+        extra = len(term) + (2 if out else 0)
+        if size + extra > limit:
+            return (", ".join(out) or None), True
+        out.append(term)
+        size += extra
+    return (", ".join(out) or None), False
 
 
-def respell_text(text: str, vocabulary: Sequence[str]) -> str:
-    for term in vocabulary:
-        letters = [re.escape(ch) for ch in term if not ch.isspace()]
-        pattern = r"(?<!\w)" + r"[\s\-‐]?".join(letters) + r"(?!\w)"
-        text = re.sub(pattern, functools.partial(_choose, term=term), text,
-                      flags=re.IGNORECASE)
-    return text
+def read_sidecar(path: Path) -> tuple[list[str], str | None]:
+    """The terms of a sidecar file, or a warning saying why it was ignored."""
+    name = path.name
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) |
+                     getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return [], f"vocabulary file {name} cannot be read ({exc.strerror or exc}); ignored"
+    with os.fdopen(fd, "rb") as fh:
+        raw = fh.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        return [], f"vocabulary file {name} is larger than {MAX_BYTES // 1024} KiB; ignored"
+    if b"\0" in raw:
+        return [], f"vocabulary file {name} is not text; ignored"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], f"vocabulary file {name} is not UTF-8 text; ignored"
+    return parse_terms(text), None
 
 
-def _choose(match: re.Match[str], term: str) -> str:
-    found = match.group(0)
-    split = found != re.sub(r"[\s\-‐]+", "", found)
-    return term if split or not term.islower() else found
-
-
-def respell(segments: Sequence[Segment], vocabulary: Sequence[str]) -> list[Segment]:
-    if not vocabulary:
-        return list(segments)
-    out = []
-    for seg in segments:
-        if seg.words:
-            words = respell_words(seg.words, vocabulary)
-            out.append(replace(seg, words=words, text="".join(w.word for w in words)))
-        else:
-            out.append(replace(seg, text=respell_text(seg.text, vocabulary)))
-    return out
+def for_source(source: Path, configured: str) -> Vocabulary:
+    """The configured hotwords plus the source's sidecar terms."""
+    terms = parse_terms(configured)
+    warnings: list[str] = []
+    sidecar = sidecar_for(source)
+    if sidecar is not None:
+        extra, warning = read_sidecar(sidecar)
+        terms.extend(t for t in extra if t not in terms)
+        if warning:
+            warnings.append(warning)
+    hotwords, cut = join_terms(terms)
+    if cut:
+        warnings.append(f"vocabulary longer than {MAX_CHARS} characters; the rest was left out")
+    return Vocabulary(hotwords, tuple(warnings))

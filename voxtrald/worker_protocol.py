@@ -22,6 +22,8 @@ from voxtrald.transcript import Segment
 class EngineSettings:
     """Everything the worker needs for its whole life; per-job choices are JobOptions.
 
+    Names match the config's [engine] keys, so the daemon can pass that section
+    as it is; keys the worker has no use for (idle_unload_seconds) are ignored.
     `language`, `hotwords` and `initial_prompt` are the defaults a job's
     options override. `batch_size` 0 lets memory choose (see batching.py).
     """
@@ -36,42 +38,46 @@ class EngineSettings:
     initial_prompt: str = ""
     batch_size: int = 0
     word_timestamps: bool = True
-    chunks: ChunkSizing = field(default_factory=ChunkSizing)
+    chunk_seconds_low: float = 60.0
+    chunk_seconds_mid: float = 90.0
+    chunk_seconds_high: float = 120.0
+    chunk_low_below_gb: float = 4.0
+    chunk_mid_below_gb: float = 8.0
     memory_warning_percent: float = 80.0
     memory_critical_percent: float = 90.0
     log_level: str = "INFO"
+
+    @property
+    def chunks(self) -> ChunkSizing:
+        return ChunkSizing(self.chunk_seconds_low, self.chunk_seconds_mid,
+                           self.chunk_seconds_high, self.chunk_low_below_gb,
+                           self.chunk_mid_below_gb)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> EngineSettings:
-        """Parse the worker's argument; a wrong key or type is a ValueError naming it."""
+    def from_json(cls, text: str, ignored: list[str] | None = None) -> EngineSettings:
+        """Parse the worker's argument; a value of the wrong type is a ValueError naming it.
+
+        Keys it does not know are left out (and listed in `ignored`).
+        """
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("worker settings must be a JSON object")
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ValueError(f"unknown worker setting(s): {', '.join(unknown)}")
-        chunks = data.pop("chunks", None)
+        known = {f.name for f in fields(cls)}
+        if ignored is not None:
+            ignored.extend(sorted(set(data) - known))
         defaults = cls()
-        for name, value in data.items():
-            want = type(getattr(defaults, name))
-            ok = isinstance(value, want) and not (want is not bool and isinstance(value, bool))
+        values: dict[str, Any] = {}
+        for name in known & set(data):
+            value, want = data[name], type(getattr(defaults, name))
             if want is float and isinstance(value, int) and not isinstance(value, bool):
-                data[name] = float(value)
-                ok = True
-            if not ok:
+                value = float(value)
+            if not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
                 raise ValueError(f"worker setting {name} must be {want.__name__}")
-        if chunks is not None:
-            if not isinstance(chunks, dict):
-                raise ValueError("worker setting chunks must be an object")
-            try:
-                data["chunks"] = ChunkSizing(**{k: float(v) for k, v in chunks.items()})
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"worker setting chunks: {exc}") from exc
-        return cls(**data)
+            values[name] = value
+        return cls(**values)
 
 
 # -- daemon → worker ---------------------------------------------------------------------

@@ -318,8 +318,8 @@ class ApiServer:
         listener = self._listener
         while not self._stopping.is_set():
             try:
-                ready, _, _ = select.select([listener, self._wake_r], [], [],
-                                            self._until_next_expiry())
+                watched: list[socket.socket | int] = [listener, self._wake_r]
+                ready, _, _ = select.select(watched, [], [], self._until_next_expiry())
             except (OSError, ValueError):
                 return
             if self._wake_r in ready or self._stopping.is_set():
@@ -437,7 +437,7 @@ class ApiServer:
             self._active.add(conn)
         try:
             self._serve_requests(conn)
-        except Exception:  # noqa: BLE001 - a handler thread must never die noisily
+        except Exception:
             log.exception("control API connection failed")
         finally:
             with self._active_lock:
@@ -532,7 +532,7 @@ class ApiServer:
             status, payload = self.router.dispatch(request)
         except ApiError as err:
             status, payload = err.status, err.body()
-        except Exception:  # noqa: BLE001 - the peer gets a 500, the log gets the traceback
+        except Exception:
             log.exception("control API handler failed: %s %s", request.method, request.path)
             status, payload = 500, _INTERNAL_ERROR
         if log.isEnabledFor(logging.DEBUG):

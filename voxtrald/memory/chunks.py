@@ -13,11 +13,6 @@ from dataclasses import dataclass
 from voxtrald.memory.figures import GiB, MiB
 from voxtrald.schema import MemoryLevel
 
-#: The model reads audio in 30 s windows; a chunk shorter than `batch × window`
-#: could never fill a batch.
-WINDOW_SECONDS = 30.0
-
-
 @dataclass(frozen=True)
 class ChunkSizing:
     """Chunk lengths by free memory: `low_s` under `low_below_gb`, `mid_s` under `mid_below_gb`."""
@@ -33,26 +28,22 @@ def chunk_seconds(
     available_bytes: int | None,
     level: MemoryLevel | str = MemoryLevel.NORMAL,
     sizing: ChunkSizing = ChunkSizing(),  # noqa: B008 - frozen, shared safely
-    batch_size: int = 1,
 ) -> float:
     """Chunk length for the memory available now.
 
     Unknown memory gets the middle length; critical memory the shortest
-    whatever the figure says. A chunk of a batched run never holds fewer
-    windows than one batch takes: decoded audio costs 64 kB a second, a batch
-    item far more, so a batch that fits also fits its audio.
+    whatever the figure says. A batch never spans chunks, so the default
+    lengths (2 to 4 windows of 30 s) also bound the batch a chunk can fill.
     """
     if level == MemoryLevel.CRITICAL:
-        base = sizing.low_s
-    elif available_bytes is None:
-        base = sizing.mid_s
-    elif available_bytes < sizing.low_below_gb * GiB:
-        base = sizing.low_s
-    elif available_bytes < sizing.mid_below_gb * GiB:
-        base = sizing.mid_s
-    else:
-        base = sizing.high_s
-    return max(base, WINDOW_SECONDS * batch_size) if batch_size > 1 else base
+        return sizing.low_s
+    if available_bytes is None:
+        return sizing.mid_s
+    if available_bytes < sizing.low_below_gb * GiB:
+        return sizing.low_s
+    if available_bytes < sizing.mid_below_gb * GiB:
+        return sizing.mid_s
+    return sizing.high_s
 
 
 def model_need_bytes(model_bytes: int, factor: float, margin_mb: float) -> int:
