@@ -12,8 +12,8 @@ from voxtrald.language import Trial, candidates, doubtful_seconds, english_only_
 from voxtrald.memory.chunks import ChunkSizing, chunk_seconds
 from voxtrald.schema import MemoryLevel
 from voxtrald.segmenting import split_sentences
-from voxtrald.transcript import Segment, Word
 from voxtrald.spelling import respell_text, respell_words, terms
+from voxtrald.transcript import Segment, Word
 from voxtrald.whisper_batch import window_language
 from voxtrald.windows import plan_windows
 from voxtrald.worker_protocol import EngineSettings

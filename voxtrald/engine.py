@@ -82,7 +82,7 @@ class Worker:
             self.send(Failed(req.job_id, f"cannot read the source file: {exc.strerror}"))
         except MemoryError:
             self.send(Failed(req.job_id, "out of memory while transcribing"))
-        except Exception as exc:  # noqa: BLE001 - report; the daemon decides on retries
+        except Exception as exc:  # report; the daemon decides on retries
             log.exception("transcription failed")
             self.send(Failed(req.job_id, f"{type(exc).__name__}: {exc}"))
         gc.collect()
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = Worker(settings, proto)
     try:
         worker.load()
-    except Exception as exc:  # noqa: BLE001 - any load failure is reported the same way
+    except Exception as exc:  # any load failure is reported the same way
         worker.send(LoadFailed(f"cannot load model '{settings.model}': {exc}"))
         return 1
     worker.serve(sys.stdin)

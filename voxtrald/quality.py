@@ -29,14 +29,14 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 
-from voxtrald.transcript import Segment, Word
+from voxtrald.transcript import REMOVED_FLAGS, Segment, Word
 
 REPETITION = "repetition"
 HALLUCINATION = "hallucination"
 LOW_CONFIDENCE = "low_confidence"
 NO_SPEECH = "no_speech"
-#: Segments carrying one of these are left out of txt/srt/vtt.
-DROP_FLAGS = frozenset({REPETITION, HALLUCINATION})
+#: Segments carrying one of these are left out of txt/srt/vtt (declared with Segment).
+DROP_FLAGS = REMOVED_FLAGS
 
 #: Whisper's own thresholds (its temperature fallback uses the same figures).
 COMPRESSION_LIMIT = 2.4
@@ -201,4 +201,4 @@ def guard(segments: Sequence[Segment], previous: Sequence[Segment] = ()) -> list
 
 def kept(segments: Sequence[Segment]) -> list[Segment]:
     """The segments a reader sees in txt/srt/vtt."""
-    return [s for s in segments if not DROP_FLAGS.intersection(s.flags)]
+    return [s for s in segments if not s.removed]

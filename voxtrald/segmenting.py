@@ -24,14 +24,26 @@ def _r(x: float) -> float:
     return round(float(x), 3)
 
 
-def from_model(seg: Any, offset: float) -> Segment:
-    """A faster-whisper segment (times within the chunk) as a Segment timed in the file."""
+def from_model(seg: Any, offset: float, limit: float) -> Segment:
+    """A faster-whisper segment (times within the chunk) as a Segment timed in the file.
+
+    Every time is kept within the segment's window and before `limit` (the
+    chunk's end): the aligner times words on whole seconds of audio, so a last
+    word could otherwise end past the window, in the next chunk's time.
+    """
+    # Rounding must not push a time over the chunk's exact bounds either.
+    start = max(_r(offset + seg.start), offset)
+    end = max(start, min(_r(offset + seg.end), limit))
+
+    def within(t: float) -> float:
+        return min(max(_r(offset + t), start), end)
+
     words = tuple(
-        Word(w.word, _r(offset + w.start), _r(offset + w.end), round(float(w.probability), 4))
+        Word(w.word, within(w.start), within(w.end), round(float(w.probability), 4))
         for w in (seg.words or ())
     )
     return Segment(
-        start=_r(offset + seg.start), end=_r(offset + seg.end), text=seg.text, words=words,
+        start=start, end=end, text=seg.text, words=words,
         avg_logprob=round(float(seg.avg_logprob), 4),
         no_speech_prob=round(float(seg.no_speech_prob), 4),
         compression_ratio=round(float(seg.compression_ratio), 3),

@@ -66,7 +66,7 @@ class Transcriber:
     def _memory(self) -> tuple[int | None, MemoryLevel]:
         try:
             reading = read_system()
-        except Exception:  # noqa: BLE001 - an unreadable figure means "assume normal"
+        except Exception:  # an unreadable figure means "assume normal"
             return None, MemoryLevel.NORMAL
         level = raw_level(reading.percent, self.settings.memory_warning_percent,
                           self.settings.memory_critical_percent)
@@ -146,9 +146,10 @@ class Transcriber:
                     clip_timestamps=clips, hotwords=hotwords, initial_prompt=prompt,
                     without_timestamps=True,
                 )
+                limit = (offset + samples.size) / SAMPLE_RATE
                 for seg in raw:
                     check_parent()
-                    segments.append(segmenting.from_model(seg, offset_s))
+                    segments.append(segmenting.from_model(seg, offset_s, limit))
                     send(Progress(req.job_id, round(segments[-1].end, 3)))
             segments = spelling.respell(segments, spellings)
             guarded = segmenting.split_all(quality.guard(segments, previous))

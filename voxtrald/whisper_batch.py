@@ -33,7 +33,7 @@ def window_language(
     return file_token
 
 
-class SteadyBatchedPipeline(BatchedInferencePipeline):  # type: ignore[misc]
+class SteadyBatchedPipeline(BatchedInferencePipeline):
     def generate_segment_batched(
         self, features: np.ndarray, tokenizer: Any, options: Any
     ) -> tuple[Any, list[dict[str, Any]]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from voxtrald.memory.figures import GiB, MiB
 from voxtrald.schema import MemoryLevel
 
+
 @dataclass(frozen=True)
 class ChunkSizing:
     """Chunk lengths by free memory: `low_s` under `low_below_gb`, `mid_s` under `mid_below_gb`."""
@@ -27,7 +28,7 @@ class ChunkSizing:
 def chunk_seconds(
     available_bytes: int | None,
     level: MemoryLevel | str = MemoryLevel.NORMAL,
-    sizing: ChunkSizing = ChunkSizing(),  # noqa: B008 - frozen, shared safely
+    sizing: ChunkSizing = ChunkSizing(),  # frozen: one shared default is safe
 ) -> float:
     """Chunk length for the memory available now.
 
