@@ -1,13 +1,18 @@
-"""Control API under load: 20 clients polling /api/status while the daemon transcribes.
+"""Control API under load, this tree's server beside an older one, in one run.
 
-Starts a real `voxtrald run` on temporary folders, drops distinct copies of a
-speech file into its inbox, and once a job is running lets N client processes
-poll /api/status as fast as they can (each request on a new connection, as the
-tray's client does). Prints requests/s and latency percentiles, then the
-daemon's own CPU use while idle with one client polling once a second: the
-cost a tray adds to a machine that is doing nothing.
+Each round starts a real `voxtrald run` on temporary folders twice: once with
+this tree's API server and once with the server of an older commit (its code
+read from git at run time into a temporary package, never committed), in
+alternating order so the noise of a shared machine falls on both alike. Each
+daemon is first measured idle (its own CPU with no client, then with one
+client polling once a second: the cost a tray adds to a machine doing
+nothing); then distinct copies of a speech file go into its inbox, and once a
+job is running, N client processes poll /api/status (each request on a new
+connection, as the tray's client does), first as fast as they can, then at a
+steady rate. Every round's figures are printed, then the medians side by side.
 
-    python benchmarks/bench_api.py [--clients 20] [--seconds 10] [--idle-seconds 20]
+    python benchmarks/bench_api.py [--rounds 3] [--clients 20] [--seconds 10]
+                                   [--idle-seconds 20] [--old-ref 0ab7df3]
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import multiprocessing as mp
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -23,7 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -31,20 +40,59 @@ from voxtrald.client import Client, DaemonUnreachable
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AUDIO = ROOT.parent / "shared" / "audio" / "jfk.flac"
+OLD_PACKAGE = "vx_old_api"
+# Runs the daemon's CLI with the API server of OLD_PACKAGE put in place of
+# this tree's, before anything imports it.
+LAUNCHER = f"""
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+import voxtrald.api.server as new
+from {OLD_PACKAGE} import server as old
+for name in ("ApiServer", "ApiServerError", "AlreadyRunning"):
+    setattr(new, name, getattr(old, name))
+from voxtrald.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
-def make_audio(source: Path | None, folder: Path, copies: int) -> list[Path]:
-    """Distinct files (different trailing silence), so none is a duplicate of another."""
+def old_server_package(ref: str, folder: Path) -> Path:
+    """The API server of commit `ref` as a package of its own; returns the folder for sys.path."""
+    package = folder / OLD_PACKAGE
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    for name in ("server.py", "http11.py"):
+        try:
+            text = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:voxtrald/api/{name}"],
+                                  check=True, capture_output=True, text=True).stdout
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise SystemExit(f"cannot read voxtrald/api/{name} at {ref} from git: {exc}") from exc
+        text, n = re.subn(r"^from voxtrald\.api import endpoint, http11$",
+                          f"from voxtrald.api import endpoint\nfrom {OLD_PACKAGE} import http11",
+                          text, flags=re.M)
+        if name == "server.py" and n != 1:
+            raise SystemExit(f"voxtrald/api/server.py at {ref} does not import http11 as expected")
+        (package / name).write_text(text)
+    return folder
+
+
+def make_audio(source: Path, folder: Path, copies: int) -> list[Path]:
+    """Distinct 16 kHz WAV files (different trailing silence), so none is a duplicate."""
+    import av
+    import numpy as np
+
     folder.mkdir(parents=True, exist_ok=True)
-    if source is None or not source.exists():
-        source = folder / "speech.wav"
-        text = "the quick brown fox jumps over the lazy dog. " * 4
-        subprocess.run(["espeak-ng", "-w", str(source), text], check=True)
+    with av.open(str(source)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+        frames = [f for frame in container.decode(audio=0) for f in resampler.resample(frame)]
+    pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in frames]).astype("<i2").tobytes()
     out = []
     for i in range(copies):
         target = folder / f"talk{i:02d}.wav"
-        subprocess.run(["sox", str(source), "-r", "16000", "-c", "1", str(target),
-                        "pad", "0", f"{0.05 * (i + 1):.2f}"], check=True)
+        with wave.open(str(target), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes(pcm + b"\0\0" * (800 * (i + 1)))
         out.append(target)
     return out
 
@@ -68,7 +116,7 @@ def write_config(base: Path, sock: Path) -> Path:
     return cfg
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -95,7 +143,7 @@ def _poller(sock: str, stop_at: float, rate: float, out: mp.Queue) -> None:
         try:
             client.get("/api/status")
             lat.append(time.perf_counter() - t0)
-        except Exception:  # noqa: BLE001 - counted
+        except Exception:
             errors += 1
     out.put((lat, errors))
 
@@ -105,11 +153,30 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def load_phase(sock: Path, pid: int, clients: int, seconds: float, rate: float) -> None:
-    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+def cpu_seconds(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return t.user + t.system
+
+
+class Machine:
+    """How busy the whole machine was over a phase: the daemon shares it with others."""
+
+    def __init__(self) -> None:
+        psutil.cpu_percent(interval=None)
+
+    def __str__(self) -> str:
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        return f"machine: {os.cpu_count()} CPUs {psutil.cpu_percent(interval=None):.0f}% busy, " \
+               f"load {load:.1f}"
+
+
+def load_phase(sock: Path, pid: int, clients: int, seconds: float, rate: float
+               ) -> dict[str, Any]:
+    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
     out: mp.Queue = ctx.Queue()
     daemon = psutil.Process(pid)
     before = Client(sock).get("/api/status")
+    machine = Machine()
     cpu0 = cpu_seconds(daemon)
     stop_at = time.monotonic() + seconds
     procs = [ctx.Process(target=_poller, args=(str(sock), stop_at, rate, out))
@@ -120,37 +187,24 @@ def load_phase(sock: Path, pid: int, clients: int, seconds: float, rate: float) 
     for p in procs:
         p.join()
     cpu = cpu_seconds(daemon) - cpu0
+    where = str(machine)
     after = Client(sock).get("/api/status")
-    lat = [x for r in results for x in r[0]]
-    errors = sum(r[1] for r in results)
-    if not lat:
+    ms = [x * 1000 for r in results for x in r[0]]
+    if not ms:
         raise SystemExit("no request succeeded")
-    ms = [x * 1000 for x in lat]
-    pace = f"each {rate:g}/s" if rate > 0 else "each as fast as it can"
-    print(f"load: {clients} clients ({pace}) x {seconds:g} s polling /api/status")
-    print(f"  daemon       {before['state']} -> {after['state']}, jobs done "
-          f"{before['queue']['done']} -> {after['queue']['done']}; "
-          f"daemon CPU {cpu * 1000 / len(lat):.2f} ms per request (incl. its other threads)")
-    if hasattr(os, "getloadavg"):
-        print(f"  machine      {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-              "(other processes than the daemon and the pollers count too)")
-    print(f"  requests     {len(lat)} ok, {errors} errors")
-    print(f"  throughput   {len(lat) / seconds:.0f} requests/s")
-    print(f"  latency ms   p50 {pct(ms, 50):.2f}  p90 {pct(ms, 90):.2f}  "
-          f"p99 {pct(ms, 99):.2f}  max {max(ms):.2f}  mean {statistics.fmean(ms):.2f}")
+    return {"ok": len(ms), "errors": sum(r[1] for r in results), "rps": len(ms) / seconds,
+            "p50": pct(ms, 50), "p90": pct(ms, 90), "p99": pct(ms, 99), "max": max(ms),
+            "cpu_ms": cpu * 1000 / len(ms), "states": f"{before['state']}->{after['state']}",
+            "machine": where}
 
 
-def cpu_seconds(proc: psutil.Process) -> float:
-    t = proc.cpu_times()
-    return t.user + t.system
-
-
-def idle_phase(sock: Path, pid: int, seconds: float) -> None:
+def idle_phase(sock: Path, pid: int, seconds: float) -> dict[str, Any]:
     proc = psutil.Process(pid)
     client = Client(sock)
+    machine = Machine()
     # Baseline: the idle daemon with nobody polling.
     c0, t0 = cpu_seconds(proc), time.monotonic()
-    time.sleep(seconds / 2)
+    time.sleep(seconds)
     base = (cpu_seconds(proc) - c0) / (time.monotonic() - t0) * 100
     c0, t0 = cpu_seconds(proc), time.monotonic()
     polls = 0
@@ -159,61 +213,108 @@ def idle_phase(sock: Path, pid: int, seconds: float) -> None:
         polls += 1
         time.sleep(max(0.0, t0 + polls - time.monotonic()))
     polled = (cpu_seconds(proc) - c0) / (time.monotonic() - t0) * 100
-    print(f"idle: daemon CPU {base:.2f}% of one core with no client, "
-          f"{polled:.2f}% with one client polling once a second ({polls} polls in "
-          f"{seconds:g} s; difference {polled - base:+.2f} points)")
+    return {"base": base, "polled": polled, "machine": str(machine)}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clients", type=int, default=20)
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--idle-seconds", type=float, default=20.0)
-    ap.add_argument("--audio", type=Path, default=DEFAULT_AUDIO)
-    ap.add_argument("--copies", type=int, default=24)
-    ap.add_argument("--rate", type=float, default=10.0,
-                    help="per-client polls/s of the paced run (the first run is unpaced)")
-    ap.add_argument("--nice-worker", type=int, default=0,
-                    help="renice the worker subprocess(es) once transcription starts")
-    args = ap.parse_args()
-
-    base = Path(tempfile.mkdtemp(prefix="vxbench-", dir="/tmp"))
+def run_daemon(kind: str, args: argparse.Namespace, audio: list[Path], old_path: Path
+               ) -> dict[str, Any]:
+    """One daemon with the `kind` ("new" or "old") server: idle, then two load phases."""
+    base = Path(tempfile.mkdtemp(prefix=f"vxbench-{kind}-", dir="/tmp"))
     sock = base / "run" / "api.sock"
     cfg = write_config(base, sock)
+    argv = [sys.executable, "-m", "voxtrald"] if kind == "new" else \
+        [sys.executable, "-c", LAUNCHER, str(old_path)]
     log_path = base / "daemon.log"
     with open(log_path, "wb") as log_file:
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "voxtrald", "run", "--config", str(cfg)],
-            stdout=log_file, stderr=subprocess.STDOUT,
-            env={**os.environ, "VOXTRAL_SOCKET": str(sock)},
-        )
+        daemon = subprocess.Popen([*argv, "run", "--config", str(cfg)], stdout=log_file,
+                                  stderr=subprocess.STDOUT,
+                                  env={**os.environ, "VOXTRAL_SOCKET": str(sock)})
     client = Client(sock)
+    figures: dict[str, Any] = {}
     try:
-        wait_until(lambda: client.get("/api/health")["ok"], 60, "the daemon to answer")
-        print(f"daemon pid {daemon.pid}, socket {sock}")
-        idle_phase(sock, daemon.pid, args.idle_seconds)
-        audio = make_audio(args.audio, base / "audio", args.copies)
+        wait_until(lambda: bool(client.get("/api/health")["ok"]), 60, "the daemon to answer")
+        figures["idle"] = idle_phase(sock, daemon.pid, args.idle_seconds)
         for f in audio:
             shutil.copy(f, base / "inbox" / f.name)
         wait_until(lambda: client.get("/api/status")["state"] == "transcribing", 120,
                    "a job to start")
-        if args.nice_worker:
-            for child in psutil.Process(daemon.pid).children(recursive=True):
-                child.nice(args.nice_worker)
-            print(f"(experiment: worker processes reniced to {args.nice_worker})")
-        for rate in (0.0, args.rate):
-            load_phase(sock, daemon.pid, args.clients, args.seconds, rate)
-        st = client.get("/api/status")
-        print(f"after load: state {st['state']}, queue {st['queue']}")
+        figures["unpaced"] = load_phase(sock, daemon.pid, args.clients, args.seconds, 0.0)
+        figures["paced"] = load_phase(sock, daemon.pid, args.clients, args.seconds, args.rate)
     finally:
         daemon.send_signal(signal.SIGTERM)
         try:
             daemon.wait(30)
         except subprocess.TimeoutExpired:
             daemon.kill()
+            daemon.wait()
         if daemon.returncode not in (0, -signal.SIGTERM):
-            print(f"daemon exited {daemon.returncode}; log:\n{log_path.read_text()[-3000:]}")
+            print(f"{kind} daemon exited {daemon.returncode}; log:\n"
+                  f"{log_path.read_text()[-3000:]}")
         shutil.rmtree(base, ignore_errors=True)
+    return figures
+
+
+def show(round_no: int, kind: str, fig: dict[str, Any], args: argparse.Namespace) -> None:
+    idle = fig["idle"]
+    print(f"round {round_no} {kind}: idle CPU {idle['base']:.3f}% of a core with no client, "
+          f"{idle['polled']:.3f}% polled once a second ({idle['machine']})")
+    for phase, pace in (("unpaced", "as fast as they can"), ("paced", f"each {args.rate:g}/s")):
+        f = fig[phase]
+        print(f"  {args.clients} clients {pace}: {f['ok']} ok, {f['errors']} errors, "
+              f"{f['rps']:.0f} req/s; ms p50 {f['p50']:.2f} p90 {f['p90']:.2f} "
+              f"p99 {f['p99']:.2f} max {f['max']:.2f}; daemon CPU {f['cpu_ms']:.2f} ms/request;"
+              f" {f['states']} ({f['machine']})")
+
+
+def summary(runs: dict[str, list[dict[str, Any]]]) -> None:
+    rows = [("idle CPU %, no client", lambda f: f["idle"]["base"]),
+            ("idle CPU %, polled 1/s", lambda f: f["idle"]["polled"]),
+            ("unpaced p99 ms", lambda f: f["unpaced"]["p99"]),
+            ("unpaced p50 ms", lambda f: f["unpaced"]["p50"]),
+            ("unpaced req/s", lambda f: f["unpaced"]["rps"]),
+            ("paced p99 ms", lambda f: f["paced"]["p99"]),
+            ("paced p50 ms", lambda f: f["paced"]["p50"]),
+            ("daemon CPU ms/request", lambda f: f["unpaced"]["cpu_ms"])]
+    print(f"\nmedians over {len(runs['new'])} rounds     old        new    new/old"
+          "   (raw: old | new)")
+    for label, get in rows:
+        old = [get(f) for f in runs["old"]]
+        new = [get(f) for f in runs["new"]]
+        mo, mn = statistics.median(old), statistics.median(new)
+        ratio = f"{mn / mo:7.2f}" if mo else "      -"
+        raw = " ".join(f"{v:.3g}" for v in old) + " | " + " ".join(f"{v:.3g}" for v in new)
+        print(f"  {label:24} {mo:9.3f}  {mn:9.3f}  {ratio}   ({raw})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--idle-seconds", type=float, default=20.0,
+                    help="length of each idle window (no client, then one client)")
+    ap.add_argument("--rate", type=float, default=10.0,
+                    help="per-client polls/s of the paced run (the first run is unpaced)")
+    ap.add_argument("--audio", type=Path, default=DEFAULT_AUDIO)
+    ap.add_argument("--copies", type=int, default=24)
+    ap.add_argument("--old-ref", default="0ab7df3",
+                    help="the commit whose API server (server.py + http11.py) is the old one")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="vxbench-", dir="/tmp"))
+    try:
+        old_path = old_server_package(args.old_ref, work / "old")
+        audio = make_audio(args.audio, work / "audio", args.copies)
+        runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
+        for r in range(1, args.rounds + 1):
+            order = ("old", "new") if r % 2 else ("new", "old")
+            for kind in order:
+                fig = run_daemon(kind, args, audio, old_path)
+                runs[kind].append(fig)
+                show(r, kind, fig, args)
+        summary(runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

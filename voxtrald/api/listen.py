@@ -1,0 +1,105 @@
+"""Where the control API listens in the file system, claimed safely.
+
+A 0700 folder of our own; a lock file held for the daemon's lifetime, so a
+second daemon for the same socket fails with a clear message instead of
+stealing it; a socket left by a crashed daemon replaced, anything else in its
+place left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import stat
+from pathlib import Path
+
+from voxtrald import _platform
+
+log = logging.getLogger("voxtrald.api")
+
+
+class ApiServerError(Exception):
+    """The API cannot listen; the message is meant for the user."""
+
+
+class AlreadyRunning(ApiServerError):
+    """Another daemon holds the lock for this socket."""
+
+
+class LockFile:
+    """An exclusive lock on a file beside the socket, held until release()."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, what: Path) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ApiServerError(f"cannot open {self.path}: {exc.strerror or exc}") from exc
+        try:
+            _platform.try_lock(fd)
+        except OSError as exc:
+            try:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            except OSError:
+                holder = "unknown"
+            os.close(fd)
+            if isinstance(exc, _platform.LockHeld):
+                raise AlreadyRunning(
+                    f"another voxtrald (pid {holder}) is already serving {what}; "
+                    "stop it first, or give this one its own --socket"
+                ) from exc
+            raise ApiServerError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        # The file stays: unlinking it would let two daemons lock two inodes.
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+                _platform.unlock(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
+def prepare_dir(folder: Path) -> None:
+    if not folder.exists():
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)
+        except OSError as exc:
+            raise ApiServerError(
+                f"cannot create socket folder {folder}: {exc.strerror or exc}") from exc
+        return
+    st = folder.stat()
+    if not stat.S_ISDIR(st.st_mode):
+        raise ApiServerError(f"socket folder {folder} is not a folder")
+    uid = _platform.current_uid()
+    if uid is not None and st.st_uid not in (uid, 0):
+        raise ApiServerError(f"socket folder {folder} belongs to another user "
+                             f"(uid {st.st_uid}); choose another --socket")
+
+
+def replace_stale(path: Path) -> None:
+    """Remove a socket a crashed daemon left; refuse anything that is not one."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise ApiServerError(f"{path} exists and is not a socket; remove it or pick another")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(os.fspath(path))
+        except OSError:
+            log.info("replacing stale socket %s", path)
+            path.unlink(missing_ok=True)
+            return
+    raise AlreadyRunning(f"another process is already listening on {path}")
