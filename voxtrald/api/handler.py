@@ -84,7 +84,8 @@ class Handler(BaseHTTPRequestHandler):
             self.raw_requestline = self.rfile.request_line()
             if not self.parse_request():  # http.server has answered, through send_error
                 return
-            headers = self._body()
+            headers = self._checked_headers()
+            body = self._read_body(headers)
             self.rfile.request_read()
             path, query = split_target(self.path)
         except ApiError as err:
@@ -95,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         except (wire.PeerGone, OSError):
             return
-        status, payload = self.host.dispatch(self.command, path, query, self.body, headers,
+        status, payload = self.host.dispatch(self.command, path, query, body, headers,
                                              wire.peer_gone(self.request))
         try:
             data = encode_response(status, payload, self.close_connection)
@@ -105,11 +106,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.send(data) and log.isEnabledFor(logging.DEBUG):
             self.log_request(status, len(data))
 
-    def _body(self) -> dict[str, str]:
-        """Check the headers, read the body into self.body; the headers, lower-cased."""
+    def _checked_headers(self) -> dict[str, str]:
+        """The headers, lower-cased, once they are known to be well formed and allowed."""
         fields: dict[str, str] = {}
-        for name, value in self.headers.raw_items():  # one pass: each lookup is a scan
-            key = name.lower()
+        for name, raw in self.headers.raw_items():  # one pass: each lookup is a scan
+            key, value = name.lower(), raw.strip(" \t")
             if "\n" in value or (key in fields and key in _SINGLE and fields[key] != value):
                 raise bad_request(f"malformed or conflicting {name} header")
             fields[key] = f"{fields[key]}, {value}" if key in fields else value
@@ -119,6 +120,11 @@ class Handler(BaseHTTPRequestHandler):
         if token is not None and not hmac.compare_digest(
                 fields.get(_TOKEN_KEY, "").encode(), token.encode()):
             raise ApiError(403, "forbidden", f"missing or wrong {TOKEN_HEADER} header")
+        if "close" in fields.get("connection", "").lower().replace(" ", "").split(","):
+            self.close_connection = True  # http.server misses "close" in a list
+        return fields
+
+    def _read_body(self, fields: dict[str, str]) -> bytes:
         if "transfer-encoding" in fields:
             raise ApiError(411, "length_required",
                            "chunked bodies are not accepted; send Content-Length")
@@ -131,13 +137,10 @@ class Handler(BaseHTTPRequestHandler):
                            f"request body of {length} bytes exceeds the limit of {limit}")
         if length > self.rfile.buffered() and fields.get("expect", "").lower() == "100-continue":
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
-        if "close" in fields.get("connection", "").lower().replace(" ", "").split(","):
-            self.close_connection = True  # http.server misses "close" in a list
-        self.body = self.rfile.read(length)
-        return fields
+        return self.rfile.read(length)
 
     def handle_expect_100(self) -> bool:
-        return True  # answered in _body, once the length and the token are known to be fine
+        return True  # answered in _read_body, once the token and the length are fine
 
     def send_error(self, code: int, message: str | None = None,
                    explain: str | None = None) -> None:
