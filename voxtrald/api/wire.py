@@ -25,9 +25,7 @@ IDLE_KEEPALIVE_SECONDS = 5.0
 IDLE_CHECK_SECONDS = 0.25
 _MAX_METHOD = 16
 _TOKEN = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_VISIBLE = bytes(range(0x21, 0x7F)) + bytes(range(0x80, 0x100))
-_NOT_HTTP = "this socket speaks HTTP/1.1; the bytes received are not an HTTP request"
-_MALFORMED = "malformed request line; expected 'METHOD /path HTTP/1.1'"
+NOT_HTTP = "this socket speaks HTTP/1.1; the bytes received are not an HTTP request"
 
 
 class PeerGone(Exception):
@@ -95,16 +93,16 @@ class Wire(io.RawIOBase):
         self.prefix = (self.prefix + data).lstrip(b"\r\n")[:_MAX_METHOD + 1]
         method, space, _ = self.prefix.partition(b" ")
         if len(method) > _MAX_METHOD or method.translate(None, _TOKEN):
-            raise bad_request(_NOT_HTTP)
+            raise bad_request(NOT_HTTP)
         self.sniff = not space
 
 
 class Reader(io.BufferedReader):
     """Buffered reads that hold the request head to MAX_HEAD_BYTES.
 
-    `http.server` reads the request line and headers with readline(), so a
-    capped readline caps the head; a line cut short by end of file means the
-    peer left mid-request.
+    The request line and headers are read with readline(), so a capped
+    readline caps the head; a line cut short by end of file means the peer
+    left mid-request.
     """
 
     def __init__(self, wire: Wire) -> None:
@@ -145,32 +143,11 @@ class Reader(io.BufferedReader):
         line = self.readline()
         while line in (b"\r\n", b"\n"):
             line = self.readline()
-        check_request_line(line)
         return line
 
     def request_read(self) -> None:
         """The request is in: wait for the next one as an idle connection."""
         self.wire.next_request(idle=True, sniff=self.buffered() == 0)
-
-
-def check_request_line(raw: bytes) -> None:
-    """Hold the line to `METHOD target HTTP/1.x` before `http.server` reads it.
-
-    The standard library would take `GET /x` as HTTP/0.9 (answered without a
-    status line) and accept any HTTP/1.x.
-    """
-    parts = raw.rstrip(b"\r\n").split(b" ")
-    if len(parts) != 3 or not all(parts):
-        raise bad_request(_MALFORMED)
-    method, target, version = parts
-    if len(method) > _MAX_METHOD or method.translate(None, _TOKEN):
-        raise bad_request(_NOT_HTTP)
-    if version not in (b"HTTP/1.1", b"HTTP/1.0"):
-        if version.startswith(b"HTTP/"):
-            raise ApiError(505, "http_version_not_supported", "use HTTP/1.1 or HTTP/1.0")
-        raise bad_request(_MALFORMED)
-    if target.translate(None, _VISIBLE):
-        raise bad_request("request target contains control characters")
 
 
 def peer_gone(sock: socket.socket) -> Callable[[], bool]:
