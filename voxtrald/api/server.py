@@ -47,6 +47,8 @@ QUEUE_WAIT_SECONDS = 2.0
 MAX_WAITING = 256
 # An idle handler thread waits this long for the next connection, then ends.
 IDLE_HANDLER_SECONDS = 30.0
+# How often the accept loop looks for a stop request on its own.
+POLL_SECONDS = 5.0
 
 
 class _Pool:
@@ -203,6 +205,11 @@ class _Serving(socketserver.ThreadingMixIn, socketserver.BaseServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.exception("control API connection failed")
 
+    def shutdown_request(self, request: Any) -> None:
+        # No shutdown() first, as socketserver does for sockets with makefile()
+        # readers still open: nothing holds this one, so close() ends it.
+        self.close_request(request)
+
 
 class _TcpServer(_Serving, socketserver.ThreadingTCPServer):
     pass
@@ -240,8 +247,9 @@ class ApiServer:
             raise
         server.configure(self.router, self.cfg, self.tcp.token if self.tcp else None)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="api-accept",
-                                        daemon=True)
+        # stop() wakes the loop itself; the poll is only a fallback, so it is rare.
+        self._thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,),
+                                        name="api-accept", daemon=True)
         self._thread.start()
         where = f"127.0.0.1:{self.tcp.port}" if self.tcp else str(self.socket_path)
         log.info("control API listening on %s", where)
