@@ -12,7 +12,7 @@ TEST_EXTRAS := dev
 endif
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench release clean
+.PHONY: run test test-fast lint bench release clean
 
 $(VENV)/.run-installed: pyproject.toml VERSION
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,21 @@ run: $(VENV)/.run-installed
 
 test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+# The tests that start no process (no daemon, no model, no desktop), for quick runs.
+test-fast: $(VENV)/.test-installed
+	$(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
-bench: $(VENV)/.run-installed
-	$(PY) benchmarks/bench_engine.py tests/data/story.flac
+# Real recordings (../shared/audio) and a 15-minute long-form file, raw faster-whisper
+# against the real daemon in one run; ARGS adds options (see bench_real.py --help).
+bench: $(VENV)/.test-installed
+	$(PY) benchmarks/bench_real.py $(ARGS)
 
 release: $(VENV)/.test-installed
 	$(PY) packaging/release.py $(ARGS)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from voxtrald.client import Client, DaemonUnreachable
+from voxtrald.models import MODELS_DIR_ENV
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,18 +58,20 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = ""
         time.sleep(interval)
 
 
-# Fast defaults for tests: short settle, quick retries; everything else as shipped.
+# Fast defaults for tests: short settle, quick retries, and the small English model, since
+# these tests speak English and are about the daemon, not the language (tests of the default
+# multilingual model ask for it with {"engine": {"model": "default"}}); the rest as shipped.
 BASE_CONFIG: dict[str, dict[str, Any]] = {
     "inbox": {"settle_seconds": 0.5, "scan_interval_seconds": 2.0},
     "jobs": {"retry_backoff_seconds": 0.2},
-    "engine": {"threads": 2},
+    "engine": {"threads": 2, "model": "tiny.en"},
     "updates": {"check_interval_hours": 0},
 }
 
 
 class DaemonProc:
     def __init__(self, root: Path, config: dict[str, dict[str, Any]] | None,
-                 env: dict[str, str] | None) -> None:
+                 env: dict[str, str] | None, socket_in_config: bool = False) -> None:
         self.root = root
         self.inbox = root / "Inbox"
         self.transcripts = root / "Transcripts"
@@ -81,6 +84,10 @@ class DaemonProc:
         merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in BASE_CONFIG.items()}
         for section, body in (config or {}).items():
             merged.setdefault(section, {}).update(body)
+        # Either the socket is named only in the config file, or by flag and environment.
+        self.socket_in_config = socket_in_config
+        if socket_in_config:
+            merged.setdefault("api", {})["socket"] = str(self.socket)
         write_toml(self.config_path, merged)
         self.env = dict(os.environ)
         self.env.update({
@@ -90,16 +97,19 @@ class DaemonProc:
             "XDG_CONFIG_HOME": str(root / "xdg-config"),
             "PYTHONUNBUFFERED": "1",
         })
+        if socket_in_config:
+            del self.env["VOXTRAL_SOCKET"]
         self.env.update(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def argv(self) -> list[str]:
+        socket_flag = [] if self.socket_in_config else ["--socket", str(self.socket)]
         return [
             sys.executable, "-m", "voxtrald", "run",
             "--inbox", str(self.inbox), "--outbox", str(self.transcripts),
             "--processed-dir", str(self.processed), "--failed-dir", str(self.failed),
-            "--state-dir", str(self.state_dir), "--socket", str(self.socket),
+            "--state-dir", str(self.state_dir), *socket_flag,
         ]
 
     def start(self, wait_ready: bool = True) -> DaemonProc:
@@ -182,15 +192,39 @@ class DaemonProc:
         return self.start(wait_ready)
 
 
+def flip_byte(path: Path, offset: int) -> None:
+    """Damage a model file the quiet way: one byte changed, size and modification time kept."""
+    st = path.stat()
+    with path.open("r+b") as fh:
+        fh.seek(offset)
+        byte = fh.read(1)
+        fh.seek(offset)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One assembled copy of the default model for the whole run, never in the user's home.
+
+    Set in the environment, so every daemon and CLI started by a test inherits it.
+    """
+    root = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(MODELS_DIR_ENV, str(root))
+        yield root
+
+
 @pytest.fixture
 def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
     started: list[DaemonProc] = []
 
     def start(config: dict[str, dict[str, Any]] | None = None,
-              env: dict[str, str] | None = None, wait_ready: bool = True) -> DaemonProc:
+              env: dict[str, str] | None = None, wait_ready: bool = True,
+              socket_in_config: bool = False) -> DaemonProc:
         root = tmp_path / f"d{len(started)}"
         root.mkdir()
-        d = DaemonProc(root, config, env)
+        d = DaemonProc(root, config, env, socket_in_config)
         started.append(d)
         return d.start(wait_ready)
 

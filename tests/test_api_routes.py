@@ -22,6 +22,7 @@ class FakeControl:
         self.events = EventLog(capacity=50)
         self.paused = False
         self.fail_status = False
+        self.problems: list[str] = []
         self.jobs: dict[int, dict[str, Any]] = {}
         for i, state in enumerate(("done", "failed", "queued", "running", "duplicate"), 1):
             self.jobs[i] = {
@@ -42,6 +43,9 @@ class FakeControl:
             "current_job": None, "folders": {}, "memory": None, "update": None,
             "events_last_seq": self.events.last_seq,
         }
+
+    def health(self) -> dict[str, Any]:
+        return {"ok": not self.problems, "problems": list(self.problems)}
 
     def list_jobs(self, state: str | None, limit: int) -> list[dict[str, Any]]:
         jobs = [j for j in self.jobs.values() if state is None or j["state"] == state]
@@ -94,6 +98,10 @@ def test_status_version_health(api: tuple[Router, FakeControl]) -> None:
     status, health = call(router, "GET", "/api/health")
     assert status == 200 and health["ok"] is True
     assert health["instance"] == control.events.instance
+    control.problems = ["job 3 (a.wav) has made no progress for 75 s"]
+    status, health = call(router, "GET", "/api/health")
+    assert status == 200 and health["ok"] is False
+    assert health["problems"] == control.problems
 
 
 def test_jobs_list_filter_and_limit(api: tuple[Router, FakeControl]) -> None:
@@ -206,3 +214,12 @@ def test_events_long_poll_ends_when_the_client_is_gone(api: tuple[Router, FakeCo
     status, data = router.dispatch(req)
     assert status == 200 and data["events"] == []
     assert time.monotonic() - started < 5
+
+
+def test_a_deeply_nested_body_is_a_client_error_not_a_crash(
+    api: tuple[Router, FakeControl],
+) -> None:
+    router, _ = api
+    body = b"[" * 60_000 + b"]" * 60_000
+    status, payload = call(router, "POST", "/api/pause", body=body)
+    assert status == 400 and payload["error"]["code"] == "invalid_json"

@@ -330,7 +330,7 @@ def test_two_hundred_clients_at_once(server: tuple[ApiServer, FakeControl]) -> N
             s.sendall(CURL_STATUS.replace(b"Accept", b"Connection: close\r\nAccept"))
             status = read_response(s)[0]
             s.close()
-        except Exception as exc:  # noqa: BLE001 - counted as a failure below
+        except Exception as exc:
             status = repr(exc)  # type: ignore[assignment]
         with lock:
             results.append(status)
@@ -450,6 +450,7 @@ def test_second_server_on_the_same_socket_is_refused(server: tuple[ApiServer, Fa
     assert_healthy(srv.socket_path)  # the first one keeps its socket
 
 
+@pytest.mark.e2e  # starts a process
 def test_second_server_in_another_process_is_refused(server: tuple[ApiServer, FakeControl]
                                                      ) -> None:
     srv, _ = server
@@ -559,6 +560,7 @@ def _run_as_nobody(python: str, sock: Path) -> str:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_PEERCRED is Linux-only")
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
                     reason="running a client as another uid needs root (to setuid to nobody)")
+@pytest.mark.e2e  # starts a process
 def test_another_uid_is_refused(sock_dir: Path) -> None:
     python = _python_for_nobody()
     if python is None:
@@ -585,7 +587,7 @@ def _timed_get(path: Path, target: str, timeout: float = 30.0) -> tuple[int | st
         with connect(path, timeout=timeout) as s:
             s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
             status: int | str = read_response(s)[0]
-    except Exception as exc:  # noqa: BLE001 - reported by the caller's assert
+    except Exception as exc:
         status = repr(exc)
     return status, time.monotonic() - started
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from test_api_routes import FakeControl
 
-from voxtrald import cli, commands
+from voxtrald import cli, cli_client, commands, paths
 from voxtrald.api import core_routes
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer
@@ -185,6 +185,13 @@ def test_render_jobs_newest_first() -> None:
     assert commands.render_jobs([]) == "No jobs."
 
 
+def test_render_jobs_shows_the_warnings_of_a_finished_job() -> None:
+    jobs = [{"id": 1, "file": "cut.flac", "state": "done", "duration": 0.1,
+             "warnings": ["decoded 0.1 s of 11.0 s (the file is truncated or damaged)"]}]
+    (_, line) = commands.render_jobs(jobs).splitlines()
+    assert "warning: decoded 0.1 s of 11.0 s" in line
+
+
 # -- CLI commands ------------------------------------------------------------
 
 
@@ -251,4 +258,33 @@ def test_cli_finds_the_socket_named_in_the_config_file(
     # A broken config file does not stop a query that names its socket.
     cfg.write_text("[api]\nsocket = 5\n", encoding="utf-8")
     assert run_cli(capsys, "status", "--socket", str(sock))[0] == 0
-    assert commands.socket_for(None) is None
+    # ... and without a flag it falls back to the platform default.
+    assert cli_client.socket_for(None) == paths.default_socket()
+
+
+def test_cli_errors_print_once(daemon: tuple[Path, FakeControl],
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    sock, _ = daemon
+    code, out, err = run_cli(capsys, "retry", "404", "--json", "--socket", str(sock))
+    assert code == cli.EXIT_ERROR and err == ""
+    error = json.loads(out)["error"]
+    assert error["code"] == "job_not_found" and error["message"]
+    code, out, err = run_cli(capsys, "retry", "404", "--socket", str(sock))
+    assert code == cli.EXIT_ERROR and out == "" and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["check-update", "download-update"])
+def test_update_commands_use_the_same_socket_rule_and_output(
+        daemon: tuple[Path, FakeControl], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], command: str) -> None:
+    sock, _ = daemon
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[api]\nsocket = "{sock}"\n', encoding="utf-8")
+    monkeypatch.delenv("VOXTRAL_SOCKET", raising=False)
+    monkeypatch.setenv("VOXTRAL_CONFIG", str(cfg))
+    # This stand-in daemon has no update routes: reached (404, exit 1), not unreachable (3).
+    code, out, err = run_cli(capsys, command, "--json")
+    assert code == cli.EXIT_ERROR and err == ""
+    assert json.loads(out)["error"]["code"] == "not_found"
+    code, out, err = run_cli(capsys, command)
+    assert code == cli.EXIT_ERROR and out == "" and "no such route" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,26 @@ def test_relative_folders_become_absolute(tmp_path: Path, monkeypatch: pytest.Mo
     cfg = load_text(tmp_path, "", **{"paths.inbox": "rel/Inbox"})
     assert cfg.paths.inbox == tmp_path / "rel" / "Inbox"
     assert cfg.paths.failed == tmp_path / "rel" / "Failed"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[api]\nrequest_timeout_seconds = inf", "request_timeout_seconds': expected a finite"),
+        ("[inbox]\nsettle_seconds = inf", "'inbox.settle_seconds': expected a finite"),
+        ("[inbox]\nsettle_seconds = nan", "'inbox.settle_seconds': expected a finite"),
+        ("[jobs]\nretry_backoff_seconds = 1e308", "seconds from 0 to 86400"),
+        ("[engine]\nidle_unload_seconds = 1e12", "'engine.idle_unload_seconds'"),
+        ("[updates]\ncheck_interval_hours = 1e9", "hours; 0 turns checks off"),
+        ('[paths]\ninbox = "/tmp/in\\u0000box"', "'paths.inbox': contains a NUL"),
+        ('[api]\nsocket = "/run/x\\u0000.sock"', "'api.socket': contains a NUL"),
+        ('[outputs]\nformats = ["txt", "\\u0000"]', "'outputs.formats': contains a NUL"),
+    ],
+)
+def test_values_that_would_break_the_daemon_stop_start_up_naming_the_key(
+    tmp_path: Path, toml: str, message: str
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        config.load(path)

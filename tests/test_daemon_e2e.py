@@ -64,7 +64,7 @@ def test_drop_a_file_get_all_four_transcripts(daemon: DaemonProc, data_dir: Path
     assert out["vtt"].startswith("WEBVTT")
     doc = json.loads(out["json"])
     assert doc["language"] == "en"
-    assert doc["model"] == "default"
+    assert doc["model"] == "tiny.en"
     assert 3.0 < doc["duration"] < 4.0
     assert doc["segments"] and all(s["end"] > s["start"] for s in doc["segments"])
     assert doc["timing"]["wall_seconds"] > 0

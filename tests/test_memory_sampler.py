@@ -70,6 +70,7 @@ class FakeClock:
         return self.now
 
 
+@pytest.mark.e2e  # starts a process
 def test_thread_crosses_warning_critical_normal(
     procfs: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:
@@ -215,6 +216,7 @@ def test_unexpected_reader_error_does_not_stop_sampler(
     assert sum("psutil exploded" in r.getMessage() for r in caplog.records) == 1
 
 
+@pytest.mark.e2e  # starts a process
 def test_worker_gone_between_readings(
     procfs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -303,6 +305,7 @@ def test_summary_and_trend(procfs: Path) -> None:
     assert trend["seconds_to_critical"] == pytest.approx(60.0, rel=0.01)
 
 
+@pytest.mark.e2e  # starts a process
 def test_route_serves_the_documented_fields(
     procfs: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:

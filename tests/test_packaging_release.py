@@ -107,6 +107,7 @@ def test_release_builds_a_wheel_whose_checksum_is_listed(clone: Path) -> None:
         ("1.0", "not a semantic version"),
     ],
 )
+@pytest.mark.e2e  # starts a process
 def test_release_refuses_a_version_that_is_not_newer_or_not_valid(
     clone: Path, version: str, message: str
 ) -> None:
@@ -117,6 +118,7 @@ def test_release_refuses_a_version_that_is_not_newer_or_not_valid(
     assert not (clone / "dist").exists()
 
 
+@pytest.mark.e2e  # starts a process
 def test_release_refuses_uncommitted_changes(clone: Path) -> None:
     (clone / "VERSION").write_text("1.0.1\n")
     done = run_release(clone, "--skip-tests")
@@ -124,6 +126,7 @@ def test_release_refuses_uncommitted_changes(clone: Path) -> None:
     assert "uncommitted changes" in done.stderr and "--allow-dirty" in done.stderr
 
 
+@pytest.mark.e2e  # starts a process
 def test_release_stops_when_the_tests_fail(clone: Path) -> None:
     set_version(clone, "1.0.1")
     # A clone whose suite is one failing test: the release must not build.
@@ -138,6 +141,7 @@ def test_release_stops_when_the_tests_fail(clone: Path) -> None:
     assert not list(clone.glob("dist/*.whl"))
 
 
+@pytest.mark.e2e  # starts a process
 def test_release_refuses_an_untracked_module(clone: Path) -> None:
     # The build would pack it into the wheel although the tag does not hold it.
     set_version(clone, "1.0.1")
@@ -148,6 +152,7 @@ def test_release_refuses_an_untracked_module(clone: Path) -> None:
     assert not (clone / "dist").exists()
 
 
+@pytest.mark.e2e  # starts a process
 def test_ignored_files_do_not_make_the_tree_dirty(clone: Path) -> None:
     set_version(clone, "1.0.1")
     (clone / "voxtrald" / "__pycache__").mkdir(exist_ok=True)

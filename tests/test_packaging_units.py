@@ -51,6 +51,7 @@ def installed_units(tmp_path: Path) -> Path:
 
 
 @pytest.mark.skipif(not SYSTEMD_ANALYZE, reason="systemd-analyze not installed")
+@pytest.mark.e2e  # starts a process
 def test_units_pass_systemd_analyze_verify(installed_units: Path, tmp_path: Path) -> None:
     code, stderr = verify_units(installed_units, tmp_path / "runtime")
     assert code == 0, stderr
@@ -105,6 +106,7 @@ def test_tray_unit_follows_the_graphical_session(installed_units: Path) -> None:
     assert unit["Install"]["WantedBy"] == "graphical-session.target"
 
 
+@pytest.mark.e2e  # starts a process
 def test_autostart_entry(installed_units: Path) -> None:
     entry = unit_sections((installed_units / "voxtral-tray.desktop").read_text())["Desktop Entry"]
     assert entry["Type"] == "Application"
@@ -124,6 +126,7 @@ def test_desktop_exec_quoting() -> None:
     assert _systemd.quote_desktop_exec(["/usr/bin/voxtral-tray"]) == "/usr/bin/voxtral-tray"
 
 
+@pytest.mark.e2e  # starts a process
 def test_launchd_plists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", "/Users/someone")
     exes = Executables(python="/usr/bin/python3", daemon=("/opt/v/bin/voxtrald",),

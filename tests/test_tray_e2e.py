@@ -9,6 +9,7 @@ shown quickly and exactly; tests against the real daemon live beside it.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from tests.conftest import wait_for
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.desktop,
     pytest.mark.timeout(120),
     pytest.mark.skipif(
         bool(missing_binaries()),
@@ -123,8 +125,13 @@ def start_tray(
     browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{browser_log}"\n')
     browser.chmod(0o755)
 
-    def start(socket: Path, extra_env: dict[str, str] | None = None) -> Tray:
+    def start(socket: Path | None, extra_env: dict[str, str] | None = None,
+              config_extra: str = "") -> Tray:
+        """socket None: no --socket flag, the tray finds it by its config (config_extra)."""
+        if config_extra:
+            config.write_text("[tray]\npoll_seconds = 0.5\n" + config_extra)
         env = desktop.env()
+        env.pop("VOXTRAL_SOCKET", None)
         env.update(
             {
                 "BROWSER": str(browser),
@@ -139,8 +146,7 @@ def start_tray(
             sys.executable,
             "-c",
             "from tray.app import main; raise SystemExit(main())",
-            "--socket",
-            str(socket),
+            *(["--socket", str(socket)] if socket is not None else []),
             "--config",
             str(config),
             "--state-file",
@@ -455,3 +461,24 @@ def test_real_daemon_update_notice_and_pause_click(
     again.wait_menu(lambda m: any(i.label.startswith("Update 1.1.0") for i in m), "offer again")
     time.sleep(2)
     assert services.summaries().count("Voxtral 1.1.0 is available") == 1
+
+
+def test_cli_and_tray_find_a_socket_named_only_in_the_config_file(
+    daemon_factory: Callable[..., Any], start_tray: Callable[..., Tray]
+) -> None:
+    """One socket rule: with no --socket and no VOXTRAL_SOCKET, all three read [api] socket."""
+    d = daemon_factory(socket_in_config=True)
+    assert "--socket" not in d.argv and "VOXTRAL_SOCKET" not in d.env
+    env = {k: v for k, v in os.environ.items() if k != "VOXTRAL_SOCKET"}
+    env["VOXTRAL_CONFIG"] = str(d.config_path)
+    cli = subprocess.run(
+        [sys.executable, "-m", "voxtrald", "status", "--json"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["state"] == "idle"
+
+    tray = start_tray(None, config_extra=f"[api]\nsocket = {json.dumps(str(d.socket))}\n")
+    tray.wait_menu(lambda m: m[0].label.startswith("Idle"), "the tray to see the daemon")
+    assert f"daemon socket {d.socket}," in tray.output()
+

@@ -7,6 +7,7 @@ import sys
 from itertools import combinations
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageChops
 
 from tray import icon
@@ -20,6 +21,7 @@ def _differs(a: Image.Image, b: Image.Image) -> bool:
     )
 
 
+@pytest.mark.e2e  # starts a process
 def test_render_cli_writes_every_look(tmp_path: Path) -> None:
     out = tmp_path / "icons"
     proc = subprocess.run(

@@ -206,6 +206,7 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HTT
         server.stop()
 
 
+@pytest.mark.e2e  # starts a process
 def test_redirect_to_https_elsewhere_is_followed_without_the_token(
     h: Harness, https_server: tuple[HTTPServer, str]
 ) -> None:
@@ -224,6 +225,7 @@ def test_redirect_to_https_elsewhere_is_followed_without_the_token(
     assert (h.updates / "1.1.0" / WHEEL).read_bytes() == PAYLOAD
 
 
+@pytest.mark.e2e  # starts a process
 def test_untrusted_certificate_is_refused(
     h: Harness, https_server: tuple[HTTPServer, str]
 ) -> None:

@@ -25,12 +25,12 @@ from tray.client import TrayClient
 from tray.controller import Controller
 from tray.notifier import Settings, TrayState
 from tray.notify import DesktopNotifier
-from voxtrald.config import ConfigError
+from voxtrald import _platform, exit_codes
+from voxtrald.config import Config, ConfigError
 from voxtrald.config import load as load_config
 
 log = logging.getLogger("voxtral-tray")
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 NO_DISPLAY = (
     "voxtral-tray needs a graphical session: no display is available "
     "(DISPLAY / WAYLAND_DISPLAY unset or unreachable). "
@@ -42,14 +42,8 @@ class NoDisplay(Exception):
     """The tray cannot show an icon here; main() turns this into a message and exit 1."""
 
 
-def has_display() -> bool:
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def import_pystray() -> Any:
-    if not has_display():
+    if not _platform.has_display():
         raise NoDisplay(NO_DISPLAY)
     try:
         import pystray
@@ -170,24 +164,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def load_settings(args: argparse.Namespace) -> Config:
+    """The config file with --socket on top as a flag: `cfg.socket_path()` then finds
+    the socket by the daemon's own rule (flag > VOXTRAL_SOCKET > [api] socket > default)."""
+    return load_config(args.config, {"api.socket": args.socket})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s voxtral-tray %(levelname)s %(message)s"
     )
     try:
-        cfg = load_config(args.config)
+        cfg = load_settings(args)
     except ConfigError as exc:
         print(f"voxtral-tray: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    socket_path = args.socket or (cfg.api.socket or None)
+        return exit_codes.USAGE
     try:
         pystray = import_pystray()
     except NoDisplay as exc:
         print(f"voxtral-tray: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return exit_codes.ERROR
     state_file = args.state_file or statefile.default_path()
-    client = TrayClient(socket_path)
+    client = TrayClient(cfg.socket_path())
     icon_path = Path(tempfile.gettempdir()) / f"voxtral-notify-{os.getpid()}.png"
     try:
         icon_art.render(view.IconLook("idle"), 128).save(icon_path)
@@ -214,4 +213,4 @@ def main(argv: list[str] | None = None) -> int:
         controller.stop()
         if icon_path is not None:
             icon_path.unlink(missing_ok=True)
-    return EXIT_OK
+    return exit_codes.OK

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tray import desktop, notifier, statefile
@@ -91,7 +92,7 @@ class Controller:
                 if self.client.events_supported:
                     after = self.state.last_seq or 0
                     batch = self.client.events(after, wait)
-                    self._apply(lambda s, b=batch: notifier.on_events(s, b, self.settings))
+                    self._apply(partial(notifier.on_events, batch=batch, settings=self.settings))
                 else:
                     self.stop_event.wait(wait)
                 backoff = BACKOFF_FIRST

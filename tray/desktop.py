@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import subprocess
-import sys
 import webbrowser
 
 from tray.view import safe_release_url
+from voxtrald import _platform
 
 log = logging.getLogger(__name__)
 
@@ -17,20 +15,11 @@ log = logging.getLogger(__name__)
 def open_folder(path: str) -> bool:
     try:
         os.makedirs(path, exist_ok=True)
-        if sys.platform == "win32":
-            os.startfile(path)  # type: ignore[attr-defined]
+        if _platform.open_path(path):
             return True
-        opener = "open" if sys.platform == "darwin" else shutil.which("xdg-open")
-        if not opener:
-            log.warning("cannot open %s: xdg-open is not installed", path)
-            return False
-        subprocess.Popen(
-            [opener, path],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        return True
+        # Only the freedesktop opener can be missing; macOS and Windows always have theirs.
+        log.warning("cannot open %s: xdg-open is not installed", path)
+        return False
     except OSError as exc:
         log.warning("cannot open %s: %s", path, exc)
         return False

@@ -18,14 +18,15 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from tray.view import IconLook
+from voxtrald.schema import MemoryLevel
 
 SIZE = 64
 _SCALE = 4  # drawn large and scaled down, for smooth edges
 
-COLOURS = {
-    "normal": (37, 117, 214),
-    "warning": (232, 152, 20),
-    "critical": (212, 40, 40),
+COLOURS: dict[str, tuple[int, int, int]] = {
+    MemoryLevel.NORMAL: (37, 117, 214),
+    MemoryLevel.WARNING: (232, 152, 20),
+    MemoryLevel.CRITICAL: (212, 40, 40),
     "offline": (128, 128, 128),
 }
 WHITE = (255, 255, 255, 255)
@@ -39,10 +40,10 @@ SAMPLE_LOOKS: dict[str, IconLook] = {
     "transcribing-40": IconLook("transcribing", progress=40.0),
     "transcribing-75": IconLook("transcribing", progress=75.0),
     "paused": IconLook("paused"),
-    "memory-warning": IconLook("idle", memory="warning"),
-    "memory-critical": IconLook("idle", memory="critical"),
-    "transcribing-40-warning": IconLook("transcribing", memory="warning", progress=40.0),
-    "paused-critical": IconLook("paused", memory="critical"),
+    "memory-warning": IconLook("idle", memory=MemoryLevel.WARNING),
+    "memory-critical": IconLook("idle", memory=MemoryLevel.CRITICAL),
+    "transcribing-40-warning": IconLook("transcribing", memory=MemoryLevel.WARNING, progress=40.0),
+    "paused-critical": IconLook("paused", memory=MemoryLevel.CRITICAL),
     "idle-update": IconLook("idle", badge=True),
 }
 
@@ -92,7 +93,7 @@ def render(look: IconLook, size: int = SIZE) -> Image.Image:
     img = Image.new("RGBA", (s, s), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     key = "offline" if look.activity == "offline" else look.memory
-    colour = COLOURS.get(key, COLOURS["normal"])
+    colour = COLOURS.get(key, COLOURS[MemoryLevel.NORMAL])
     draw.ellipse((s * 0.02, s * 0.02, s * 0.98, s * 0.98), fill=(*colour, 255))
     if look.activity == "offline":
         _offline(draw, s)
@@ -103,7 +104,7 @@ def render(look: IconLook, size: int = SIZE) -> Image.Image:
         _waveform(draw, s, (0.12, 0.26, 0.36, 0.26, 0.12))
     else:
         _waveform(draw, s, (0.16, 0.3, 0.44, 0.3, 0.16))
-    if look.memory == "critical" and look.activity != "offline":
+    if look.memory == MemoryLevel.CRITICAL and look.activity != "offline":
         # An exclamation mark in the corner, so red is not the only clue.
         draw.ellipse((s * 0.0, s * 0.62, s * 0.36, s * 0.98), fill=WHITE)
         draw.rounded_rectangle(

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-LEVELS = ("normal", "warning", "critical")
+from voxtrald.schema import MemoryLevel
+
+LEVELS = tuple(MemoryLevel)
 
 
 def level_rank(level: str) -> int:
     """Order of memory levels; an unknown level counts as normal."""
-    return LEVELS.index(level) if level in LEVELS else 0
+    return MemoryLevel(level).rank if level in LEVELS else 0
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -52,7 +54,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Memory:
-    level: str
+    level: MemoryLevel
     percent: float | None = None
     available_gb: float | None = None
     message: str = ""
@@ -62,9 +64,9 @@ class Memory:
         data = _dict(raw)
         if not data:
             return None
-        level = _str(data.get("level"), "normal")
+        level = _str(data.get("level"), MemoryLevel.NORMAL)
         return cls(
-            level=level if level in LEVELS else "normal",
+            level=MemoryLevel(level) if level in LEVELS else MemoryLevel.NORMAL,
             percent=_num(data.get("percent")),
             available_gb=_num(data.get("available_gb")),
             message=_str(data.get("message")),

@@ -22,10 +22,13 @@ from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion, Version
 
-from tray.model import EventBatch, Memory, Status, level_rank
+from tray.model import LEVELS, EventBatch, Memory, Status, level_rank
+from voxtrald.schema import MemoryLevel
 
 # How many announced versions to remember; old ones can never come back.
 MAX_REMEMBERED_VERSIONS = 20
+# The daemon's memory events, one per level: memory_normal, memory_warning, memory_critical.
+MEMORY_EVENTS = {f"memory_{level}": level for level in MemoryLevel}
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class TrayState:
     # Last event sequence number handled; None until synced with a status.
     last_seq: int | None = None
     memory: Memory | None = None
-    memory_level: str = "normal"
+    memory_level: MemoryLevel = MemoryLevel.NORMAL
     # Sequence stamp of the memory reading, so an older status cannot undo a newer event.
     memory_seq: int = -1
     memory_silenced: bool = False
@@ -78,7 +81,7 @@ def _gb(value: float | None) -> str:
 
 def _memory_notice(mem: Memory, reminder: bool) -> Notification:
     pct = f"{mem.percent:.0f} %" if mem.percent is not None else "high"
-    if mem.level == "critical":
+    if mem.level == MemoryLevel.CRITICAL:
         title = "Memory still critical" if reminder else "Memory critical"
         urgency = "critical"
     else:
@@ -100,7 +103,7 @@ def _observe_memory(
     notes: list[Notification] = []
     if new > old and not silenced:
         notes.append(_memory_notice(mem, reminder=False))
-    elif new == old and new == level_rank("critical") and reminder and not silenced:
+    elif new == old and new == MemoryLevel.CRITICAL.rank and reminder and not silenced:
         notes.append(_memory_notice(mem, reminder=True))
     elif new < old and new == 0 and settings.notify_back_to_normal and not silenced:
         pct = f"{mem.percent:.0f} %" if mem.percent is not None else "normal"
@@ -197,11 +200,11 @@ def on_events(state: TrayState, batch: EventBatch, settings: Settings) -> Result
 
 
 def _on_event(state: TrayState, seq: int, kind: str, data: dict, settings: Settings) -> Result:
-    if kind in ("memory_warning", "memory_critical", "memory_normal"):
+    if kind in MEMORY_EVENTS:
         level = data.get("level")
-        if level not in ("normal", "warning", "critical"):
-            level = kind.removeprefix("memory_")
-        mem = Memory.parse({**data, "level": level}) or Memory(level)
+        if level not in LEVELS:
+            level = MEMORY_EVENTS[kind]
+        mem = Memory.parse({**data, "level": level}) or Memory(MemoryLevel(level))
         return _observe_memory(state, mem, seq, data.get("reminder") is True, settings)
     if kind == "update_available":
         version = data.get("version")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 from tray.notifier import Notification
+from voxtrald import _platform
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,9 @@ _URGENCY = {"low": 0, "normal": 1, "critical": 2}
 
 def detect_backend() -> str:
     """Which path plyer will take on this machine, in words for the log."""
-    if sys.platform == "darwin":
-        return "macOS (plyer)"
-    if sys.platform == "win32":
-        return "Windows balloon (plyer)"
+    fixed = _platform.notification_backend()
+    if fixed is not None:
+        return fixed
     try:
         import dbus  # noqa: F401
     except ImportError:
@@ -69,7 +68,7 @@ class DesktopNotifier:
             from plyer import notification
 
             notification.notify(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - any backend failure means "not shown"
+        except Exception as exc:
             level = logging.DEBUG if self._failed_once else logging.WARNING
             log.log(level, "notification not shown (%s): %s", self.backend, exc)
             self._failed_once = True

@@ -1,6 +1,6 @@
 """The little the tray remembers across its own restarts: versions announced.
 
-Written atomically (temp file + rename) and read forgivingly, in the spirit
+Written atomically (`voxtrald.atomic`: temp file, fsync, rename) and read forgivingly, in the spirit
 of pip's self-check state: a missing or damaged file just means "nothing
 announced yet", never a crash.
 """
@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
-from voxtrald import paths
+from voxtrald import atomic, paths
 
 ENV_VAR = "VOXTRAL_TRAY_STATE"
 log = logging.getLogger(__name__)
@@ -44,10 +43,7 @@ def save_announced(path: Path, versions: frozenset[str]) -> bool:
     """Write the set; on failure log and go on (the worst case is one repeated notice)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tray-", suffix=".json", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"announced_versions": sorted(versions)}, fh)
-        os.replace(tmp, path)
+        atomic.write_atomic(path, json.dumps({"announced_versions": sorted(versions)}))
         return True
     except OSError as exc:
         log.warning("cannot save tray state to %s: %s", path, exc)

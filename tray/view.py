@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tray.model import level_rank
 from tray.notifier import TrayState
+from voxtrald.schema import MemoryLevel
 
 APP_TITLE = "Voxtral"
 
@@ -25,7 +26,7 @@ class MenuEntry:
 @dataclass(frozen=True)
 class IconLook:
     activity: str  # "offline", "idle", "transcribing" or "paused"
-    memory: str = "normal"  # "normal", "warning" or "critical"
+    memory: MemoryLevel = MemoryLevel.NORMAL
     progress: float | None = None  # 0..100 while transcribing
     badge: bool = False  # an update is available
 
@@ -91,7 +92,7 @@ def memory_line(state: TrayState) -> str:
     text = f"RAM {_pct(mem.percent)}"
     if mem.available_gb is not None:
         text += f" ({mem.available_gb:.1f} GB free)"
-    if mem.level != "normal":
+    if mem.level != MemoryLevel.NORMAL:
         text += f" — {mem.level}"
     return text
 
@@ -174,7 +175,7 @@ def icon_look(state: TrayState) -> IconLook:
     if not state.online or state.status is None:
         return IconLook("offline")
     st = state.status
-    memory = state.memory_level if state.memory is not None else "normal"
+    memory = state.memory_level if state.memory is not None else MemoryLevel.NORMAL
     badge = state.update_offer() is not None
     if st.job is not None:
         # Steps of 5 % keep the icon from being redrawn at every poll.

@@ -1,8 +1,8 @@
 """`voxtrald` command line: `run` starts the daemon, the rest talk to it.
 
 Each feature registers its own subcommands (client commands, updates,
-services), so this file only assembles the parser and maps outcomes to the
-exit codes of the design: 0 ok, 1 error, 2 usage, 3 daemon not reachable.
+services), so this file only assembles the parser; the exit codes live in
+`exit_codes` and the calling-and-printing of client commands in `cli_client`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from voxtrald import commands, exit_codes, paths
+from voxtrald.models import cli as models_cli
+from voxtrald.service import cli as service_cli
+from voxtrald.updates import cli as updates_cli
 from voxtrald.version import current_version
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
+# The exit codes under the names this module has always exported.
+EXIT_OK = exit_codes.OK
+EXIT_ERROR = exit_codes.ERROR
+EXIT_USAGE = exit_codes.USAGE
+EXIT_UNREACHABLE = exit_codes.UNREACHABLE
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -29,23 +34,23 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--processed-dir", type=Path, help="where sources go once transcribed")
     run.add_argument("--failed-dir", type=Path, help="where sources that cannot be transcribed go")
     run.add_argument("--state-dir", type=Path, help="job store, update cache, locks")
-    run.add_argument("--model", help="'default' (embedded tiny.en), a size name, or a folder")
-    run.add_argument("--socket", help="control socket path (default: VOXTRAL_SOCKET or "
-                     "$XDG_RUNTIME_DIR/voxtral/voxtrald.sock)")
+    run.add_argument("--model", help="'default' (Whisper base, 99 languages), 'tiny.en' (fast, "
+                     "English only), a faster-whisper size name, or a model folder")
+    run.add_argument("--socket", help=f"control socket to listen on ({paths.SOCKET_RULE})")
     run.add_argument("--log-level", default="INFO",
                      choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     run.set_defaults(func=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from voxtrald.daemon import run_daemon
+    from voxtrald.run import run_daemon
 
     return run_daemon(args)
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
     print(current_version())
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,14 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     ver = sub.add_parser("version", help="print the version")
     ver.set_defaults(func=_cmd_version)
-
-    from voxtrald import commands
-    from voxtrald.service import cli as service_cli
-    from voxtrald.updates import cli as updates_cli
-
     commands.register(sub)
     updates_cli.register(sub)
     service_cli.register(sub)
+    models_cli.register(sub)
     return parser
 
 
@@ -73,11 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        return EXIT_ERROR
+        return exit_codes.ERROR
 
 
 if __name__ == "__main__":

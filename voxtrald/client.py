@@ -56,7 +56,7 @@ class _UnixConnection(http.client.HTTPConnection):
 
 class Client:
     def __init__(self, socket_path: Path | str | None = None, timeout: float = 5.0) -> None:
-        self.socket_path = paths.socket_path(socket_path)
+        self.socket_path = paths.resolve_socket(socket_path)
         self.timeout = timeout
 
     def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, dict[str, str]]:
@@ -132,7 +132,8 @@ class Client:
     def _checked(self, method: str, path: str, body: dict[str, Any] | None, **kw: Any) -> dict:
         status, data = self.request(method, path, body, **kw)
         if status >= 400:
-            err = data.get("error") if isinstance(data.get("error"), dict) else {}
+            found = data.get("error")
+            err: dict[str, Any] = found if isinstance(found, dict) else {}
             raise ApiResponseError(
                 status, str(err.get("code", "error")), str(err.get("message", f"HTTP {status}"))
             )

@@ -1,25 +1,22 @@
 """Client subcommands of `voxtrald`: status, jobs, pause, resume, retry.
 
-They are thin: one API call each, then either the API's JSON as is (`--json`,
-for scripts) or a short human rendering. The rendering lives in pure
-functions so its wording is tested without a daemon.
+They are thin: one API call each through `cli_client.call_and_print`, which
+prints the API's JSON as is (`--json`, for scripts) or a short human
+rendering. The rendering lives in pure functions so its wording is tested
+without a daemon.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
-from collections.abc import Callable
 from typing import Any
 
-from voxtrald import config
-from voxtrald.cli import EXIT_ERROR, EXIT_OK, EXIT_UNREACHABLE
-from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
+from voxtrald.cli_client import add_options, call_and_print
+from voxtrald.schema import JOB_STATE_NAMES, JobState, MemoryLevel
 
 BAR_WIDTH = 24
-JOB_STATES = ("queued", "running", "done", "failed", "duplicate")
+# Plain strings, as argparse shows them in its "invalid choice" message.
+JOB_STATES = JOB_STATE_NAMES
 
 
 # -- pure rendering --------------------------------------------------------
@@ -64,7 +61,7 @@ def render_status(st: dict[str, Any]) -> str:
         line = f"Memory:  {mem.get('level', '?')}, {used}"
         if mem.get("available_gb") is not None:
             line += f", {float(mem['available_gb']):.1f} GB available"
-        if mem.get("level") != "normal" and mem.get("message"):
+        if mem.get("level") != MemoryLevel.NORMAL and mem.get("message"):
             line += f". {mem['message']}"
         lines.append(line)
     upd = st.get("update")
@@ -99,12 +96,15 @@ def render_jobs(jobs: list[dict[str, Any]]) -> str:
     for job in ordered:
         note = job.get("error") or ""
         state = job.get("state", "")
-        if state == "running" and job.get("percent") is not None:
+        if state == JobState.RUNNING and job.get("percent") is not None:
             note = f"{float(job['percent']):.0f}%"
-        elif state == "duplicate" and job.get("duplicate_of"):
+        elif state == JobState.DUPLICATE and job.get("duplicate_of"):
             note = f"same as #{job['duplicate_of']}"
-        elif state == "failed" and job.get("attempts") is not None:
+        elif state == JobState.FAILED and job.get("attempts") is not None:
             note = f"[{job['attempts']}/{job.get('max_attempts', '?')}] {note}"
+        elif state == JobState.DONE and job.get("warnings"):
+            # A truncated file, a language the model cannot do: done, but worth a look.
+            note = "warning: " + "; ".join(str(w) for w in job["warnings"])
         duration = job.get("duration")
         wall = job.get("wall_seconds")
         rows.append((
@@ -127,68 +127,31 @@ def render_jobs(jobs: list[dict[str, Any]]) -> str:
 # -- commands --------------------------------------------------------------
 
 
-def socket_for(explicit: str | None) -> str | None:
-    """--socket, else VOXTRAL_SOCKET, else the config file's api.socket, else the default.
-
-    The config file is read only for its socket, so a user who moved the socket
-    there need not repeat it on every command; a broken config is the daemon's
-    business and does not stop a status query.
-    """
-    if explicit or os.environ.get("VOXTRAL_SOCKET"):
-        return explicit or None
-    try:
-        return config.load().api.socket or None
-    except config.ConfigError:
-        return None
-
-
-def _client(args: argparse.Namespace) -> Client:
-    return Client(socket_for(args.socket), timeout=args.timeout)
-
-
-def _run(args: argparse.Namespace, call: Callable[[Client], dict[str, Any]],
-         render: Callable[[dict[str, Any]], str]) -> int:
-    """One API call with the design's exit codes: 0 ok, 1 API error, 3 unreachable."""
-    try:
-        data = call(_client(args))
-    except DaemonUnreachable as exc:
-        print(f"voxtrald: {exc}", file=sys.stderr)
-        return EXIT_UNREACHABLE
-    except ApiResponseError as exc:
-        if args.json:
-            print(json.dumps({"error": {"code": exc.code, "message": exc.message}}, indent=2))
-        print(f"voxtrald: {exc.message}", file=sys.stderr)
-        return EXIT_ERROR
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        print(render(data))
-    return EXIT_OK
-
-
 def _cmd_status(args: argparse.Namespace) -> int:
-    return _run(args, lambda c: c.get("/api/status"), render_status)
+    return call_and_print(args, lambda c: c.get("/api/status"), render_status)
 
 
 def _cmd_jobs(args: argparse.Namespace) -> int:
     query = f"/api/jobs?limit={args.limit}"
     if args.state:
         query += f"&state={args.state}"
-    return _run(args, lambda c: c.get(query), lambda d: render_jobs(d.get("jobs", [])))
+    return call_and_print(args, lambda c: c.get(query),
+                          lambda d: render_jobs(d.get("jobs", [])))
 
 
 def _cmd_pause(args: argparse.Namespace) -> int:
-    return _run(args, lambda c: c.post("/api/pause"),
+    return call_and_print(args, lambda c: c.post("/api/pause"),
                 lambda d: "Paused: the running job finishes; new jobs wait until "
                           "`voxtrald resume`.")
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    return _run(args, lambda c: c.post("/api/resume"), lambda d: "Resumed: taking new jobs.")
+    return call_and_print(args, lambda c: c.post("/api/resume"),
+                          lambda d: "Resumed: taking new jobs.")
 
 
 def _cmd_retry(args: argparse.Namespace) -> int:
-    return _run(args, lambda c: c.post(f"/api/jobs/{args.id}/retry"),
+    return call_and_print(args, lambda c: c.post(f"/api/jobs/{args.id}/retry"),
                 lambda d: f"Job #{d.get('id', args.id)} ({d.get('file', '')}) is "
                           f"{d.get('state', 'queued')} again.")
 
@@ -210,34 +173,27 @@ def _limit(text: str) -> int:
     return value
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the API's JSON as is")
-    parser.add_argument("--socket", help="control socket (default: VOXTRAL_SOCKET or "
-                        "$XDG_RUNTIME_DIR/voxtral/voxtrald.sock)")
-    parser.add_argument("--timeout", type=float, default=5.0, help=argparse.SUPPRESS)
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the client subcommands to `voxtrald`."""
     p = sub.add_parser("status", help="what the daemon is doing")
-    _common(p)
+    add_options(p)
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("jobs", help="the queue and history, newest first")
     p.add_argument("--state", choices=JOB_STATES, help="only jobs in this state")
     p.add_argument("--limit", type=_limit, default=50, help="how many (1-1000, default 50)")
-    _common(p)
+    add_options(p)
     p.set_defaults(func=_cmd_jobs)
 
     p = sub.add_parser("pause", help="stop taking new jobs (the running one finishes)")
-    _common(p)
+    add_options(p)
     p.set_defaults(func=_cmd_pause)
 
     p = sub.add_parser("resume", help="take new jobs again")
-    _common(p)
+    add_options(p)
     p.set_defaults(func=_cmd_resume)
 
     p = sub.add_parser("retry", help="queue a failed job again")
     p.add_argument("id", type=_positive_int, metavar="ID", help="job id (see `voxtrald jobs`)")
-    _common(p)
+    add_options(p)
     p.set_defaults(func=_cmd_retry)

@@ -7,15 +7,16 @@ with its type and its check, and anything undeclared is refused.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from voxtrald import paths
+from voxtrald import outputs, paths
 
-OUTPUT_FORMATS = ("txt", "srt", "vtt", "json")
+OUTPUT_FORMATS = outputs.FORMATS  # the formats are the renderers
 AFTER_CHOICES = ("move", "keep", "delete")
 COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16", "default")
 CHANNELS = ("stable", "prerelease")
@@ -42,6 +43,9 @@ class EngineConfig:
     threads: int = 0
     beam_size: int = 5
     language: str = ""
+    # Names and jargon to expect (comma-separated); a NAME.vocab.txt beside a file adds more.
+    hotwords: str = ""
+    initial_prompt: str = ""
     idle_unload_seconds: float = 300.0
     chunk_seconds_low: float = 60.0
     chunk_seconds_mid: float = 90.0
@@ -62,6 +66,8 @@ class JobsConfig:
     max_attempts: int = 3
     retry_backoff_seconds: float = 30.0
     after: str = "move"
+    # A job whose worker says nothing for this long is stopped and the attempt fails.
+    stall_seconds: float = 600.0
 
 
 @dataclass
@@ -120,53 +126,65 @@ class Config:
     tray: TrayConfig = field(default_factory=TrayConfig)
     source: Path | None = None
     explicit: set[str] = field(default_factory=set)
+    # Keys set by command-line flags: a flag outranks the environment, the file does not.
+    flags: set[str] = field(default_factory=set)
 
     def socket_path(self) -> Path:
-        return paths.socket_path(self.api.socket or None)
+        """`--socket` > VOXTRAL_SOCKET > `[api] socket` > the platform default."""
+        flag = self.api.socket if "api.socket" in self.flags else None
+        return paths.resolve_socket(flag, self.api.socket)
 
 
-def _positive(value: float) -> bool:
-    return value > 0
+# Config fields that record where values came from rather than hold a [section].
+_NOT_SECTIONS = ("source", "explicit", "flags")
 
 
-def _non_negative(value: float) -> bool:
-    return value >= 0
+def _range(lo: float, hi: float, unit: str, integer: bool = False) -> tuple[Any, str]:
+    """A check that a number lies in [lo, hi], with the words that say so."""
+    kind = "an integer" if integer else unit
+
+    def fmt(v: float) -> str:
+        return f"{v:g}"
+
+    return (lambda v: lo <= v <= hi), f"{kind} from {fmt(lo)} to {fmt(hi)}" + (
+        f" ({unit})" if integer and unit else "")
 
 
-def _percent(value: float) -> bool:
-    return 0 < value <= 100
+_DAY = 86400.0
 
-
-# Extra checks beyond the type: (predicate, what is allowed).
+# Extra checks beyond the type: (predicate, what is allowed). Every number has an upper
+# bound too: a value that passes its type but breaks the daemon (an infinite timeout)
+# must stop start-up with the key's name, not later with a traceback.
 _CHECKS: dict[str, tuple[Any, str]] = {
     "engine.device": (lambda v: v in ("cpu", "cuda", "auto"), "one of cpu, cuda, auto"),
     "engine.compute_type": (lambda v: v in COMPUTE_TYPES, "one of " + ", ".join(COMPUTE_TYPES)),
     "engine.model": (lambda v: bool(v.strip()), "a non-empty model name or folder"),
-    "engine.threads": (_non_negative, "an integer >= 0 (0 = automatic)"),
-    "engine.beam_size": (lambda v: 1 <= v <= 20, "an integer from 1 to 20"),
-    "engine.idle_unload_seconds": (_non_negative, "a number of seconds >= 0"),
-    "engine.chunk_seconds_low": (lambda v: 10 <= v <= 3600, "seconds from 10 to 3600"),
-    "engine.chunk_seconds_mid": (lambda v: 10 <= v <= 3600, "seconds from 10 to 3600"),
-    "engine.chunk_seconds_high": (lambda v: 10 <= v <= 3600, "seconds from 10 to 3600"),
-    "engine.chunk_low_below_gb": (_non_negative, "a number of GB >= 0"),
-    "engine.chunk_mid_below_gb": (_non_negative, "a number of GB >= 0"),
-    "inbox.settle_seconds": (_non_negative, "a number of seconds >= 0"),
-    "inbox.scan_interval_seconds": (_positive, "a number of seconds > 0"),
-    "jobs.max_attempts": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
-    "jobs.retry_backoff_seconds": (_non_negative, "a number of seconds >= 0"),
+    "engine.threads": _range(0, 256, "0 = automatic", integer=True),
+    "engine.beam_size": _range(1, 20, "", integer=True),
+    "engine.idle_unload_seconds": _range(0, 7 * _DAY, "seconds"),
+    "engine.chunk_seconds_low": _range(10, 3600, "seconds"),
+    "engine.chunk_seconds_mid": _range(10, 3600, "seconds"),
+    "engine.chunk_seconds_high": _range(10, 3600, "seconds"),
+    "engine.chunk_low_below_gb": _range(0, 4096, "GB"),
+    "engine.chunk_mid_below_gb": _range(0, 4096, "GB"),
+    "inbox.settle_seconds": _range(0, 3600, "seconds"),
+    "inbox.scan_interval_seconds": _range(0.1, _DAY, "seconds"),
+    "jobs.max_attempts": _range(1, 100, "", integer=True),
+    "jobs.retry_backoff_seconds": _range(0, _DAY, "seconds"),
     "jobs.after": (lambda v: v in AFTER_CHOICES, "one of " + ", ".join(AFTER_CHOICES)),
+    "jobs.stall_seconds": _range(1, _DAY, "seconds"),
     "outputs.formats": (
         lambda v: bool(v) and all(f in OUTPUT_FORMATS for f in v),
         "a non-empty list drawn from " + ", ".join(OUTPUT_FORMATS),
     ),
-    "memory.warning_percent": (_percent, "a percentage above 0 and up to 100"),
-    "memory.critical_percent": (_percent, "a percentage above 0 and up to 100"),
+    "memory.warning_percent": (lambda v: 0 < v <= 100, "a percentage above 0 and up to 100"),
+    "memory.critical_percent": (lambda v: 0 < v <= 100, "a percentage above 0 and up to 100"),
     "memory.hysteresis_percent": (lambda v: 0 <= v < 50, "a number from 0 to 50"),
-    "memory.interval_seconds": (lambda v: 0.1 <= v <= 3600, "seconds from 0.1 to 3600"),
-    "memory.reminder_minutes": (_positive, "a number of minutes > 0"),
-    "memory.model_memory_factor": (_positive, "a number > 0"),
-    "memory.model_memory_margin_mb": (_non_negative, "a number of MB >= 0"),
-    "updates.check_interval_hours": (_non_negative, "a number of hours >= 0 (0 turns checks off)"),
+    "memory.interval_seconds": _range(0.1, 3600, "seconds"),
+    "memory.reminder_minutes": _range(0.1, 7 * 24 * 60, "minutes"),
+    "memory.model_memory_factor": _range(0.1, 100, "a factor"),
+    "memory.model_memory_margin_mb": _range(0, 1024 * 1024, "MB"),
+    "updates.check_interval_hours": _range(0, 24 * 365, "hours; 0 turns checks off"),
     "updates.channel": (lambda v: v in CHANNELS, "one of " + ", ".join(CHANNELS)),
     "updates.api_url": (
         lambda v: v.startswith(("https://", "http://")),
@@ -176,12 +194,12 @@ _CHECKS: dict[str, tuple[Any, str]] = {
         lambda v: v.count("/") == 1 and all(p and p not in (".", "..") for p in v.split("/")),
         "OWNER/NAME",
     ),
-    "updates.max_download_mb": (_positive, "a number of MB > 0"),
-    "api.max_connections": (lambda v: 1 <= v <= 10000, "an integer from 1 to 10000"),
-    "api.request_timeout_seconds": (_positive, "a number of seconds > 0"),
+    "updates.max_download_mb": _range(1, 10240, "MB"),
+    "api.max_connections": _range(1, 10000, "", integer=True),
+    "api.request_timeout_seconds": _range(0.1, 3600, "seconds"),
     "api.max_body_bytes": (lambda v: 1024 <= v <= 16 * 1024 * 1024, "bytes from 1024 to 16 MiB"),
     "api.transport": (lambda v: v in ("unix", "tcp"), "one of unix, tcp"),
-    "tray.poll_seconds": (lambda v: 0.2 <= v <= 600, "seconds from 0.2 to 600"),
+    "tray.poll_seconds": _range(0.2, 600, "seconds"),
 }
 
 
@@ -198,6 +216,9 @@ def _type_name(tp: Any) -> str:
 
 def _coerce(key: str, tp: str, value: Any) -> Any:
     """Turn a TOML value into the field's type, or say what was expected."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and "\0" in t for t in texts):
+        raise ConfigError(f"config key '{key}': contains a NUL character")
     ok = True
     if tp == "bool":
         ok = isinstance(value, bool)
@@ -206,6 +227,8 @@ def _coerce(key: str, tp: str, value: Any) -> Any:
     elif tp == "float":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
+        if ok and not math.isfinite(value):
+            raise ConfigError(f"config key '{key}': expected a finite number, got {value!r}")
     elif tp == "str":
         ok = isinstance(value, str)
     elif tp == "Path":
@@ -216,6 +239,7 @@ def _coerce(key: str, tp: str, value: Any) -> Any:
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     if not ok:
         raise ConfigError(f"config key '{key}': expected {_type_name(tp)}, got {value!r}")
+
     return value
 
 
@@ -226,7 +250,7 @@ def _check(key: str, value: Any) -> None:
 
 
 def _apply(cfg: Config, data: dict[str, Any], origin: str) -> None:
-    sections = {f.name: f for f in fields(Config) if f.name not in ("source", "explicit")}
+    sections = {f.name: f for f in fields(Config) if f.name not in _NOT_SECTIONS}
     for section, body in data.items():
         if section not in sections:
             allowed = ", ".join(sorted(sections))
@@ -288,9 +312,24 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> C
             section, name = dotted.split(".", 1)
             nested.setdefault(section, {})[name] = str(value) if isinstance(value, Path) else value
         _apply(cfg, nested, "command line")
+        cfg.flags.update(f"{section}.{name}" for section, body in nested.items() for name in body)
     _cross_checks(cfg)
     # Processed/ and Failed/ sit beside the inbox unless named: moving the inbox moves them.
     for key, name in (("processed", "Processed"), ("failed", "Failed")):
         if f"paths.{key}" not in cfg.explicit:
             setattr(cfg.paths, key, cfg.paths.inbox.parent / name)
     return cfg
+
+
+def client_socket(flag: str | None = None, path: Path | None = None) -> Path:
+    """The socket a client (CLI, tray) talks to, by the daemon's own rule.
+
+    The config file is read only for its `[api] socket`, so a user who moved
+    the socket there need not repeat it on every command; a broken config is
+    the daemon's business and does not stop a status query.
+    """
+    try:
+        configured = load(path).api.socket
+    except ConfigError:
+        configured = ""
+    return paths.resolve_socket(flag, configured)

@@ -18,15 +18,18 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from voxtrald import memory
+from voxtrald import _platform, memory, textsafe
+from voxtrald import worker_protocol as wp
 from voxtrald.audio import SAMPLE_RATE, DecodeStats, MediaError, decode_blocks
 from voxtrald.chunking import choose_chunk_seconds, chunk_stream
 from voxtrald.models import resolve_model
+from voxtrald.transcript import Segment
 
 log = logging.getLogger("voxtrald.engine")
 # Peak level under which a chunk is treated as silence (about -50 dBFS): the
@@ -37,8 +40,18 @@ SILENCE_PEAK = 0.003
 def _available_bytes() -> int | None:
     try:
         return memory.available_bytes()
-    except Exception:  # noqa: BLE001 - a failed reading only means the middle chunk size
+    except Exception:  # a failed reading only means the middle chunk size
         return None
+
+
+def _skip(blocks: Iterator[np.ndarray], samples: int) -> Iterator[np.ndarray]:
+    """The block stream without its first `samples` samples (resuming mid-file)."""
+    for block in blocks:
+        if samples >= block.size:
+            samples -= block.size
+            continue
+        yield block[samples:] if samples else block
+        samples = 0
 
 
 class Worker:
@@ -48,8 +61,8 @@ class Worker:
         self.parent = os.getppid()
         self.model: Any = None
 
-    def send(self, **msg: Any) -> None:
-        self.out.write(json.dumps(msg) + "\n")
+    def send(self, msg: wp.Reply) -> None:
+        self.out.write(wp.encode(msg))
         self.out.flush()
 
     def load(self) -> None:
@@ -63,7 +76,8 @@ class Worker:
             compute_type=self.settings.get("compute_type", "int8"),
             cpu_threads=int(self.settings.get("threads", 0)),
         )
-        self.send(type="ready", model=name, load_seconds=round(time.monotonic() - started, 3))
+        self.send(wp.Ready(name, round(time.monotonic() - started, 3),
+                           bool(self.model.model.is_multilingual)))
 
     def _chunk_seconds(self) -> float:
         s = self.settings
@@ -73,84 +87,68 @@ class Worker:
             s["chunk_low_below_gb"], s["chunk_mid_below_gb"],
         )
 
-    def transcribe(self, job_id: int, path: Path) -> None:
+    def transcribe(self, req: wp.Transcribe) -> None:
+        job_id = req.job_id
         stats = DecodeStats()
-        language = self.settings.get("language") or None
+        language = req.options.language or self.settings.get("language") or None
         beam = int(self.settings.get("beam_size", 5))
         detected: str | None = None
-        chunks = 0
-        position = 0.0
-        self.send(type="started", job_id=job_id)
-        for offset, samples in chunk_stream(decode_blocks(path, stats), self._chunk_seconds):
-            chunks += 1
-            if chunks == 1:
-                self.send(type="duration", job_id=job_id, duration=stats.duration)
-            segments: Any = ()
+        probability: float | None = None
+        index = req.first_chunk
+        start = int(round(req.start_at * SAMPLE_RATE))
+        blocks = _skip(decode_blocks(Path(req.path), stats), start)
+        first = True
+        for offset, samples in chunk_stream(blocks, self._chunk_seconds):
+            offset += start / SAMPLE_RATE
+            if first:
+                self.send(wp.Started(job_id, stats.duration))
+                first = False
+            found: list[Segment] = []
             # Each chunk starts without the previous chunk's text as prompt: with one, the
             # model was seen to drop timestamps and skip whole sentences after a boundary.
             if samples.size and float(np.abs(samples).max()) >= SILENCE_PEAK:
                 segments, info = self.model.transcribe(
                     samples, beam_size=beam, language=language or detected,
+                    hotwords=req.options.hotwords, initial_prompt=req.options.initial_prompt,
                 )
-                detected = detected or info.language
-            for seg in segments:
-                if os.getppid() != self.parent:
-                    # The daemon is gone; nobody will read the result.
-                    os._exit(0)
-                position = offset + seg.end
-                self.send(
-                    type="segment", job_id=job_id, start=round(offset + seg.start, 3),
-                    end=round(offset + seg.end, 3), text=seg.text, position=round(position, 3),
-                )
-            position = offset + samples.size / SAMPLE_RATE
-            self.send(type="progress", job_id=job_id, position=round(position, 3))
-            del samples, segments
+                if detected is None and not language:
+                    detected, probability = info.language, info.language_probability
+                for seg in segments:
+                    if os.getppid() != self.parent:
+                        os._exit(0)  # the daemon is gone; nobody will read the result
+                    found.append(Segment(round(offset + seg.start, 3),
+                                         round(offset + seg.end, 3), seg.text))
+                    self.send(wp.Progress(job_id, round(offset + seg.end, 3)))
+            end = offset + samples.size / SAMPLE_RATE
+            self.send(wp.ChunkDone(job_id, index, round(end, 3), tuple(found),
+                                   detected or language, probability))
+            index += 1
+            del samples
             gc.collect()
-        self.send(
-            type="done", job_id=job_id, duration=round(stats.samples / SAMPLE_RATE, 3),
-            language=detected or language, chunks=chunks, warnings=stats.warnings,
-        )
+        self.send(wp.Done(job_id, round(stats.samples / SAMPLE_RATE, 3),
+                          index - req.first_chunk, detected or language, probability,
+                          tuple(stats.warnings)))
 
     def serve(self, inp: IO[str]) -> None:
         for line in inp:
-            try:
-                req = json.loads(line)
-            except ValueError:
-                continue
-            if req.get("op") == "quit":
+            req = wp.decode(line)
+            if isinstance(req, wp.Quit):
                 return
-            if req.get("op") != "transcribe":
+            if not isinstance(req, wp.Transcribe):
                 continue
-            job_id = int(req["job_id"])
+            job_id = req.job_id
             try:
-                self.transcribe(job_id, Path(req["path"]))
+                self.transcribe(req)
             except MediaError as exc:
-                self.send(type="failed", job_id=job_id, message=str(exc), permanent=True)
+                self.send(wp.Failed(job_id, str(exc), permanent=True))
             except FileNotFoundError:
-                self.send(type="failed", job_id=job_id, message="the source file disappeared",
-                          permanent=True)
+                self.send(wp.Failed(job_id, "the source file disappeared", permanent=True))
             except PermissionError as exc:
-                self.send(type="failed", job_id=job_id, permanent=False,
-                          message=f"cannot read the source file: {exc.strerror}")
-            except Exception as exc:  # noqa: BLE001 - report, the daemon decides on retries
+                self.send(wp.Failed(job_id, f"cannot read the source file: {exc.strerror}"))
+            except Exception as exc:  # report; the daemon decides on retries
                 log.exception("transcription failed")
-                self.send(type="failed", job_id=job_id, permanent=False,
-                          message=f"{type(exc).__name__}: {exc}")
+                self.send(wp.Failed(job_id, f"{type(exc).__name__}: {exc}"))
             gc.collect()
-
-
-def _set_parent_death_signal() -> None:
-    """Linux: die with the daemon even if it is SIGKILLed mid-job."""
-    if sys.platform != "linux":
-        return
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort; the getppid check is the fallback
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,15 +159,16 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s worker %(levelname)s %(message)s",
     )
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
-    _set_parent_death_signal()
+    textsafe.install()
+    _platform.die_with_parent()
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     worker = Worker(settings, proto)
     try:
         worker.load()
-    except Exception as exc:  # noqa: BLE001 - any load failure is reported the same way
-        worker.send(type="load_failed", message=f"cannot load model '{settings['model']}': {exc}")
+    except Exception as exc:  # any load failure is reported the same way
+        worker.send(wp.LoadFailed(f"cannot load model '{settings['model']}': {exc}"))
         return 1
     worker.serve(sys.stdin)
     return 0

@@ -9,6 +9,7 @@ the daemon react at once; a periodic full scan catches what events miss
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -17,15 +18,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    EVENT_TYPE_CLOSED,
+    EVENT_TYPE_CREATED,
+    EVENT_TYPE_DELETED,
+    EVENT_TYPE_MODIFIED,
+    EVENT_TYPE_MOVED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from voxtrald.media import skip_reason
+from voxtrald.walk import MAX_DEPTH, walk_files
 
 log = logging.getLogger("voxtrald.inbox")
 TICK = 0.25
-
-
 @dataclass
 class _Candidate:
     size: int
@@ -33,11 +42,20 @@ class _Candidate:
     stable_since: float
 
 
+# Events that say a file's content or place changed. Opening and reading a file (our own
+# hashing and decoding among them) also raise events; taking those as news made every
+# finished source a candidate again, then "vanished" once the daemon moved it on.
+_CHANGES = frozenset({EVENT_TYPE_CREATED, EVENT_TYPE_MODIFIED, EVENT_TYPE_MOVED,
+                      EVENT_TYPE_CLOSED, EVENT_TYPE_DELETED})
+
+
 class _Events(FileSystemEventHandler):
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in _CHANGES:
+            return
         if event.is_directory:
             if event.event_type in ("created", "moved"):
                 self.inbox.request_scan()
@@ -71,9 +89,11 @@ class Inbox:
         self._stop = threading.Event()
         self._scan_now = threading.Event()
         self._skipped_logged: set[Path] = set()
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
         self._missing_logged = False
+        # Why the inbox works only in part (shown by /api/health), each logged once.
+        self._degraded: dict[str, str] = {}
 
     def start(self) -> None:
         self._start_observer()
@@ -90,13 +110,26 @@ class Inbox:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def problems(self) -> list[str]:
+        """What keeps the inbox from seeing every file, in the user's words."""
+        return list(self._degraded.values())
+
+    def _degrade(self, key: str, message: str) -> None:
+        if key not in self._degraded:
+            log.warning("%s", message)
+        self._degraded[key] = message
+
+    def _recover(self, key: str) -> None:
+        if self._degraded.pop(key, None) is not None:
+            log.info("inbox: %s is resolved", key)
+
     def request_scan(self) -> None:
         self._scan_now.set()
 
     def touch(self, path: Path) -> None:
         """Something happened to `path`: (re)start its settle clock."""
-        if not path.is_file():
-            return  # deleted or moved away: nothing to settle
+        if not (path.is_symlink() or path.is_file()):
+            return  # deleted, moved away, or a pipe or device: nothing to settle
         reason = skip_reason(path, self.folder)
         if reason:
             if path not in self._skipped_logged:
@@ -130,14 +163,28 @@ class Inbox:
             return False
 
     def _start_observer(self) -> None:
-        try:
+        """Watch for events; a tree too deep (or too big) to watch whole falls back to the top.
+
+        Files in sub-folders are then found by the periodic scan instead of at once.
+        """
+        for recursive in dict.fromkeys((self.recursive, False)):
             observer = Observer()
-            observer.schedule(_Events(self), str(self.folder), recursive=self.recursive)
-            observer.start()
+            try:
+                observer.schedule(_Events(self), str(self.folder), recursive=recursive)
+                observer.start()
+            except (OSError, RecursionError) as exc:
+                with contextlib.suppress(RuntimeError):
+                    observer.stop()
+                reason = "too deeply nested" if isinstance(exc, RecursionError) else str(exc)
+                self._degrade("watch", f"cannot watch {self.folder} and its sub-folders "
+                                       f"({reason}); new files there are found by the "
+                                       f"periodic scan every {self.scan_interval:.0f} s")
+                continue
             self._observer = observer
-        except OSError as exc:
-            log.warning("cannot watch %s (%s); relying on periodic scans", self.folder, exc)
-            self._observer = None
+            if recursive == self.recursive:
+                self._recover("watch")
+            return
+        self._observer = None
 
     def _stop_observer(self) -> None:
         observer, self._observer = self._observer, None
@@ -149,19 +196,23 @@ class Inbox:
                 pass
 
     def _scan(self) -> None:
-        pattern = "**/*" if self.recursive else "*"
         try:
-            paths = [p for p in self.folder.glob(pattern) if p.is_file()]
+            paths, too_deep = walk_files(self.folder, self.recursive)
         except OSError as exc:
             log.warning("cannot scan inbox %s: %s", self.folder, exc)
             return
+        if too_deep:
+            self._degrade("depth", f"folders in the inbox nested deeper than {MAX_DEPTH} "
+                                   f"levels are not looked into (first: {self._rel(too_deep[0])})")
+        else:
+            self._recover("depth")
         for path in paths:
             with self._lock:
                 if path in self._candidates:
                     continue
             if skip_reason(path, self.folder) is None:
                 try:
-                    st = path.stat()
+                    st = path.lstat()
                 except OSError:
                     continue
                 if self.is_known(path, st):
@@ -173,7 +224,7 @@ class Inbox:
         while not self._stop.is_set():
             try:
                 next_scan = self._tick(next_scan)
-            except Exception:  # noqa: BLE001 - the watcher must outlive any one bad file
+            except Exception:  # the watcher must outlive any one bad file
                 log.exception("inbox watcher error; going on")
             self._stop.wait(TICK)
 
@@ -202,7 +253,7 @@ class Inbox:
             items = list(self._candidates.items())
         for path, cand in items:
             try:
-                st = path.stat()
+                st = path.lstat()  # a link is judged as a link (intake sets it aside)
             except FileNotFoundError:
                 log.info("%s vanished before it settled", self._rel(path))
                 self._forget(path)
@@ -221,7 +272,7 @@ class Inbox:
             try:
                 if not self.is_known(path, st):
                     self.on_ready(path)
-            except Exception:  # noqa: BLE001 - one bad file must not stop the watcher
+            except Exception:  # one bad file must not stop the watcher
                 log.exception("could not queue %s", self._rel(path))
 
     def _forget(self, path: Path) -> None:

@@ -4,6 +4,8 @@ SQLite in WAL mode gives crash safety for free: a job is recorded before any
 work starts, so a crash (of the worker or the daemon itself) can always be
 recovered from at the next start, and the content hash makes the same audio
 dropped twice, under any name, a recorded duplicate instead of a second run.
+Finished chunks of a running job are kept too, so a long job interrupted at
+90 % resumes there instead of starting over.
 """
 
 from __future__ import annotations
@@ -12,51 +14,67 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-STATES = ("queued", "running", "done", "failed", "duplicate")
+from voxtrald.schema import JobState
+from voxtrald.store_schema import migrate
+from voxtrald.transcript import Segment
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source_path TEXT NOT NULL,
-    file TEXT NOT NULL,
-    rel_dir TEXT NOT NULL DEFAULT '',
-    sha256 TEXT,
-    size INTEGER,
-    mtime REAL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    max_attempts INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    next_attempt_at REAL NOT NULL DEFAULT 0,
-    duration REAL,
-    wall_seconds REAL,
-    percent REAL NOT NULL DEFAULT 0,
-    eta_seconds REAL,
-    error TEXT,
-    duplicate_of INTEGER,
-    output_stem TEXT,
-    outputs TEXT NOT NULL DEFAULT '[]',
-    language TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_sha ON jobs(sha256);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS jobs_source ON jobs(source_path);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+_PENDING = "('queued','running')"
 
 
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+@dataclass(frozen=True)
+class Job:
+    """One row of the store, as the rest of the daemon sees it (times are epoch seconds)."""
+
+    id: int
+    source_path: str
+    file: str
+    rel_dir: str
+    sha256: str | None
+    size: int | None
+    mtime: float | None
+    state: JobState
+    attempts: int
+    max_attempts: int
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    next_attempt_at: float
+    duration: float | None
+    wall_seconds: float | None
+    percent: float
+    eta_seconds: float | None
+    error: str | None
+    duplicate_of: int | None
+    output_stem: str | None
+    outputs: tuple[str, ...]
+    language: str | None
+    language_probability: float | None
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Job:
+        data = dict(row)
+        data["state"] = JobState(data["state"])
+        data["outputs"] = tuple(json.loads(data["outputs"] or "[]"))
+        data["warnings"] = tuple(json.loads(data["warnings"] or "[]"))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A finished chunk of a running job: its segments and where the next one starts."""
+
+    index: int
+    end: float
+    segments: tuple[Segment, ...]
+    language: str | None
+    language_probability: float | None
 
 
 class JobStore:
@@ -68,7 +86,8 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self.previous_schema = migrate(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -87,7 +106,14 @@ class JobStore:
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         with self._lock:
-            return self._db.execute(sql, args).fetchone()
+            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+            return row
+
+    def _job(self, job_id: int) -> Job:
+        job = self.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job
 
     # -- recording -------------------------------------------------------------------------
 
@@ -99,16 +125,8 @@ class JobStore:
         )
         return row is not None and (row["size"], row["mtime"]) == (size, mtime)
 
-    def add(
-        self,
-        source_path: str,
-        file: str,
-        rel_dir: str,
-        sha256: str | None,
-        size: int,
-        mtime: float,
-        max_attempts: int,
-    ) -> tuple[dict[str, Any], bool]:
+    def add(self, source_path: str, file: str, rel_dir: str, sha256: str | None, size: int,
+            mtime: float, max_attempts: int) -> tuple[Job, bool]:
         """Record a settled file: a new queued job, or a duplicate of an earlier one.
 
         A file that already has a queued or running job (it changed after it was
@@ -117,7 +135,7 @@ class JobStore:
         now = time.time()
         with self._tx() as db:
             pending = db.execute(
-                "SELECT id FROM jobs WHERE source_path=? AND state IN ('queued','running')"
+                f"SELECT id, sha256 FROM jobs WHERE source_path=? AND state IN {_PENDING}"
                 " ORDER BY id DESC LIMIT 1",
                 (source_path,),
             ).fetchone()
@@ -131,6 +149,8 @@ class JobStore:
                     " ELSE error END, sha256=? WHERE id=?",
                     (size, mtime, sha256, sha256, sha256, pending["id"]),
                 )
+                if pending["sha256"] != sha256:
+                    db.execute("DELETE FROM chunks WHERE job_id=?", (pending["id"],))
                 job_id, refreshed = pending["id"], True
             else:
                 original = None
@@ -140,24 +160,19 @@ class JobStore:
                         " AND state IN ('queued','running','done') ORDER BY id LIMIT 1",
                         (sha256,),
                     ).fetchone()
-                state = "duplicate" if original else "queued"
+                state = JobState.DUPLICATE if original else JobState.QUEUED
                 cur = db.execute(
                     "INSERT INTO jobs (source_path, file, rel_dir, sha256, size, mtime, state,"
                     " max_attempts, created_at, duplicate_of, finished_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        source_path, file, rel_dir, sha256, size, mtime, state, max_attempts,
-                        now, original["id"] if original else None, now if original else None,
-                    ),
+                    (source_path, file, rel_dir, sha256, size, mtime, str(state), max_attempts,
+                     now, original["id"] if original else None, now if original else None),
                 )
                 job_id, refreshed = cur.lastrowid, False
-        job = self.get(int(job_id or 0))
-        assert job is not None
-        return job, refreshed
+        return self._job(int(job_id or 0)), refreshed
 
-    def add_failed(
-        self, source_path: str, file: str, rel_dir: str, size: int, mtime: float, error: str
-    ) -> dict[str, Any]:
+    def add_failed(self, source_path: str, file: str, rel_dir: str, size: int, mtime: float,
+                   error: str) -> Job:
         """Record a file that cannot even be queued (empty, unreadable) as failed at once."""
         now = time.time()
         with self._tx() as db:
@@ -168,38 +183,33 @@ class JobStore:
                 (source_path, file, rel_dir, size, mtime, now, now, error),
             )
             job_id = cur.lastrowid
-        job = self.get(int(job_id or 0))
-        assert job is not None
-        return job
+        return self._job(int(job_id or 0))
 
     # -- the queue ---------------------------------------------------------------------------
 
-    def next_runnable(self, now: float | None = None) -> dict[str, Any] | None:
+    def next_runnable(self, now: float | None = None) -> Job | None:
         now = time.time() if now is None else now
         row = self._one(
             "SELECT * FROM jobs WHERE state='queued' AND next_attempt_at<=? ORDER BY id LIMIT 1",
             (now,),
         )
-        return self._to_dict(row) if row else None
+        return Job.from_row(row) if row else None
 
     def next_wakeup(self) -> float | None:
         row = self._one("SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state='queued'")
-        return row["t"] if row and row["t"] is not None else None
+        return float(row["t"]) if row and row["t"] is not None else None
 
-    def start(self, job_id: int) -> dict[str, Any]:
+    def start(self, job_id: int) -> Job:
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='running', attempts=attempts+1, started_at=?,"
                 " percent=0, eta_seconds=NULL, error=NULL WHERE id=?",
                 (time.time(), job_id),
             )
-        job = self.get(job_id)
-        assert job is not None
-        return job
+        return self._job(job_id)
 
-    def progress(
-        self, job_id: int, percent: float, eta: float | None, duration: float | None
-    ) -> None:
+    def progress(self, job_id: int, percent: float, eta: float | None,
+                 duration: float | None) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET percent=?, eta_seconds=?, duration=COALESCE(?, duration)"
@@ -211,20 +221,19 @@ class JobStore:
         with self._tx() as db:
             db.execute("UPDATE jobs SET output_stem=? WHERE id=?", (stem, job_id))
 
-    def finish(
-        self,
-        job_id: int,
-        outputs: list[str],
-        duration: float | None,
-        wall_seconds: float,
-        language: str | None,
-    ) -> None:
+    def finish(self, job_id: int, outputs: Sequence[str], duration: float | None,
+               wall_seconds: float, language: str | None,
+               language_probability: float | None = None,
+               warnings: Sequence[str] = ()) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='done', finished_at=?, percent=100, eta_seconds=0,"
-                " outputs=?, duration=?, wall_seconds=?, language=?, error=NULL WHERE id=?",
-                (time.time(), json.dumps(outputs), duration, wall_seconds, language, job_id),
+                " outputs=?, duration=?, wall_seconds=?, language=?, language_probability=?,"
+                " warnings=?, error=NULL WHERE id=?",
+                (time.time(), json.dumps(list(outputs)), duration, wall_seconds, language,
+                 language_probability, json.dumps(list(warnings)), job_id),
             )
+            db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
 
     def fail_attempt(self, job_id: int, error: str, retry_in: float | None) -> bool | None:
         """Record a failed attempt; requeue after `retry_in` s, or fail for good.
@@ -232,9 +241,9 @@ class JobStore:
         True if final, False if requeued, None when the job was not running (nothing done).
         """
         job = self.get(job_id)
-        if job is None or job["state"] != "running":
+        if job is None or job.state != JobState.RUNNING:
             return None
-        final = retry_in is None or job["attempts"] >= job["max_attempts"]
+        final = retry_in is None or job.attempts >= job.max_attempts
         with self._tx() as db:
             if final:
                 db.execute(
@@ -258,7 +267,8 @@ class JobStore:
                 mtime: float | None = None) -> None:
         """Back to the queue, the attempt not counted (the file was not at fault).
 
-        `size`/`mtime` record the file as it is now when it changed during its run.
+        `size`/`mtime` record the file as it is now when it changed during its run;
+        its finished chunks then no longer describe it and are dropped.
         """
         with self._tx() as db:
             db.execute(
@@ -267,32 +277,32 @@ class JobStore:
                 " mtime=COALESCE(?, mtime) WHERE id=? AND state='running'",
                 (time.time() + delay if delay else 0, size, mtime, job_id),
             )
+            if size is not None or mtime is not None:
+                db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
 
     def pending_for(self, source_path: str) -> bool:
         """Whether a job for this file is queued or running."""
         return self._one(
-            "SELECT 1 FROM jobs WHERE source_path=? AND state IN ('queued','running') LIMIT 1",
+            f"SELECT 1 FROM jobs WHERE source_path=? AND state IN {_PENDING} LIMIT 1",
             (source_path,),
         ) is not None
 
     def requeue_interrupted(self) -> list[int]:
         """Jobs left running by a crash or a stop: back to the queue, the attempt not counted."""
         with self._tx() as db:
-            ids = [r["id"] for r in db.execute("SELECT id FROM jobs WHERE state='running'")]
+            ids = [int(r["id"]) for r in db.execute("SELECT id FROM jobs WHERE state='running'")]
             db.execute(
                 "UPDATE jobs SET state='queued', attempts=MAX(attempts-1, 0), percent=0,"
                 " eta_seconds=NULL, next_attempt_at=0 WHERE state='running'"
             )
         return ids
 
-    def retry(self, job_id: int, source: Path | None = None) -> dict[str, Any]:
+    def retry(self, job_id: int, source: Path | None = None) -> Job:
         """Queue a failed job again; `source` is where its file is now (it may have moved)."""
-        job = self.get(job_id)
-        if job is None:
-            raise KeyError(job_id)
-        if job["state"] != "failed":
-            raise ValueError(f"job {job_id} is {job['state']}; only failed jobs can be retried")
-        path, size, mtime = job["source_path"], job["size"], job["mtime"]
+        job = self._job(job_id)
+        if job.state != JobState.FAILED:
+            raise ValueError(f"job {job_id} is {job.state}; only failed jobs can be retried")
+        path, size, mtime = job.source_path, job.size, job.mtime
         if source is not None:
             st = source.stat()
             path, size, mtime = str(source), st.st_size, st.st_mtime
@@ -302,17 +312,55 @@ class JobStore:
                 " finished_at=NULL, percent=0, source_path=?, size=?, mtime=? WHERE id=?",
                 (path, size, mtime, job_id),
             )
-        job = self.get(job_id)
-        assert job is not None
-        return job
+        return self._job(job_id)
+
+    # -- finished chunks (resume) ----------------------------------------------------------
+
+    def save_chunk(self, job_id: int, chunk: Chunk) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO chunks (job_id, idx, end_seconds, sha256, segments,"
+                " language, language_probability)"
+                " SELECT id, ?, ?, sha256, ?, ?, ? FROM jobs WHERE id=? AND state='running'",
+                (chunk.index, chunk.end, json.dumps([s.to_dict() for s in chunk.segments]),
+                 chunk.language, chunk.language_probability, job_id),
+            )
+
+    def chunks(self, job_id: int) -> list[Chunk]:
+        """The job's finished chunks in order, as long as they are contiguous from 0."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.* FROM chunks c JOIN jobs j ON j.id=c.job_id"
+                " WHERE c.job_id=? AND c.sha256 IS j.sha256 ORDER BY c.idx",
+                (job_id,),
+            ).fetchall()
+        out: list[Chunk] = []
+        for row in rows:
+            if row["idx"] != len(out):
+                break
+            segments = tuple(Segment.from_dict(s) for s in json.loads(row["segments"]))
+            out.append(Chunk(row["idx"], float(row["end_seconds"]), segments, row["language"],
+                             row["language_probability"]))
+        return out
 
     # -- reading ---------------------------------------------------------------------------
 
-    def get(self, job_id: int) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM jobs WHERE id=?", (job_id,))
-        return self._to_dict(row) if row else None
+    def ended_under(self, folder: str) -> list[Job]:
+        """Done and duplicate jobs whose source is still recorded under `folder`."""
+        prefix = folder.rstrip("/\\") + "/"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM jobs WHERE state IN ('done','duplicate')"
+                " AND substr(source_path, 1, ?) = ? ORDER BY id",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [Job.from_row(r) for r in rows]
 
-    def list(self, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def get(self, job_id: int) -> Job | None:
+        row = self._one("SELECT * FROM jobs WHERE id=?", (job_id,))
+        return Job.from_row(row) if row else None
+
+    def list(self, state: str | None = None, limit: int = 100) -> list[Job]:
         with self._lock:
             if state:
                 rows = self._db.execute(
@@ -322,10 +370,10 @@ class JobStore:
                 rows = self._db.execute(
                     "SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,)
                 ).fetchall()
-        return [self._to_dict(r) for r in rows]
+        return [Job.from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATES, 0)
+        counts = {str(s): 0 for s in JobState}
         with self._lock:
             for row in self._db.execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state"):
                 counts[row["state"]] = row["n"]
@@ -333,7 +381,7 @@ class JobStore:
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         row = self._one("SELECT value FROM settings WHERE key=?", (key,))
-        return row["value"] if row else default
+        return str(row["value"]) if row else default
 
     def set_setting(self, key: str, value: str) -> None:
         with self._tx() as db:
@@ -342,13 +390,3 @@ class JobStore:
                 " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 (key, value),
             )
-
-    @staticmethod
-    def _to_dict(row: sqlite3.Row) -> dict[str, Any]:
-        d = dict(row)
-        d["outputs"] = json.loads(d["outputs"] or "[]")
-        d["created_at_ts"] = d["created_at"]
-        for key in ("created_at", "started_at", "finished_at"):
-            d[key] = iso(d[key])
-        d["next_attempt_at"] = iso(d["next_attempt_at"]) if d["next_attempt_at"] else None
-        return d

@@ -1,127 +1,230 @@
-"""Transcript files: txt, srt, vtt and json, written so nobody sees half of one.
+"""Transcript files: txt, srt, vtt and json, from the engine's segments.
 
-Every format is first written to a hidden temp file in the target folder and
-only then renamed into place, all formats of a job together; a reader (or a
-sync client) therefore sees either no transcript or a complete one.
+One registry, `RENDERERS`, names every format and how to render it; the
+settings' list of formats (`config.OUTPUT_FORMATS`) is taken from it, so a
+format cannot exist in one place and not the other. A renderer takes the
+segments (`voxtrald.transcript.Segment`, timed against the original file)
+and the job's metadata mapping, and returns the file's text.
+
+Removed segments. A quality guard that decides a segment is not speech the
+user said (a repetition loop, text invented on silence) flags it with one of
+`transcript.REMOVED_FLAGS` ("hallucination", "repetition") instead of dropping
+it. Such a segment is left out of txt, srt, vtt and the JSON's `text`, but the
+JSON keeps it among its `segments` with `"removed": true`, its flags and its
+figures, so a user can see what was taken out and why. Other flags
+("low_confidence", "no_speech"…) are information only: the text stays.
+
+The JSON document holds the metadata first (source, language and
+language_probability, duration, model, compute_type, beam_size,
+transcribed_at, timing, warnings, generator, and any other key the caller
+gives), then `text` and `segments`; each segment has start, end, text, words
+(word, start, end, probability; a word keeps its leading space, as Whisper
+gives it, so the text can be rebuilt exactly in any script), avg_logprob,
+no_speech_prob, compression_ratio, flags and removed. Times are in seconds
+rounded to the millisecond; a figure that is not a finite number is null
+(`voxtrald.jsontext`).
+
+Writing. All formats of a job are rendered first, then staged as temp files
+beside their targets and renamed into place together (`voxtrald.atomic`): a
+reader, a sync client or a crash sees no transcript or a whole one. On any
+error every temp is removed, and so is every file of the set that did not
+exist before, so a failed write leaves the folder as it was (a file that
+replaced one of an earlier attempt of the same job stays: it is whole).
+
+Names. `free_stem` picks the name for a new source: `talk`, or `talk-2`…
+when any of its files is taken, so another source's transcript is never
+overwritten; a name too long for the filesystem is shortened, keeping a short
+hash for uniqueness (`voxtrald.filenames`).
+
+Modes. Transcripts are the user's documents: they get the mode a file the
+user creates would get (0666 less the umask), not mkstemp's private 0600;
+`write_transcripts(mode=...)` sets another (for example a private 0600).
 """
 
 from __future__ import annotations
 
-import json
+import math
 import os
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-TEMP_PREFIX = ".voxtral-tmp-"
+from voxtrald import atomic, filenames, jsontext
+from voxtrald.subtitles import Cue, build_cues
+from voxtrald.transcript import Segment, Word
+
+TEMP_PREFIX = atomic.TEMP_PREFIX
+Meta = Mapping[str, Any]
+Renderer = Callable[[Sequence[Segment], Meta], str]
+
+# Metadata keys in the order the JSON shows them; those without a default
+# appear only when the caller gives them.
+_META_DEFAULTS: dict[str, Any] = {
+    "source": None,
+    "language": None,
+    "language_probability": None,
+    "duration": None,
+    "model": None,
+}
+_META_ORDER = (
+    "source", "language", "language_probability", "duration", "model", "compute_type",
+    "beam_size", "transcribed_at", "timing", "warnings", "generator",
+)
+_OWN_KEYS = ("text", "segments")
 
 
-def _default_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+FILE_MODE = atomic.USER_FILE_MODE
 
 
-_FILE_MODE = _default_file_mode()
+def shown(segments: Iterable[Segment]) -> list[Segment]:
+    """The segments that make the transcript's text: not removed, not blank."""
+    return [s for s in segments if not s.removed and s.text.strip()]
 
 
-def _timestamp(seconds: float, sep: str) -> str:
-    ms = max(0, round(seconds * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
-
-
-def render_txt(segments: Sequence[dict[str, Any]]) -> str:
-    lines = [seg["text"].strip() for seg in segments if seg["text"].strip()]
+def render_txt(segments: Sequence[Segment], meta: Meta | None = None) -> str:
+    lines = [s.text.strip() for s in shown(segments)]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def render_srt(segments: Sequence[dict[str, Any]]) -> str:
+def render_srt(segments: Sequence[Segment], meta: Meta | None = None) -> str:
     blocks = []
-    for i, seg in enumerate((s for s in segments if s["text"].strip()), start=1):
-        start, end = _timestamp(seg["start"], ","), _timestamp(seg["end"], ",")
-        blocks.append(f"{i}\n{start} --> {end}\n{seg['text'].strip()}\n")
+    for i, cue in enumerate(build_cues(shown(segments)), start=1):
+        # "-->" is the SRT timing arrow; in a text line it would confuse readers.
+        text = "\n".join(line.replace("-->", "->") for line in cue.lines)
+        blocks.append(f"{i}\n{_times(cue, ',')}\n{text}\n")
     return "\n".join(blocks)
 
 
-def render_vtt(segments: Sequence[dict[str, Any]]) -> str:
+def render_vtt(segments: Sequence[Segment], meta: Meta | None = None) -> str:
     blocks = ["WEBVTT\n"]
-    for seg in segments:
-        if seg["text"].strip():
-            start, end = _timestamp(seg["start"], "."), _timestamp(seg["end"], ".")
-            blocks.append(f"{start} --> {end}\n{seg['text'].strip()}\n")
+    for cue in build_cues(shown(segments)):
+        text = "\n".join(_vtt_escape(line) for line in cue.lines)
+        blocks.append(f"{_times(cue, '.')}\n{text}\n")
     return "\n".join(blocks)
 
 
-def render_json(segments: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
-    doc = dict(meta)
-    doc["text"] = " ".join(s["text"].strip() for s in segments if s["text"].strip())
-    doc["segments"] = [
-        {"start": round(s["start"], 3), "end": round(s["end"], 3), "text": s["text"].strip()}
-        for s in segments
-    ]
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+def render_json(segments: Sequence[Segment], meta: Meta | None = None) -> str:
+    given = dict(meta or {})
+    doc: dict[str, Any] = {}
+    for key in _META_ORDER:
+        if key in given:
+            doc[key] = given[key]
+        elif key in _META_DEFAULTS:
+            doc[key] = _META_DEFAULTS[key]
+        elif key == "warnings":
+            doc[key] = []
+    for key, value in given.items():
+        if key not in doc and key not in _OWN_KEYS:
+            doc[key] = value
+    doc["text"] = " ".join(s.text.strip() for s in shown(segments))
+    doc["segments"] = [_segment_doc(s) for s in segments]
+    return jsontext.dumps(doc) + "\n"
 
 
-RENDERERS = {
-    "txt": lambda segs, meta: render_txt(segs),
-    "srt": lambda segs, meta: render_srt(segs),
-    "vtt": lambda segs, meta: render_vtt(segs),
+RENDERERS: dict[str, Renderer] = {
+    "txt": render_txt,
+    "srt": render_srt,
+    "vtt": render_vtt,
     "json": render_json,
 }
+#: Every output format, in the order the defaults list them.
+FORMATS: tuple[str, ...] = tuple(RENDERERS)
 
 
 def free_stem(folder: Path, stem: str, formats: Iterable[str]) -> str:
-    """A stem for which no NAME.fmt exists yet: 'talk', then 'talk-2', 'talk-3'..."""
-    formats = list(formats)
-    candidate, n = stem, 1
-    while any((folder / f"{candidate}.{fmt}").exists() for fmt in formats):
-        n += 1
-        candidate = f"{stem}-{n}"
-    return candidate
+    """A stem for which no STEM.fmt exists yet: 'talk', then 'talk-2', 'talk-3'…
+
+    Shortened (with a short hash) when STEM.fmt would be too long for the
+    filesystem, so a source named at the limit still gets its transcripts.
+    """
+    return filenames.free_stem(folder, stem, [f".{fmt}" for fmt in formats])
 
 
 def write_transcripts(
     folder: Path,
     stem: str,
     formats: Sequence[str],
-    segments: Sequence[dict[str, Any]],
-    meta: dict[str, Any],
+    segments: Sequence[Segment],
+    meta: Meta,
+    *,
+    mode: int | None = None,
 ) -> list[Path]:
-    """Render every format to temp files, then rename them all into place."""
+    """Render every format, then put the whole set in place at once; the files written.
+
+    Raises OSError (and leaves the folder as it was) when the set cannot be
+    written, ValueError for a format no renderer knows.
+    """
+    segs = list(segments)
+    wanted = list(dict.fromkeys(formats))
+    unknown = [fmt for fmt in wanted if fmt not in RENDERERS]
+    if unknown:
+        raise ValueError(f"unknown transcript format(s): {', '.join(unknown)}")
+    texts = [(folder / f"{stem}.{fmt}", RENDERERS[fmt](segs, meta)) for fmt in wanted]
     folder.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
+    file_mode = FILE_MODE if mode is None else mode
+    new = {target for target, _text in texts if not os.path.lexists(target)}
+    staged: list[atomic.Staged] = []
+    placed: list[Path] = []
     try:
-        for fmt in formats:
-            text = RENDERERS[fmt](segments, meta)
-            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=f".{fmt}", dir=folder)
-            os.fchmod(fd, _FILE_MODE)  # mkstemp's 0600 would hide transcripts from other apps
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            staged.append((Path(tmp), folder / f"{stem}.{fmt}"))
-        for tmp, final in staged:
-            os.replace(tmp, final)
+        for target, text in texts:
+            staged.append((atomic.stage(target, text, file_mode), target))
+        atomic.commit(staged, placed)
     except BaseException:
-        for tmp, _final in staged:
-            tmp.unlink(missing_ok=True)
+        atomic.discard(staged)
+        for target in placed:
+            if target in new:
+                target.unlink(missing_ok=True)
         raise
-    return [final for _tmp, final in staged]
+    return [target for target, _text in texts]
 
 
 def remove_stale_temps(folder: Path) -> int:
     """Delete temp files a killed daemon left behind; they are never a finished transcript."""
-    removed = 0
-    if not folder.is_dir():
-        return 0
-    for path in folder.rglob(f"{TEMP_PREFIX}*"):
-        try:
-            path.unlink()
-            removed += 1
-        except OSError:
-            pass
-    return removed
+    return atomic.remove_stale(folder)
+
+
+# -- pieces ------------------------------------------------------------------------------
+
+
+def _timestamp(ms: int, sep: str) -> str:
+    h, ms = divmod(max(0, ms), 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def _times(cue: Cue, sep: str) -> str:
+    return f"{_timestamp(cue.start_ms, sep)} --> {_timestamp(cue.end_ms, sep)}"
+
+
+def _vtt_escape(line: str) -> str:
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _segment_doc(seg: Segment) -> dict[str, Any]:
+    return {
+        "start": _round(seg.start, 3),
+        "end": _round(seg.end, 3),
+        "text": seg.text.strip(),
+        "words": [_word_doc(w) for w in seg.words],
+        "avg_logprob": _round(seg.avg_logprob, 4),
+        "no_speech_prob": _round(seg.no_speech_prob, 4),
+        "compression_ratio": _round(seg.compression_ratio, 4),
+        "flags": list(seg.flags),
+        "removed": seg.removed,
+    }
+
+
+def _word_doc(word: Word) -> dict[str, Any]:
+    return {
+        "word": word.word,
+        "start": _round(word.start, 3),
+        "end": _round(word.end, 3),
+        "probability": _round(word.probability, 4),
+    }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, digits)

@@ -18,6 +18,8 @@ class JobState(StrEnum):
     DUPLICATE = "duplicate"
 
 
+#: The states' names, for argument choices and query checks.
+JOB_STATE_NAMES = tuple(s.value for s in JobState)
 #: Jobs that still have work ahead of them.
 PENDING_STATES = (JobState.QUEUED, JobState.RUNNING)
 

@@ -3,56 +3,84 @@
 Every move picks a free name in the target folder, so a second `talk.mp3`
 never replaces the first; a source that failed for good is set aside with a
 NAME.error.json beside it, so the user can see why without reading logs.
+Names that would grow past the filesystem's limit (`-2`, `.error.json`) are
+shortened with a short hash instead of failing (`voxtrald.filenames`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import errno
 import os
 import shutil
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from voxtrald import _platform, atomic, filenames, jsontext
 from voxtrald.media import PARTIAL_SUFFIXES
 
-HASH_BLOCK = 1024 * 1024
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
+COPY_BLOCK = 1024 * 1024
+REPORT_SUFFIX = ".error.json"
 
 
 def free_path(target: Path) -> Path:
     """`target`, or 'name-2.ext', 'name-3.ext'… when it exists: never overwrite."""
-    candidate, n = target, 1
-    while candidate.exists():
-        n += 1
-        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
-    return candidate
+    return filenames.free_path(target)
+
+
+def report_path(source: Path) -> Path:
+    """Where the error report of a set-aside `source` goes: SOURCE.error.json, fitted."""
+    limit = _platform.name_max(source.parent)
+    return source.with_name(filenames.fit_with_suffix(source.name, REPORT_SUFFIX, limit))
+
+
+def move_file(source: Path, target: Path) -> None:
+    """Move one file (or link, or pipe: whatever is there, never what it points at).
+
+    Within a filesystem this is one rename. Across filesystems the file is
+    copied to a hidden temp name beside the target, synced, renamed into place,
+    and only then is the source removed: a kill at any moment leaves the
+    original intact and at most a temp file (swept at start-up), never a
+    half-copied file under the real name.
+    """
+    try:
+        os.rename(source, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV or not stat.S_ISREG(source.lstat().st_mode):
+            raise
+    fd, name = tempfile.mkstemp(prefix=atomic.TEMP_PREFIX, suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as dst, open(source, "rb") as src:
+            shutil.copyfileobj(src, dst, COPY_BLOCK)
+            dst.flush()
+            os.fsync(dst.fileno())
+        shutil.copystat(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    atomic.sync_folder(target.parent)
+    source.unlink()
 
 
 def move_into(source: Path, folder: Path) -> Path:
     """Move `source` into `folder` under a free name; returns where it went."""
-    folder.mkdir(parents=True, exist_ok=True)
+    atomic.ensure_folder(folder)
     target = free_path(folder / source.name)
-    shutil.move(str(source), str(target))
+    move_file(source, target)
     return target
 
 
 def set_aside(source: Path, target: Path, record: dict[str, Any]) -> None:
     """Move a failed source to `target` and write TARGET.error.json (atomically) beside it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.exists():
-        shutil.move(str(source), str(target))
-    report = target.with_name(f"{target.name}.error.json")
-    tmp = report.with_name(f".{report.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, report)
+    atomic.ensure_folder(target.parent)
+    if source.exists() or source.is_symlink():
+        move_file(source, target)
+    text = jsontext.dumps(record) + "\n"
+    atomic.write_atomic(report_path(target), text, mode=atomic.USER_FILE_MODE)
 
 
 def download_in_progress(path: Path) -> bool:
@@ -62,5 +90,5 @@ def download_in_progress(path: Path) -> bool:
 
 def bring_back(source: Path, folder: Path) -> Path:
     """Return a set-aside source to `folder` for another try; its error report goes."""
-    (source.parent / f"{source.name}.error.json").unlink(missing_ok=True)
+    report_path(source).unlink(missing_ok=True)
     return move_into(source, folder)

@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: Quality flags that mean "not speech the user said": a segment carrying one is
+#: left out of the text, subtitles and the JSON's `text`, yet kept among the
+#: JSON's segments with its flags and figures, so nothing is hidden silently.
+REMOVED_FLAGS: frozenset[str] = frozenset({"hallucination", "repetition"})
+
 
 @dataclass(frozen=True)
 class Word:
@@ -37,6 +42,11 @@ class Segment:
     compression_ratio: float | None = None
     # Quality findings, e.g. "repetition", "low_confidence", "no_speech".
     flags: tuple[str, ...] = field(default=())
+
+    @property
+    def removed(self) -> bool:
+        """Whether a quality guard took this segment out of the transcript text."""
+        return not REMOVED_FLAGS.isdisjoint(self.flags)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

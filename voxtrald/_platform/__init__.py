@@ -15,13 +15,15 @@ if sys.platform.startswith("linux"):
     from voxtrald._platform import _linux as _impl
 elif sys.platform == "darwin":
     from voxtrald._platform import _darwin as _impl
-elif sys.platform in ("win32", "cygwin"):
+elif sys.platform == "win32":
     from voxtrald._platform import _windows as _impl
-else:  # other Unix-likes: the POSIX common ground
+else:  # other Unix-likes, Cygwin included (a POSIX build: fcntl, no msvcrt)
     from voxtrald._platform import _posix as _impl
 
 #: "linux", "macos", "windows" or "posix": what the user would call this OS.
 NAME: str = _impl.NAME
+#: The interpreter's own name for this OS, for messages about one we have no support for.
+SYSTEM: str = sys.platform
 #: Longest AF_UNIX socket path in bytes, the terminating NUL excluded; 0 without AF_UNIX.
 MAX_SOCKET_PATH: int = _impl.MAX_SOCKET_PATH
 #: Whether files carry Unix permission bits that `set_mode` can change.
@@ -36,6 +38,7 @@ die_with_parent = _impl.die_with_parent
 hard_kill = _impl.hard_kill
 describe_exit = _impl.describe_exit
 set_mode = _impl.set_mode
+name_max = _impl.name_max
 runtime_dir = _impl.runtime_dir
 procfs_root = _impl.procfs_root
 has_display = _impl.has_display
@@ -44,7 +47,8 @@ open_path = _impl.open_path
 notification_backend = _impl.notification_backend
 
 __all__ = [
-    "HAS_FILE_MODES", "MAX_SOCKET_PATH", "NAME", "LockHeld", "current_uid", "describe_exit",
-    "die_with_parent", "hard_kill", "has_display", "notification_backend", "open_command",
-    "open_path", "peer_uid", "procfs_root", "runtime_dir", "set_mode", "try_lock", "unlock",
+    "HAS_FILE_MODES", "MAX_SOCKET_PATH", "NAME", "SYSTEM", "LockHeld", "current_uid",
+    "describe_exit", "die_with_parent", "hard_kill", "has_display", "name_max",
+    "notification_backend", "open_command", "open_path", "peer_uid", "procfs_root",
+    "runtime_dir", "set_mode", "try_lock", "unlock",
 ]

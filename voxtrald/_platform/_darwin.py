@@ -17,6 +17,7 @@ from voxtrald._platform._posix import (
     describe_exit,
     die_with_parent,
     hard_kill,
+    name_max,
     procfs_root,
     set_mode,
     try_lock,
@@ -24,26 +25,38 @@ from voxtrald._platform._posix import (
 )
 
 NAME = "macos"
-# LOCAL_PEERCRED (sys/un.h) with SOL_LOCAL = 0 returns a struct xucred.
+# sys/un.h: LOCAL_PEERCRED is option 0x001 at level SOL_LOCAL (0); it fills a struct xucred
+# (sys/ucred.h): u_int cr_version; uid_t cr_uid; short cr_ngroups; gid_t cr_groups[16].
+# The whole struct is asked for (76 bytes) and its version checked before the uid is trusted.
 _SOL_LOCAL = 0
 _LOCAL_PEERCRED = 0x001
+_XUCRED = struct.Struct("2Ih16I")
+_XUCRED_VERSION = 0
 
 __all__ = [
     "HAS_FILE_MODES", "MAX_SOCKET_PATH", "LockHeld", "current_uid", "describe_exit",
-    "die_with_parent", "hard_kill", "procfs_root", "set_mode", "try_lock", "unlock",
+    "die_with_parent", "hard_kill", "name_max", "procfs_root", "set_mode", "try_lock", "unlock",
 ]
 
 
 def peer_uid(sock: socket.socket) -> int | None:
-    """The peer's uid from LOCAL_PEERCRED (struct xucred: version, uid, ...)."""
+    """The peer's effective uid from LOCAL_PEERCRED; None when the OS does not say."""
     if sock.family != socket.AF_UNIX:
         return None
     try:
-        raw = sock.getsockopt(_SOL_LOCAL, _LOCAL_PEERCRED, struct.calcsize("2I"))
-        _version, uid = struct.unpack("2I", raw[: struct.calcsize("2I")])
-    except (OSError, struct.error):
+        raw = sock.getsockopt(_SOL_LOCAL, _LOCAL_PEERCRED, _XUCRED.size)
+    except OSError:
         return None
-    return int(uid)
+    return uid_from_xucred(raw)
+
+
+def uid_from_xucred(raw: bytes) -> int | None:
+    """cr_uid of a struct xucred; None if it is short or of a layout we do not know."""
+    try:
+        version, uid = struct.unpack_from("2I", raw)
+    except struct.error:
+        return None
+    return int(uid) if version == _XUCRED_VERSION else None
 
 
 def runtime_dir(app: str) -> Path:

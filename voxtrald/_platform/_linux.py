@@ -15,6 +15,7 @@ from voxtrald._platform._posix import (
     describe_exit,
     hard_kill,
     has_display,
+    name_max,
     notification_backend,
     open_command,
     open_path,
@@ -30,8 +31,8 @@ _PR_SET_PDEATHSIG = 1
 
 __all__ = [
     "HAS_FILE_MODES", "LockHeld", "current_uid", "describe_exit", "hard_kill", "has_display",
-    "notification_backend", "open_command", "open_path", "runtime_dir", "set_mode", "try_lock",
-    "unlock",
+    "name_max", "notification_backend", "open_command", "open_path", "runtime_dir", "set_mode",
+    "try_lock", "unlock",
 ]
 
 
@@ -39,11 +40,12 @@ def peer_uid(sock: socket.socket) -> int | None:
     """The uid of the process at the other end of a Unix socket (SO_PEERCRED)."""
     if sock.family != socket.AF_UNIX:
         return None
-    size = struct.calcsize("3i")
+    # struct ucred: pid_t (signed), uid_t and gid_t (unsigned: "nobody" may be 4294967294).
+    size = struct.calcsize("i2I")
     try:
-        _pid, uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET,
-                                                              socket.SO_PEERCRED, size))
-    except OSError:
+        _pid, uid, _gid = struct.unpack("i2I", sock.getsockopt(socket.SOL_SOCKET,
+                                                               socket.SO_PEERCRED, size))
+    except (OSError, struct.error):
         return None
     return int(uid)
 

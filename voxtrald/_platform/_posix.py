@@ -72,8 +72,29 @@ def set_mode(fd: int, mode: int) -> None:
     os.fchmod(fd, mode)
 
 
+def name_max(folder: Path) -> int:
+    """Longest file name, in bytes, that the filesystem holding `folder` accepts.
+
+    Asked of the nearest existing folder, since the target may not exist yet;
+    255 (the common limit) when the filesystem will not say.
+    """
+    probe = folder
+    while True:
+        try:
+            value = os.pathconf(probe, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            if probe.parent == probe:
+                return 255
+            probe = probe.parent
+            continue
+        return value if value > 0 else 255
+
+
 def runtime_dir(app: str) -> Path:
-    """A per-user folder for the socket when XDG_RUNTIME_DIR is not set."""
+    """The per-user folder for the socket: XDG_RUNTIME_DIR/APP, else a per-uid tmp folder."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / app
     return Path(tempfile.gettempdir()) / f"{app}-{os.getuid()}"
 
 

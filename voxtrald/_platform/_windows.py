@@ -69,6 +69,11 @@ def set_mode(fd: int, mode: int) -> None:
     """Windows has no permission bits to set; a user's profile folder is private already."""
 
 
+def name_max(folder: Path) -> int:
+    """NTFS and FAT with long names allow 255 UTF-16 units, never fewer than 255 UTF-8 bytes."""
+    return 255
+
+
 def runtime_dir(app: str) -> Path:
     return Path(tempfile.gettempdir()) / app
 

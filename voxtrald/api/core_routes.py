@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
-from voxtrald.jobs import STATES as JOB_STATES
+from voxtrald.schema import JOB_STATE_NAMES
 from voxtrald.version import APP_NAME, current_version
 
 MAX_LIST_LIMIT = 1000
@@ -29,6 +29,10 @@ class DaemonControl(Protocol):
     events: EventLog
 
     def status(self) -> dict[str, Any]: ...
+
+    def health(self) -> dict[str, Any]:
+        """{"ok": bool, "problems": [str, ...]}: what is wrong, in the user's words."""
+        ...
 
     def list_jobs(self, state: str | None, limit: int) -> list[dict[str, Any]]: ...
 
@@ -74,7 +78,7 @@ def register(router: Router, control: DaemonControl) -> None:
 
     def health(_req: Request) -> dict[str, Any]:
         return {
-            "ok": True,
+            **control.health(),
             "version": current_version(),
             "instance": control.events.instance,
             "uptime_seconds": round(time.monotonic() - started, 1),
@@ -82,9 +86,9 @@ def register(router: Router, control: DaemonControl) -> None:
 
     def list_jobs(req: Request) -> dict[str, Any]:
         state = req.query.get("state") or None
-        if state is not None and state not in JOB_STATES:
+        if state is not None and state not in JOB_STATE_NAMES:
             raise ApiError(
-                400, "bad_parameter", f"'state' must be one of {', '.join(JOB_STATES)}"
+                400, "bad_parameter", f"'state' must be one of {', '.join(JOB_STATE_NAMES)}"
             )
         limit = req.int_query("limit", DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT)
         jobs = control.list_jobs(state, limit)

@@ -9,9 +9,10 @@ so the client can read it without importing any daemon machinery.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from voxtrald import atomic
 
 TOKEN_HEADER = "X-Voxtral-Token"
 SUFFIX = ".tcp.json"
@@ -38,11 +39,13 @@ def read_tcp_endpoint(socket_path: Path) -> TcpEndpoint | None:
 
 
 def write_tcp_endpoint(socket_path: Path, endpoint: TcpEndpoint) -> Path:
-    """Write the endpoint file 0600 from the first byte, then rename it into place."""
+    """Write the endpoint file, then rename it into place.
+
+    The temp file is a fresh name created with O_EXCL and mode 0600 before
+    the token is written (`atomic.stage` uses mkstemp), so nobody can have it
+    open or have planted a link at that name.
+    """
     target = endpoint_file(socket_path)
-    tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"host": endpoint.host, "port": endpoint.port, "token": endpoint.token}, fh)
-    os.replace(tmp, target)
+    data = {"host": endpoint.host, "port": endpoint.port, "token": endpoint.token}
+    atomic.write_atomic(target, json.dumps(data), mode=0o600)
     return target

@@ -38,6 +38,8 @@ class Request:
             value = json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, "invalid_json", f"request body is not valid JSON: {exc}") from exc
+        except RecursionError as exc:  # [[[[...]]]] 60 KB deep
+            raise ApiError(400, "invalid_json", "request body nests too deep") from exc
         if not isinstance(value, dict):
             raise ApiError(400, "invalid_json", "request body must be a JSON object")
         return value

@@ -8,17 +8,16 @@ reading at that moment sees the old figures or the new ones, never half.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from voxtrald import atomic
 
 KiB = 1024
 
 
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic.write_atomic(path, text, mode=atomic.USER_FILE_MODE)
 
 
 def meminfo_text(total: int, available: int, swap_total: int = 0, swap_free: int = 0) -> str:

@@ -6,14 +6,20 @@ clears only once usage falls below its threshold minus the hysteresis band.
 
 from __future__ import annotations
 
-NORMAL = "normal"
-WARNING = "warning"
-CRITICAL = "critical"
-LEVELS = (NORMAL, WARNING, CRITICAL)
-_RANK = {NORMAL: 0, WARNING: 1, CRITICAL: 2}
+from voxtrald.schema import MemoryLevel
+
+NORMAL = MemoryLevel.NORMAL
+WARNING = MemoryLevel.WARNING
+CRITICAL = MemoryLevel.CRITICAL
+LEVELS = tuple(MemoryLevel)
 
 
-def raw_level(percent: float, warning: float, critical: float) -> str:
+def _rank(level: str) -> int:
+    """Severity of a level; anything unknown counts as normal."""
+    return MemoryLevel(level).rank if level in LEVELS else 0
+
+
+def raw_level(percent: float, warning: float, critical: float) -> MemoryLevel:
     """The level the percentage alone would give, without memory of the past."""
     if percent >= critical:
         return CRITICAL
@@ -28,21 +34,21 @@ def next_level(
     warning: float = 80.0,
     critical: float = 90.0,
     hysteresis: float = 5.0,
-) -> str:
+) -> MemoryLevel:
     """The level after a reading of `percent` when the level was `previous`.
 
     None (a reading that failed) keeps the previous level: a bad file is no
     reason to announce that memory is fine, nor that it is not.
     """
     if percent is None:
-        return previous
+        return MemoryLevel(previous) if previous in LEVELS else NORMAL
     level = raw_level(percent, warning, critical)
-    if _RANK[level] >= _RANK.get(previous, 0):
+    if level.rank >= _rank(previous):
         return level
     # Going down: each level held above us stays until usage clears its band.
     if previous == CRITICAL and percent >= critical - hysteresis:
         return CRITICAL
-    if _RANK.get(previous, 0) >= _RANK[WARNING] and level == NORMAL and percent >= (
+    if _rank(previous) >= WARNING.rank and level == NORMAL and percent >= (
         warning - hysteresis
     ):
         return WARNING
@@ -50,4 +56,4 @@ def next_level(
 
 
 def is_escalation(old: str, new: str) -> bool:
-    return _RANK.get(new, 0) > _RANK.get(old, 0)
+    return _rank(new) > _rank(old)

@@ -8,22 +8,22 @@ test or a diagnosis can point `VOXTRAL_PROCFS=DIR` at a folder holding its own
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import psutil
 
+from voxtrald import _platform
 from voxtrald.memory import cgroup as cgroup_mod
 from voxtrald.memory.figures import BadReading, CgroupMemory, HostMemory, Pressure, SystemReading
 from voxtrald.memory.meminfo import parse_meminfo, parse_pressure
 
 
 def procfs_dir() -> Path | None:
-    """Where meminfo lives: VOXTRAL_PROCFS, else /proc on Linux, else None (use psutil)."""
+    """Where meminfo lives: VOXTRAL_PROCFS, else the OS's procfs (Linux), else None (psutil)."""
     env = os.environ.get("VOXTRAL_PROCFS")
     if env:
         return Path(env)
-    return Path("/proc") if sys.platform.startswith("linux") else None
+    return _platform.procfs_root()
 
 
 def _read_text(path: Path) -> str:

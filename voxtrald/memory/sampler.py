@@ -23,6 +23,7 @@ from voxtrald.memory.levels import CRITICAL, NORMAL, WARNING, next_level
 from voxtrald.memory.process import ProcessReader, top_processes
 from voxtrald.memory.reading import read_system
 from voxtrald.memory.trend import Trend
+from voxtrald.schema import MemoryLevel
 
 log = logging.getLogger("voxtrald.memory")
 
@@ -187,8 +188,8 @@ class MemoryMonitor:
 
     def _announce(
         self,
-        level: str,
-        previous: str,
+        level: MemoryLevel,
+        previous: MemoryLevel,
         reading: SystemReading,
         worker: ProcessMemory | None,
         reminder: bool,

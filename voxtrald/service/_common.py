@@ -13,11 +13,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
+
+from voxtrald import atomic, exit_codes
 
 # Every file we write says where it came from, so a user who finds it later
 # knows which command owns it.
@@ -40,7 +41,7 @@ _MODULE_ARGS = {
 class ServiceError(Exception):
     """A reason the service cannot be (un)installed, worded for the user."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
+    def __init__(self, message: str, exit_code: int = exit_codes.ERROR) -> None:
         super().__init__(message)
         self.exit_code = exit_code
 
@@ -170,54 +171,43 @@ def _why(exc: OSError) -> str:
 def write_all(files: Sequence[ServiceFile]) -> None:
     """Write every file or none of them.
 
-    Each file is staged beside its destination first (same filesystem, so the
-    final rename is atomic); only when all are staged are they renamed into
-    place. A rename that still fails puts back what was there before.
+    Each file is staged beside its destination first (`voxtrald.atomic`: same
+    filesystem, so the final rename is atomic); only when all are staged are
+    they renamed into place. A rename that still fails puts back what was
+    there before. No temp file outlives a failure.
     """
     staged: list[tuple[Path, ServiceFile]] = []
     try:
         for item in files:
             try:
                 item.path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(
-                    dir=item.path.parent, prefix=f".{item.path.name}.", suffix=".tmp"
-                )
             except OSError as exc:
                 raise ServiceError(
                     f"cannot write the {item.what} to {item.path.parent}: {_why(exc)}"
                 ) from exc
-            staged.append((Path(tmp), item))
             try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(item.content.encode("utf-8"))
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.chmod(tmp, item.mode)
+                staged.append((atomic.stage(item.path, item.content, item.mode), item))
             except OSError as exc:
                 raise ServiceError(
                     f"cannot write the {item.what} {item.path}: {_why(exc)}"
                 ) from exc
     except ServiceError:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        atomic.discard((tmp, item.path) for tmp, item in staged)
         raise
 
     previous = {item.path: current_content(item.path) for _, item in staged}
+    modes = {item.path: item.mode for _, item in staged}
     placed: list[Path] = []
     try:
-        for tmp, item in staged:
-            os.replace(tmp, item.path)
-            placed.append(item.path)
+        atomic.commit([(tmp, item.path) for tmp, item in staged], placed)
     except OSError as exc:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
         for path in placed:
             old = previous[path]
             try:
                 if old is None:
                     path.unlink(missing_ok=True)
                 else:
-                    path.write_text(old, encoding="utf-8")
+                    atomic.write_atomic(path, old, modes[path])
             except OSError:
                 pass
         raise ServiceError(f"cannot put the service files in place: {_why(exc)}") from exc

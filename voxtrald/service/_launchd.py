@@ -9,12 +9,12 @@ so the plists carry absolute paths and the install creates
 
 from __future__ import annotations
 
-import os
 import plistlib
 import shutil
 from pathlib import Path
 from typing import Any
 
+from voxtrald import _platform
 from voxtrald.service._common import (
     MARKER,
     Executables,
@@ -74,7 +74,8 @@ def tray_plist(command: tuple[str, ...], logs: Path) -> str:
 
 
 def _domain() -> str:
-    return f"gui/{os.getuid()}" if hasattr(os, "getuid") else "gui/501"
+    uid = _platform.current_uid()
+    return f"gui/{501 if uid is None else uid}"
 
 
 class LaunchdAgents:

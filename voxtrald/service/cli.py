@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from voxtrald import _platform, exit_codes
 from voxtrald.service.installer import PLATFORMS, Options, host_platform, run
 
 TARGET_DIR_ENV = "VOXTRAL_SERVICE_DIR"
@@ -62,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _options(args: argparse.Namespace) -> Options | None:
     if args.platform is None:
-        print(f"voxtrald: no service support for {sys.platform}; use --platform "
+        print(f"voxtrald: no service support for {_platform.SYSTEM}; use --platform "
               f"{'|'.join(sorted(PLATFORMS))} with --dry-run to see the files", file=sys.stderr)
         return None
     target = Path(args.target_dir).expanduser().absolute() if args.target_dir else None
@@ -72,9 +73,9 @@ def _options(args: argparse.Namespace) -> Options | None:
 
 def _cmd_install(args: argparse.Namespace) -> int:
     opts = _options(args)
-    return 1 if opts is None else run("install", opts, sys.stdout, sys.stderr)
+    return exit_codes.ERROR if opts is None else run("install", opts, sys.stdout, sys.stderr)
 
 
 def _cmd_uninstall(args: argparse.Namespace) -> int:
     opts = _options(args)
-    return 1 if opts is None else run("uninstall", opts, sys.stdout, sys.stderr)
+    return exit_codes.ERROR if opts is None else run("uninstall", opts, sys.stdout, sys.stderr)

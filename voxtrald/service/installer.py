@@ -12,11 +12,11 @@ the same name may be the user's own.
 from __future__ import annotations
 
 import importlib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from voxtrald import _platform, exit_codes
 from voxtrald.service._common import (
     Executables,
     Platform,
@@ -34,18 +34,14 @@ PLATFORMS = {"linux": "_systemd", "macos": "_launchd", "windows": "_windows"}
 
 
 def host_platform() -> str | None:
-    if sys.platform.startswith("linux"):
-        return "linux"
-    if sys.platform == "darwin":
-        return "macos"
-    if sys.platform in ("win32", "cygwin"):
-        return "windows"
-    return None
+    """The service platform of this machine, None where we have no service support."""
+    return _platform.NAME if _platform.NAME in PLATFORMS else None
 
 
 def load_platform(name: str) -> Platform:
     module = importlib.import_module(f"voxtrald.service.{PLATFORMS[name]}")
-    return module.PLATFORM  # type: ignore[no-any-return]
+    platform: Platform = module.PLATFORM
+    return platform
 
 
 @dataclass
@@ -69,7 +65,7 @@ def _require_host(opts: Options, action: str) -> None:
     host = host_platform()
     if opts.platform != host:
         raise ServiceError(
-            f"cannot {action} {opts.platform} services on this {host or sys.platform} machine; "
+            f"cannot {action} {opts.platform} services on this {host or _platform.SYSTEM} machine; "
             "use --dry-run to preview them, or --no-enable to only handle the files"
         )
 
@@ -88,7 +84,7 @@ def install(opts: Options, out: TextIO) -> int:
             print(indent(item.content), end="", file=out)
         if opts.enable:
             platform.activate(runner, files, changed=True)
-        return 0
+        return exit_codes.OK
 
     if opts.enable:
         _require_host(opts, "enable")
@@ -111,7 +107,7 @@ def install(opts: Options, out: TextIO) -> int:
         print("Files written; not enabled or started (--no-enable).", file=out)
     for note in notes:
         print(f"note: {note}", file=out)
-    return 0
+    return exit_codes.OK
 
 
 def uninstall(opts: Options, out: TextIO) -> int:
@@ -122,7 +118,7 @@ def uninstall(opts: Options, out: TextIO) -> int:
         folders = sorted({str(item.path.parent) for item in files})
         print(f"Voxtral is not installed as a service (nothing in {', '.join(folders)}); "
               "nothing to do.", file=out)
-        return 0
+        return exit_codes.OK
 
     foreign = [item for item in present if not written_by_us(item.path)]
     if foreign and not opts.force:
@@ -148,7 +144,7 @@ def uninstall(opts: Options, out: TextIO) -> int:
             print(f"would remove {item.path} ({item.what})", file=out)
         if opts.enable:
             platform.after_remove(runner)
-        return 0
+        return exit_codes.OK
 
     for path in remove_all([item.path for item in present]):
         print(f"removed {path}", file=out)
@@ -156,7 +152,7 @@ def uninstall(opts: Options, out: TextIO) -> int:
         platform.after_remove(runner)
     print("Voxtral service uninstalled; your transcripts, folders and settings are kept.",
           file=out)
-    return 0
+    return exit_codes.OK
 
 
 def run(action: str, opts: Options, out: TextIO, err: TextIO) -> int:

@@ -8,14 +8,13 @@ a script polling the CLI could spend the rate limit the daemon relies on.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
+
+from voxtrald import exit_codes
+from voxtrald.cli_client import add_options, call_and_print
 
 CHECK_TIMEOUT = 60.0  # the daemon may be waiting on GitHub (5 s connect + 5 s read, redirects)
 DOWNLOAD_TIMEOUT = 16 * 60.0  # beyond the downloader's own deadline
-
-EXIT_OK, EXIT_ERROR, EXIT_UNREACHABLE = 0, 1, 3
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,61 +22,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check-update", help="ask GitHub now whether a newer release exists")
     check.add_argument("--cached", action="store_true",
                        help="show the last result instead of asking GitHub now")
-    _common(check)
+    add_options(check, timeout=CHECK_TIMEOUT)
     check.set_defaults(func=_cmd_check)
     down = sub.add_parser("download-update",
                           help="download, verify and stage the newer release's wheel")
-    _common(down)
+    add_options(down, timeout=DOWNLOAD_TIMEOUT)
     down.set_defaults(func=_cmd_download)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the raw JSON answer")
-    parser.add_argument("--socket", help="control socket of the daemon (default: VOXTRAL_SOCKET "
-                        "or $XDG_RUNTIME_DIR/voxtral/voxtrald.sock)")
-
-
-def _call(args: argparse.Namespace, method: str, path: str, timeout: float) -> tuple[int, Any]:
-    """(exit code, answer): the answer is a dict, or an error message already printed."""
-    from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
-
-    client = Client(socket_path=args.socket, timeout=timeout)
-    try:
-        data = client.get(path) if method == "GET" else client.post(path)
-    except DaemonUnreachable as exc:
-        print(f"voxtrald: {exc}", file=sys.stderr)
-        return EXIT_UNREACHABLE, None
-    except ApiResponseError as exc:
-        if args.json:
-            print(json.dumps({"error": {"code": exc.code, "message": exc.message}}, indent=2))
-        else:
-            print(f"voxtrald: {exc.message}", file=sys.stderr)
-        return EXIT_ERROR, None
-    return EXIT_OK, data
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     path = "/api/updates/check" + ("" if args.cached else "?refresh=1")
-    code, data = _call(args, "GET", path, CHECK_TIMEOUT)
-    if data is None:
-        return code
-    if args.json:
-        print(json.dumps(data, indent=2, sort_keys=True))
-    else:
-        print(format_check(data))
-    return EXIT_ERROR if data.get("error") else EXIT_OK
+    # A check that ran but failed (offline, rate-limited) is an answer, and an error.
+    return call_and_print(args, lambda c: c.get(path), format_check,
+                          lambda d: exit_codes.ERROR if d.get("error") else exit_codes.OK)
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
-    code, data = _call(args, "POST", "/api/updates/download", DOWNLOAD_TIMEOUT)
-    if data is None:
-        return code
-    if args.json:
-        print(json.dumps(data, indent=2, sort_keys=True))
-    else:
-        print(f"Staged Voxtral {data.get('version')} (sha256 verified):\n  {data.get('path')}\n"
-              f"Install it with: pip install {data.get('path')}")
-    return EXIT_OK
+    return call_and_print(args, lambda c: c.post("/api/updates/download"), format_staged)
+
+
+def format_staged(data: dict[str, Any]) -> str:
+    return (f"Staged Voxtral {data.get('version')} (sha256 verified):\n  {data.get('path')}\n"
+            f"Install it with: pip install {data.get('path')}")
 
 
 def format_check(data: dict[str, Any]) -> str:

@@ -9,13 +9,12 @@ corrupt file is simply a fresh start, never a crash.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from voxtrald import atomic
 
 log = logging.getLogger("voxtrald.updates")
 
@@ -59,19 +58,9 @@ _TYPES: dict[str, Any] = {
 
 
 def save(path: Path, data: dict[str, Any]) -> None:
-    """Write to a temp file beside the target and rename, so a reader never sees half."""
+    """Replace the file in one step (`voxtrald.atomic`), so a reader never sees half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".update-state-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic.write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def remember(values: list[str], value: str) -> list[str]:

@@ -1,0 +1,47 @@
+"""Control characters from outside are shown, never obeyed: unit and through the daemon."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from voxtrald import textsafe
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("talk.wav", "talk.wav"),
+        ("évènement – 東京.mp3", "évènement – 東京.mp3"),
+        ("a\nFORGED b.wav", "a\\nFORGED b.wav"),
+        ("\x1b[2Jclear.wav", "\\x1b[2Jclear.wav"),
+        ("bell\x07\x7f.wav", "bell\\x07\\x7f.wav"),
+        ("right\u202eto-left.wav", "right\\u202eto-left.wav"),
+        ("bad\udcff.wav", "bad\\udcff.wav"),  # a byte that was not UTF-8
+    ],
+)
+def test_escape_controls(raw: str, shown: str) -> None:
+    assert textsafe.escape_controls(raw) == shown
+
+
+def test_the_log_filter_escapes_values_but_keeps_the_template(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = logging.getLogger("voxtrald.test-escape")
+    logger.addFilter(textsafe.EscapingFilter())
+    with caplog.at_level(logging.INFO, logger="voxtrald.test-escape"):
+        logger.info("queued %s\nsecond line of ours", Path("x\nERROR forged.wav"))
+    assert caplog.messages == ["queued x\\nERROR forged.wav\nsecond line of ours"]
+
+
+@pytest.mark.e2e
+def test_a_file_name_cannot_forge_daemon_log_lines(daemon, data_dir: Path) -> None:
+    daemon.drop(data_dir / "fox.wav", "fox\nERROR voxtrald: forged.wav")
+    daemon.drop(data_dir / "stella.mp3", "\x1b[2Jclear.mp3")
+    daemon.wait_jobs(2)
+    log = daemon.log()
+    assert "fox\\nERROR voxtrald: forged.wav" in log
+    assert not any(line.startswith("ERROR voxtrald: forged") for line in log.splitlines())
+    assert "\x1b" not in log and "\\x1b[2Jclear.mp3" in log

@@ -1,0 +1,140 @@
+"""What the control API may see of the daemon and change in it.
+
+In supervisor's manner (`rpcinterface.py`): the routes get this object and
+nothing else, so everything a client can read or do is listed here, and the
+daemon's parts stay private to it. Job records are turned into their public
+form here too (ISO times, live progress of the running job).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from voxtrald import sources
+from voxtrald.activity import CurrentJob
+from voxtrald.config import Config
+from voxtrald.events import EventLog
+from voxtrald.jobs import Job, JobStore
+from voxtrald.scheduler import Scheduler
+from voxtrald.schema import DaemonState, JobState
+from voxtrald.version import APP_NAME, current_version
+
+log = logging.getLogger("voxtrald")
+# Columns that are bookkeeping, not something a client needs.
+_PRIVATE = ("rel_dir", "mtime", "output_stem")
+
+
+def _iso(ts: float | None) -> str | None:
+    if not ts:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def public_job(job: Job, live: tuple[float, float | None] | None = None) -> dict[str, Any]:
+    """A job as the API shows it; `live` is (percent, eta) when it is the running job."""
+    out: dict[str, Any] = {k: v for k, v in vars(job).items() if k not in _PRIVATE}
+    out["state"] = str(job.state)
+    out["outputs"] = list(job.outputs)
+    out["warnings"] = list(job.warnings)
+    for key in ("created_at", "started_at", "finished_at", "next_attempt_at"):
+        out[key] = _iso(out[key])
+    if live is not None:
+        out["percent"], out["eta_seconds"] = live
+    return out
+
+
+class Control:
+    def __init__(self, cfg: Config, store: JobStore, scheduler: Scheduler, current: CurrentJob,
+                 events: EventLog, worker_info: Callable[[], dict[str, Any]],
+                 memory_summary: Callable[[], dict[str, Any] | None],
+                 update_summary: Callable[[], dict[str, Any] | None],
+                 problems: Callable[[], list[str]]) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.scheduler = scheduler
+        self.current = current
+        self.events = events
+        self._worker_info = worker_info
+        self._memory_summary = memory_summary
+        self._update_summary = update_summary
+        self._problems = problems
+
+    def _public(self, job: Job) -> dict[str, Any]:
+        return public_job(job, self.current.progress_of(job.id))
+
+    def pause(self) -> dict[str, Any]:
+        self.scheduler.set_paused(True)
+        return self.status()
+
+    def resume(self) -> dict[str, Any]:
+        self.scheduler.set_paused(False)
+        return self.status()
+
+    def list_jobs(self, state: str | None, limit: int) -> list[dict[str, Any]]:
+        return [self._public(j) for j in self.store.list(state, limit)]
+
+    def get_job(self, job_id: int) -> dict[str, Any] | None:
+        job = self.store.get(job_id)
+        return self._public(job) if job else None
+
+    def retry_job(self, job_id: int) -> dict[str, Any]:
+        """Queue a failed job again, bringing its source back from Failed/ if it was set aside.
+
+        KeyError when there is no such job, ValueError (the message says why) when it
+        cannot be retried.
+        """
+        job = self.store.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        if job.state != JobState.FAILED:
+            raise ValueError(f"job {job_id} is {job.state}; only failed jobs can be retried")
+        source = Path(job.source_path)
+        if not source.exists():
+            raise ValueError(f"job {job_id}'s source file {source} no longer exists")
+        if self.store.pending_for(str(source)):
+            raise ValueError(f"{source.name} already has a job waiting or running")
+        try:
+            if source.is_relative_to(self.cfg.paths.failed):
+                source = sources.bring_back(source, self.cfg.paths.inbox / job.rel_dir)
+            job = self.store.retry(job_id, source)
+        except OSError as exc:
+            raise ValueError(f"cannot bring {source.name} back: {exc.strerror or exc}") from exc
+        log.info("job %d queued again by request", job_id)
+        self.scheduler.wake()
+        return self._public(job)
+
+    def health(self) -> dict[str, Any]:
+        """Whether everything works, and if not, what does not (in the user's words)."""
+        problems = self._problems()
+        return {"ok": not problems, "problems": problems}
+
+    def status(self) -> dict[str, Any]:
+        current = self.current.snapshot()
+        paused = self.scheduler.paused
+        if paused:
+            state = DaemonState.PAUSED
+        elif current:
+            state = DaemonState.TRANSCRIBING
+        else:
+            state = DaemonState.IDLE
+        p = self.cfg.paths
+        return {
+            "version": current_version(),
+            "app_name": APP_NAME,
+            "instance": self.events.instance,
+            "state": str(state),
+            "paused": paused,
+            "waiting_reason": None if paused else self.scheduler.waiting_reason,
+            "queue": self.store.counts(),
+            "current_job": current,
+            "folders": {"inbox": str(p.inbox), "transcripts": str(p.transcripts),
+                        "processed": str(p.processed), "failed": str(p.failed)},
+            "worker": self._worker_info(),
+            "memory": self._memory_summary(),
+            "update": self._update_summary(),
+            "events_last_seq": self.events.last_seq,
+        }

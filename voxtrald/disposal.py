@@ -1,0 +1,82 @@
+"""Where a source goes when its job ends: moved on, kept, deleted, or set aside.
+
+Both intake (duplicates, files that cannot even be queued) and the job runner
+(finished and failed jobs) end jobs, so the rule lives here once; the job
+store always ends up pointing at wherever the file really is.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from voxtrald import sources, vocabulary
+from voxtrald.config import Config
+from voxtrald.events import utc_now_iso
+from voxtrald.jobs import Job, JobStore
+
+log = logging.getLogger("voxtrald")
+
+
+class Disposal:
+    def __init__(self, store: JobStore, cfg: Config) -> None:
+        self.store = store
+        self.cfg = cfg
+
+    def finish(self, job: Job) -> None:
+        """Apply `jobs.after` (move/keep/delete) to a finished or duplicate job's source."""
+        source = Path(job.source_path)
+        how = self.cfg.jobs.after
+        try:
+            if how == "delete":
+                source.unlink(missing_ok=True)
+            elif how == "move":
+                sidecar = vocabulary.sidecar_for(source)
+                folder = self.cfg.paths.processed / job.rel_dir
+                moved = sources.move_into(source, folder)
+                self.store.set_source(job.id, str(moved))
+                if sidecar is not None:  # the vocabulary belongs with its recording
+                    sources.move_into(sidecar, folder)
+        except OSError as exc:
+            log.warning("could not %s %s after transcription: %s", how, source.name, exc)
+
+    def reconcile(self) -> int:
+        """Finish what a stop cut short: a job recorded done whose source never moved on.
+
+        Done is recorded before the source moves, so a kill in between leaves the
+        file in the inbox with a finished job; it is moved (or deleted) now. A file
+        that changed since is left for the inbox to take as new audio.
+        """
+        if self.cfg.jobs.after == "keep":
+            return 0
+        count = 0
+        for job in self.store.ended_under(str(self.cfg.paths.inbox)):
+            try:
+                st = Path(job.source_path).stat()
+            except OSError:
+                continue
+            if (st.st_size, st.st_mtime) == (job.size, job.mtime):
+                log.info("job %d: %s was transcribed before the last stop; moving it on now",
+                         job.id, job.file)
+                self.finish(job)
+                count += 1
+        return count
+
+    def set_aside(self, job: Job, error: str) -> None:
+        """Move a source that failed for good to Failed/ with NAME.error.json beside it."""
+        folder = self.cfg.paths.failed / job.rel_dir
+        record = {"file": job.file, "job_id": job.id, "error": error,
+                  "time": utc_now_iso(), "attempts": job.attempts}
+        source = Path(job.source_path)
+        try:
+            target = sources.free_path(folder / source.name)
+            # Recorded first: a crash mid-move leaves the job pointing where the file goes.
+            self.store.set_source(job.id, str(target))
+            try:
+                sources.set_aside(source, target, record)
+            except OSError:
+                if source.exists():  # still where it was: the job must keep pointing at it
+                    self.store.set_source(job.id, str(source))
+                raise
+        except OSError as exc:
+            log.error("could not set %s aside in %s: %s", job.file, folder, exc)

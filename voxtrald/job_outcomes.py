@@ -1,0 +1,195 @@
+"""How a job attempt ends: transcripts written and the job done, or a failure counted.
+
+A finished attempt is recorded as done *before* its source moves, so a crash
+in between leaves a known file in the inbox, never a finished job that looks
+failed; a failed attempt is retried after a growing wait until the job's
+attempts run out, and only then is the source set aside with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voxtrald import atomic, outputs
+from voxtrald.config import Config
+from voxtrald.disposal import Disposal
+from voxtrald.events import EventLog, utc_now_iso
+from voxtrald.jobs import Job, JobStore
+from voxtrald.policy import retry_delay
+from voxtrald.schema import JobState
+from voxtrald.transcript import Segment
+from voxtrald.version import APP_NAME, current_version
+
+log = logging.getLogger("voxtrald")
+
+
+class OutputError(Exception):
+    """Transcripts could not be written; the source is fine and stays where it is."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a finished attempt produced, resumed chunks included."""
+
+    segments: Sequence[Segment]
+    duration: float
+    chunks: int
+    language: str | None
+    language_probability: float | None
+    warnings: tuple[str, ...] = field(default=())
+    resumed_at: float = 0.0
+
+
+def transcript_mode(job: Job) -> int:
+    """A transcript is as private as its recording: the source's read/write bits, or 0600."""
+    try:
+        source_mode = Path(job.source_path).lstat().st_mode
+    except OSError:
+        return 0o600
+    return stat.S_IMODE(source_mode) & 0o666 & atomic.USER_FILE_MODE | 0o600
+
+
+class Outcomes:
+    def __init__(self, store: JobStore, cfg: Config, events: EventLog,
+                 disposal: Disposal) -> None:
+        self.store = store
+        self.cfg = cfg
+        self.events = events
+        self.disposal = disposal
+
+    # -- success ---------------------------------------------------------------------------
+
+    def metadata(self, job: Job, result: Result, wall: float) -> dict[str, Any]:
+        """The JSON transcript's header: what was transcribed, how, and what to watch for."""
+        engine = self.cfg.engine
+        duration = result.duration
+        return {
+            "source": job.file,
+            "language": result.language,
+            "language_probability": result.language_probability,
+            "duration": round(duration, 3),
+            "model": engine.model,
+            "compute_type": engine.compute_type,
+            "beam_size": engine.beam_size,
+            "transcribed_at": utc_now_iso(),
+            "timing": {
+                "wall_seconds": round(wall, 3),
+                "real_time_factor": round(wall / duration, 4) if duration else None,
+                "chunks": result.chunks,
+                "resumed_at": round(result.resumed_at, 3) if result.resumed_at else None,
+            },
+            "warnings": list(result.warnings),
+            "generator": f"{APP_NAME} {current_version()}",
+        }
+
+    @staticmethod
+    def source_changed(job: Job) -> os.stat_result | None:
+        """The file now, if a writer paused longer than the settle time and went on."""
+        try:
+            st = Path(job.source_path).stat()
+        except OSError:
+            return None
+        return st if (st.st_size, st.st_mtime) != (job.size, job.mtime) else None
+
+    def _write(self, job: Job, result: Result, meta: dict[str, Any]) -> list[Path]:
+        folder = self.cfg.paths.transcripts / job.rel_dir
+        formats = self.cfg.outputs.formats
+        try:
+            atomic.ensure_folder(folder)
+            stem = job.output_stem or outputs.free_stem(folder, Path(job.file).stem, formats)
+            self.store.set_output_stem(job.id, stem)
+            return outputs.write_transcripts(folder, stem, formats, result.segments, meta,
+                                             mode=transcript_mode(job))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise OutputError(f"cannot write transcripts to {folder}: {reason}") from exc
+
+    def complete(self, job: Job, result: Result, wall: float) -> None:
+        changed = self.source_changed(job)
+        if changed:
+            log.info("%s changed while it was transcribed; transcribing it again once it "
+                     "settles", job.file)
+            self.store.requeue(job.id, delay=self.cfg.inbox.settle_seconds + 1,
+                               size=changed.st_size, mtime=changed.st_mtime)
+            return
+        meta = self.metadata(job, result, wall)
+        try:
+            written = self._write(job, result, meta)
+        except OutputError as exc:
+            self.fail(job.id, str(exc), permanent=False, move=False)
+            return
+        self.store.finish(job.id, [str(p) for p in written], result.duration, round(wall, 3),
+                          result.language, result.language_probability, result.warnings)
+        self.disposal.finish(job)
+        duration = result.duration
+        rtf = wall / duration if duration else 0.0
+        log.info("job %d done: %s, %.1f s of audio in %.1f s (real-time factor %.2f)%s",
+                 job.id, job.file, duration, wall, rtf,
+                 "; " + "; ".join(result.warnings) if result.warnings else "")
+        self.events.emit("job_done", id=job.id, file=job.file, duration=round(duration, 3),
+                         wall_seconds=round(wall, 3), outputs=[str(p) for p in written],
+                         warnings=list(result.warnings))
+
+    # -- failure ---------------------------------------------------------------------------
+
+    def fail(self, job_id: int, error: str, permanent: bool, move: bool = True,
+             count: bool = False) -> None:
+        """Record a failed attempt: retried after a backoff, or failed for good and set aside.
+
+        `count` starts an attempt first, for a job that failed before it could run.
+        """
+        job = self.store.get(job_id)
+        if job is None:
+            return
+        if count:
+            job = self.store.start(job_id)
+        backoff = retry_delay(self.cfg.jobs.retry_backoff_seconds, job.attempts)
+        final = self.store.fail_attempt(job_id, error, None if permanent else backoff)
+        if final is None:
+            return  # the job was not running: nothing to record
+        job = self.store.get(job_id) or job
+        if final:
+            log.error("job %d failed for good after %d attempt(s): %s: %s", job_id,
+                      job.attempts, job.file, error)
+            self._remove_partial_set(job)
+            if move:
+                self.disposal.set_aside(job, error)
+        else:
+            log.warning("job %d attempt %d failed: %s; retrying in %.0f s", job_id,
+                        job.attempts, error, backoff)
+        self.events.emit("job_failed", id=job_id, file=job.file, error=error, final=final)
+
+    def _remove_partial_set(self, job: Job) -> None:
+        """Transcripts of a job that never finished (a kill between renames): not a result."""
+        if not job.output_stem:
+            return
+        folder = self.cfg.paths.transcripts / job.rel_dir
+        for fmt in outputs.FORMATS:
+            path = folder / f"{job.output_stem}.{fmt}"
+            try:
+                path.unlink()
+                log.info("removed %s, left incomplete by an earlier attempt", path.name)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("cannot remove the incomplete transcript %s: %s", path, exc)
+
+    def fail_unexpected(self, job_id: int) -> None:
+        """Count an attempt for a job an internal error cut short, whatever stage it was in."""
+        job = self.store.get(job_id)
+        if job is not None and job.state in (JobState.QUEUED, JobState.RUNNING):
+            self.fail(job_id, "internal error (see the daemon log)", permanent=False,
+                      count=job.state == JobState.QUEUED)
+
+    def interrupted(self, job_id: int, reason: str, stopping: bool) -> None:
+        """The worker went away mid-job: the daemon stopping it is no fault of the file."""
+        if stopping:
+            self.store.requeue(job_id)
+        else:
+            self.fail(job_id, reason, permanent=False)

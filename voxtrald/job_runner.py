@@ -1,0 +1,209 @@
+"""One attempt at one job: hand it to the worker, follow its replies, end it.
+
+The runner owns the conversation with the worker for the length of an
+attempt: it resumes from the job's finished chunks, keeps the live progress
+and the store's copy of it up to date, checkpoints each finished chunk, and
+hands the end of the attempt (done, failed, cut short) to `Outcomes`.
+A reply about another job (late output of an attempt that already ended) is
+ignored, so it can never land in this job's transcript.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import stat
+import threading
+import time
+from pathlib import Path
+from typing import Protocol
+
+from voxtrald import vocabulary
+from voxtrald import worker_protocol as wp
+from voxtrald.activity import CurrentJob, Heartbeat
+from voxtrald.config import Config
+from voxtrald.events import EventLog
+from voxtrald.job_outcomes import Outcomes, Result
+from voxtrald.jobs import Chunk, Job, JobStore
+from voxtrald.policy import estimate
+from voxtrald.transcript import Segment
+from voxtrald.worker import WorkerError
+
+log = logging.getLogger("voxtrald")
+# The store's copy of the progress is refreshed at most this often.
+PROGRESS_EVERY = 0.5
+MODEL_LOAD_TIMEOUT = 300.0
+
+
+class Worker(Protocol):
+    """What the runner needs of the worker supervisor (a fake one in unit tests)."""
+
+    last_used: float
+
+    def alive(self) -> bool: ...
+
+    def start(self, timeout: float = ...) -> float: ...
+
+    def submit(self, request: wp.Transcribe) -> None: ...
+
+    def next_message(self, timeout: float) -> wp.Reply | None: ...
+
+    def exit_reason(self) -> str: ...
+
+    def stop(self, grace: float = ...) -> None: ...
+
+
+class _Attempt:
+    """The running tally of one attempt: segments so far, where the audio is, its length."""
+
+    def __init__(self, job: Job, done: list[Chunk]) -> None:
+        self.job = job
+        self.segments: list[Segment] = [s for c in done for s in c.segments]
+        self.resumed_at = done[-1].end if done else 0.0
+        self.first_chunk = len(done)
+        self.duration = job.duration
+        self.language = done[-1].language if done else None
+        self.language_probability = done[-1].language_probability if done else None
+        self.started = time.monotonic()
+        self.last_saved = 0.0
+
+
+class JobRunner:
+    def __init__(self, store: JobStore, worker: Worker, outcomes: Outcomes, cfg: Config,
+                 events: EventLog, current: CurrentJob, heartbeat: Heartbeat,
+                 stopping: threading.Event) -> None:
+        self.store = store
+        self.worker = worker
+        self.outcomes = outcomes
+        self.cfg = cfg
+        self.events = events
+        self.current = current
+        self.heartbeat = heartbeat
+        self.stopping = stopping
+
+    def run(self, job: Job) -> None:
+        source = Path(job.source_path)
+        try:
+            st = source.lstat()
+        except OSError:
+            self.outcomes.fail(job.id, "the source file disappeared before transcription",
+                               permanent=True, move=False, count=True)
+            return
+        if not stat.S_ISREG(st.st_mode):
+            # A pipe would block the worker for good, a link could point anywhere.
+            self.outcomes.fail(job.id, "the source is no longer a regular file (a link, a pipe "
+                               "or a device took its place)", permanent=True, count=True)
+            return
+        job = self.store.start(job.id)
+        self.current.begin(job)
+        attempt = _Attempt(job, self.store.chunks(job.id))
+        log.info("job %d started: %s (attempt %d of %d)%s", job.id, job.file, job.attempts,
+                 job.max_attempts,
+                 f", resuming at {attempt.resumed_at:.1f} s" if attempt.resumed_at else "")
+        self.events.emit("job_started", id=job.id, file=job.file, attempt=job.attempts)
+        vocab = vocabulary.for_source(source, self.cfg.engine.hotwords)
+        request = wp.Transcribe(
+            job.id, str(source), start_at=attempt.resumed_at, first_chunk=attempt.first_chunk,
+            # A resumed job keeps the language its first chunks were heard in.
+            options=wp.JobOptions(language=self.cfg.engine.language or attempt.language,
+                                  hotwords=vocab.hotwords,
+                                  initial_prompt=self.cfg.engine.initial_prompt or None),
+        )
+        try:
+            self._ensure_worker()
+            self.worker.submit(request)
+        except WorkerError as exc:
+            self.outcomes.interrupted(job.id, str(exc), self.stopping.is_set())
+            return
+        self._follow(attempt, vocab.warnings)
+
+    def _ensure_worker(self) -> None:
+        if self.worker.alive():
+            return
+        # A big model loads for minutes; the watchdog must not take that for a hang.
+        self.heartbeat.allow(MODEL_LOAD_TIMEOUT)
+        try:
+            self.worker.start(MODEL_LOAD_TIMEOUT)
+        finally:
+            self.heartbeat.done_waiting()
+
+    def _stalled(self, job: Job) -> bool:
+        """Past the stall limit without news: end the worker and fail the attempt."""
+        limit = self.cfg.jobs.stall_seconds
+        if self.current.silent_for() < limit:
+            return False
+        log.error("job %d made no progress for %.0f s; stopping its worker", job.id, limit)
+        self.worker.stop(grace=1.0)
+        self.outcomes.fail(job.id, f"no progress for {limit:.0f} s (the file may be on a "
+                                   "stalled network folder, or is not a regular file)",
+                           permanent=False)
+        return True
+
+    def _follow(self, attempt: _Attempt, warnings: tuple[str, ...]) -> None:
+        job = attempt.job
+        # The heartbeat proves progress: it moves with the worker's news, and may go quiet
+        # for as long as the stall limit allows before the service watchdog gives up.
+        self.heartbeat.allow(self.cfg.jobs.stall_seconds + 30)
+        self.current.news()  # the model load before this was no silence of the job's
+        while True:
+            if self.stopping.is_set():
+                log.info("stopping: job %d will go on at the next start", job.id)
+                self.worker.stop(grace=1.0)
+                self.store.requeue(job.id)
+                return
+            try:
+                msg = self.worker.next_message(timeout=0.25)
+            except queue.Empty:
+                if self._stalled(job):
+                    return
+                continue
+            self.current.news()
+            self.heartbeat.beat()
+            self.heartbeat.allow(self.cfg.jobs.stall_seconds + 30)
+            if msg is None:
+                self.outcomes.interrupted(job.id, self.worker.exit_reason(),
+                                          self.stopping.is_set())
+                self.worker.stop()
+                return
+            if getattr(msg, "job_id", None) != job.id:
+                continue  # late output of an attempt that already ended
+            if isinstance(msg, wp.Started):
+                attempt.duration = msg.duration or attempt.duration
+            elif isinstance(msg, wp.Progress):
+                self._progress(attempt, msg.position)
+            elif isinstance(msg, wp.ChunkDone):
+                self._chunk_done(attempt, msg)
+            elif isinstance(msg, wp.Failed):
+                self.outcomes.fail(job.id, msg.message, permanent=msg.permanent)
+                return
+            elif isinstance(msg, wp.Done):
+                result = Result(
+                    segments=attempt.segments, duration=msg.duration, chunks=msg.chunks,
+                    language=msg.language or attempt.language,
+                    language_probability=(attempt.language_probability
+                                          if msg.language_probability is None
+                                          else msg.language_probability),
+                    warnings=(*warnings, *msg.warnings), resumed_at=attempt.resumed_at,
+                )
+                self.outcomes.complete(job, result, time.monotonic() - attempt.started)
+                return
+
+    def _chunk_done(self, attempt: _Attempt, msg: wp.ChunkDone) -> None:
+        attempt.segments.extend(msg.segments)
+        if msg.language:
+            attempt.language, attempt.language_probability = (msg.language,
+                                                              msg.language_probability)
+        self.store.save_chunk(attempt.job.id, Chunk(msg.index, msg.end, msg.segments,
+                                                    attempt.language,
+                                                    attempt.language_probability))
+        self._progress(attempt, msg.end)
+
+    def _progress(self, attempt: _Attempt, position: float) -> None:
+        now = time.monotonic()
+        est = estimate(position, attempt.duration, now - attempt.started, attempt.resumed_at)
+        if est is None:
+            return
+        self.current.update(est.percent, est.eta_seconds)
+        if now - attempt.last_saved >= PROGRESS_EVERY:
+            attempt.last_saved = now
+            self.store.progress(attempt.job.id, est.percent, est.eta_seconds, attempt.duration)

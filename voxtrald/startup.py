@@ -1,0 +1,70 @@
+"""What must hold before the daemon serves: one daemon per state folder, its folders, its store.
+
+Each check ends in a StartupError whose message is the one line the user
+sees, instead of a traceback or a daemon that half-works.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from voxtrald import atomic
+from voxtrald.config import Config
+from voxtrald.jobs import JobStore
+from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
+from voxtrald.store_schema import NewerSchema
+
+log = logging.getLogger("voxtrald")
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is the one line the user sees."""
+
+
+def prepare_folders(cfg: Config) -> None:
+    p = cfg.paths
+    if not p.inbox.is_dir():
+        try:
+            p.inbox.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StartupError(f"cannot create the inbox {p.inbox}: {exc.strerror or exc}"
+                               ) from exc
+        log.warning("inbox %s was missing; created it", p.inbox)
+    for name, folder in (("transcripts", p.transcripts), ("processed", p.processed),
+                         ("failed", p.failed)):
+        try:
+            atomic.ensure_folder(folder)
+        except OSError as exc:
+            log.error("cannot create the %s folder %s: %s", name, folder, exc)
+    # Temps are never finished files: whatever an earlier stop left mid-write goes.
+    removed = sum(atomic.remove_stale(folder) for folder in
+                  (p.transcripts, p.processed, p.failed, p.state_dir))
+    if removed:
+        log.info("removed %d unfinished file(s) left by an earlier stop", removed)
+
+
+def open_store(cfg: Config) -> JobStore:
+    path = cfg.paths.state_dir / "jobs.sqlite3"
+    try:
+        store = JobStore(path)
+    except (sqlite3.Error, NewerSchema) as exc:
+        raise StartupError(f"the job store {path} cannot be opened ({exc}); "
+                           "move it aside to start afresh") from exc
+    requeued = store.requeue_interrupted()
+    if requeued:
+        log.info("requeued job(s) %s interrupted by the last stop", requeued)
+    return store
+
+
+def lock_state_dir(lock: LockFile, state: Path) -> None:
+    """Take the state folder for this daemon; a second daemon on it is refused by name."""
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except AlreadyLocked as exc:
+        raise StartupError(f"another voxtrald (pid {exc.holder}) is already using the "
+                           f"state folder {state}") from exc
+    except (LockError, OSError) as exc:
+        raise StartupError(f"cannot use the state folder {state}: {exc}") from exc
