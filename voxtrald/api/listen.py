@@ -8,7 +8,6 @@ place left alone.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
@@ -16,6 +15,7 @@ import stat
 from pathlib import Path
 
 from voxtrald import _platform
+from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
 
 log = logging.getLogger("voxtrald.api")
 
@@ -28,44 +28,17 @@ class AlreadyRunning(ApiServerError):
     """Another daemon holds the lock for this socket."""
 
 
-class LockFile:
-    """An exclusive lock on a file beside the socket, held until release()."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self, what: Path) -> None:
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise ApiServerError(f"cannot open {self.path}: {exc.strerror or exc}") from exc
-        try:
-            _platform.try_lock(fd)
-        except OSError as exc:
-            try:
-                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
-            except OSError:
-                holder = "unknown"
-            os.close(fd)
-            if isinstance(exc, _platform.LockHeld):
-                raise AlreadyRunning(
-                    f"another voxtrald (pid {holder}) is already serving {what}; "
-                    "stop it first, or give this one its own --socket"
-                ) from exc
-            raise ApiServerError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-
-    def release(self) -> None:
-        # The file stays: unlinking it would let two daemons lock two inodes.
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-                _platform.unlock(self._fd)
-            os.close(self._fd)
-            self._fd = None
+def claim(lock: LockFile, what: Path) -> None:
+    """Hold the lock beside the socket for the daemon's lifetime, or say who has it."""
+    try:
+        lock.acquire()
+    except AlreadyLocked as exc:
+        raise AlreadyRunning(
+            f"another voxtrald (pid {exc.holder}) is already serving {what}; "
+            "stop it first, or give this one its own --socket"
+        ) from exc
+    except LockError as exc:
+        raise ApiServerError(str(exc)) from exc
 
 
 def prepare_dir(folder: Path) -> None:

@@ -30,12 +30,13 @@ from voxtrald.api.handler import Handler, encode_response
 from voxtrald.api.listen import (
     AlreadyRunning,
     ApiServerError,
-    LockFile,
+    claim,
     prepare_dir,
     replace_stale,
 )
 from voxtrald.api.router import Request, Router
 from voxtrald.config import ApiConfig
+from voxtrald.lockfile import LockFile
 
 log = logging.getLogger("voxtrald.api")
 
@@ -236,7 +237,7 @@ class ApiServer:
 
     def start(self) -> None:
         prepare_dir(self.socket_path.parent)
-        self._lock.acquire(self.socket_path)
+        claim(self._lock, self.socket_path)
         try:
             if self.cfg.transport == "tcp" or not hasattr(socket, "AF_UNIX"):
                 server = self._listen_tcp()
