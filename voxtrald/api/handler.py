@@ -212,6 +212,9 @@ def split_target(target: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(target)
     if not parts.path.startswith("/"):
         raise bad_request("request target must be a path such as /api/status")
+    if "%2f" in parts.path.lower():
+        # Decoded, it would make another route (/api/jobs/1%2Fretry); no route has one.
+        raise bad_request("an encoded '/' (%2F) is not allowed in the path")
     return unquote(parts.path), dict(parse_qsl(parts.query, keep_blank_values=True))
 
 

@@ -42,7 +42,15 @@ def claim(lock: LockFile, what: Path) -> None:
 
 
 def prepare_dir(folder: Path) -> None:
-    if not folder.exists():
+    """Our own 0700 folder for the socket: created, or checked without following links.
+
+    Another user's folder (a pre-created /tmp/voxtral-UID, say), a link, or a
+    folder others may write to would let someone else serve or replace our
+    socket, so each is refused with what to do.
+    """
+    try:
+        st = folder.lstat()
+    except FileNotFoundError:
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(folder, 0o700)
@@ -50,13 +58,22 @@ def prepare_dir(folder: Path) -> None:
             raise ApiServerError(
                 f"cannot create socket folder {folder}: {exc.strerror or exc}") from exc
         return
-    st = folder.stat()
+    if stat.S_ISLNK(st.st_mode):
+        raise ApiServerError(f"socket folder {folder} is a link; remove it or choose another "
+                             "--socket")
     if not stat.S_ISDIR(st.st_mode):
         raise ApiServerError(f"socket folder {folder} is not a folder")
     uid = _platform.current_uid()
     if uid is not None and st.st_uid not in (uid, 0):
         raise ApiServerError(f"socket folder {folder} belongs to another user "
                              f"(uid {st.st_uid}); choose another --socket")
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o022 and not mode & stat.S_ISVTX:
+        # Others could remove our socket and put theirs in its place. A user's folder is
+        # theirs to change, not ours: say how instead of changing it.
+        raise ApiServerError(f"socket folder {folder} can be changed by other users "
+                             f"(mode {mode:04o}); make it private (chmod 700) or choose "
+                             "another --socket")
 
 
 def replace_stale(path: Path) -> None:
@@ -67,12 +84,20 @@ def replace_stale(path: Path) -> None:
         return
     if not stat.S_ISSOCK(st.st_mode):
         raise ApiServerError(f"{path} exists and is not a socket; remove it or pick another")
+    uid = _platform.current_uid()
+    if uid is not None and st.st_uid not in (uid, 0):
+        raise ApiServerError(f"{path} belongs to another user (uid {st.st_uid}); "
+                             "choose another --socket")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         try:
             probe.connect(os.fspath(path))
         except OSError:
             log.info("replacing stale socket %s", path)
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise ApiServerError(f"cannot replace the stale socket {path}: "
+                                     f"{exc.strerror or exc}") from exc
             return
     raise AlreadyRunning(f"another process is already listening on {path}")
