@@ -184,8 +184,8 @@ def _sec(*spans: tuple[float, float]) -> list[tuple[int, int]]:
     ("spans", "windows"),
     [
         ([], []),
-        ([(0, 5), (5.5, 9), (10, 20)], [(0, 20)]),  # short pauses stay inside one window
-        ([(0, 5), (8, 12)], [(0, 5), (8, 12)]),  # a long pause starts a new window
+        ([(0, 5), (5.5, 9), (12, 20)], [(0, 20)]),  # pauses stay inside one window
+        ([(0, 5), (10, 12)], [(0, 5), (10, 12)]),  # a long pause starts a new window
         ([(0, 20), (21, 29), (29.5, 35)], [(0, 29), (29.5, 35)]),  # never past 30 s
         ([(0, 30.1)], [(0, 30), (30, 30.1)]),  # VAD's own 30 s limit, overshot a little
         ([(3, 3)], []),
