@@ -118,6 +118,14 @@ def test_a_file_without_audio_fails_for_good(base: WorkerClient, tmp_path: Path)
     assert len(replies) == 1 and isinstance(replies[0], Failed) and replies[0].permanent
 
 
+def test_an_unknown_language_code_is_detected_instead(base: WorkerClient) -> None:
+    result = done(base.run(Transcribe(12, str(AUDIO / "jfk.flac"),
+                                      options=JobOptions(language="klingon"))))
+    assert result.language == "en"
+    assert result.warnings == ("'klingon' is not a language code the model knows; "
+                               "the language was detected instead",)
+
+
 def test_vocabulary_is_heard_and_spelled(base: WorkerClient) -> None:
     replies = base.run(Transcribe(8, str(AUDIO / "hotwords.mp3"),
                                   options=JobOptions(hotwords="ComfyUI")))

@@ -118,6 +118,10 @@ class Transcriber:
         if forced and not self.multilingual and forced != "en":
             warnings.append(f"{self.label} knows only English: language '{forced}' was not used")
             forced = "en"
+        elif forced and forced not in self.model.supported_languages:
+            warnings.append(f"{forced[:40]!r} is not a language code the model knows; "
+                            "the language was detected instead")
+            forced = None
         language = forced or req.known_language or (None if self.multilingual else "en")
         probability = None if forced else (
             req.known_language_probability if req.known_language else None)
