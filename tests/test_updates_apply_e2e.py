@@ -130,9 +130,9 @@ class Installed(DaemonProc):
         return [str(self.install / "bin" / "voxtrald"), *super().argv[3:]]
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(self.install / "bin" / "voxtrald"), *args, "--socket",
-                               str(self.socket)], env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
+        """The installed command line (the socket comes from VOXTRAL_SOCKET)."""
+        return subprocess.run([str(self.install / "bin" / "voxtrald"), *args], env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
 
     def current(self) -> str:
         return os.readlink(self.install / "current")
@@ -163,6 +163,7 @@ def installed(releases: Releases, tmp_path_factory: pytest.TempPathFactory
     (home / "d").mkdir()
     d = Installed(home / "d", install, config)
     d.start()
+    d.wait_for(lambda: d.health()["ok"], 60, "the installed daemon to be healthy")
     try:
         yield d
     finally:
@@ -292,6 +293,7 @@ def test_rollback_by_hand_then_kill_9_during_apply_leaves_a_daemon_that_starts(
         os.kill(pid, signal.SIGKILL)
     d.proc.wait()
     d.start()
+    d.wait_for(lambda: _healthy_version(d) == old, 60, "the old version after the kill")
     assert d.health()["version"] == old and d.current() == f"versions/{old}"
 
     # Killed during the new version's first start: the next start finishes the trial.

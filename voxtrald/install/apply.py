@@ -80,7 +80,7 @@ class Applier:
             if self._thread is not None and self._thread.is_alive():
                 raise ApplyError(409, "busy", f"Voxtral {self._progress['version']} is already "
                                  f"being applied ({self._progress['state']})")
-            result = self.checker.check()
+            result = self.checker.check(refresh=True)  # a deliberate act: ask GitHub now
             version = result.get("latest_version")
             if result.get("rolled_back") and not retry_failed:
                 raise ApplyError(409, "rolled_back", f"Voxtral {version} was installed here "
