@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.e2e,
 REPO = "owner/voxtral"
 LATEST = f"/repos/{REPO}/releases/latest"
 GIT = ["git", "-c", "user.name=Release Test", "-c", "user.email=release@example.invalid"]
-MIGRATION = '\n_STEPS[{n}] = "ALTER TABLE jobs ADD COLUMN note{n} TEXT"\nSCHEMA_VERSION = {n}\n'
+MIGRATION = '\n_STEPS[{n}] = "CREATE TABLE notes{n} (job_id INTEGER, note TEXT)"\nSCHEMA_VERSION = {n}\n'
 
 
 def git(repo: Path, *args: str) -> None:
