@@ -90,8 +90,8 @@ def _apply_call(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                 break  # restarting
             if progress.get("state") == "failed":
                 return {**progress, "applied": False}
-            if progress.get("state") == "restarting":
-                break
+            if progress.get("state") in ("restarting", "idle"):
+                break  # idle: already a new daemon, which has not applied anything
             time.sleep(POLL)
         try:
             health = _wait_back(client, before.get("instance"), deadline)
