@@ -39,7 +39,8 @@ pytestmark = [pytest.mark.e2e,
 REPO = "owner/voxtral"
 LATEST = f"/repos/{REPO}/releases/latest"
 GIT = ["git", "-c", "user.name=Release Test", "-c", "user.email=release@example.invalid"]
-MIGRATION = '\n_STEPS[{n}] = "CREATE TABLE notes{n} (job_id INTEGER, note TEXT)"\nSCHEMA_VERSION = {n}\n'
+MIGRATION = ('\n_STEPS[{n}] = "CREATE TABLE notes{n} (job_id INTEGER, note TEXT)"\n'
+             "SCHEMA_VERSION = {n}\n")
 
 
 def git(repo: Path, *args: str) -> None:
@@ -263,6 +264,7 @@ def test_tampered_wheel_and_wrong_key_are_refused_with_nothing_changed(
     for kwargs, code in (({"wheel_bytes": bytes(tampered)}, "verification_failed"),
                          ({"signer": SecretKey.generate()}, "bad_signature")):
         releases.publish("1.2.0", **kwargs)
+        shutil.rmtree(d.state_dir / "updates" / "1.2.0", ignore_errors=True)  # not yet staged
         status, body = d.api("POST", "/api/updates/apply", {"retry_failed": True})
         assert status == 202, body
         progress = d.wait_for(lambda: d.api("GET", "/api/updates/apply")[1]

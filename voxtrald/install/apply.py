@@ -95,7 +95,7 @@ class Applier:
                                  "start the install with its launcher first")
             self._progress = {"state": "downloading", "version": version, "error": None,
                               "code": None}
-            self._thread = threading.Thread(target=self._run, args=(root, version),
+            self._thread = threading.Thread(target=self._run, args=(root, version, retry_failed),
                                             name="update-apply", daemon=True)
             self._thread.start()
             return dict(self._progress)
@@ -110,9 +110,9 @@ class Applier:
             self._progress["state"] = state
         log.info("update %s: %s", self._progress["version"], state)
 
-    def _run(self, root: InstallRoot, version: str) -> None:
+    def _run(self, root: InstallRoot, version: str, retry_failed: bool) -> None:
         try:
-            staged = self.checker.download()
+            staged = self.checker.download(retry_rolled_back=retry_failed)
             if not staged.get("staged"):
                 raise ApplyError(502, staged.get("code") or "download_failed",
                                  staged.get("error") or "the update could not be downloaded")

@@ -171,8 +171,12 @@ class UpdateChecker:
         log.info("update %s dismissed", normalized)
         return self._result()
 
-    def download(self) -> dict[str, Any]:
-        """Stage the offered update; {"staged": bool, ...} with `error` and `code` on failure."""
+    def download(self, retry_rolled_back: bool = False) -> dict[str, Any]:
+        """Stage the offered update; {"staged": bool, ...} with `error` and `code` on failure.
+
+        A version rolled back here is not offered, so not staged either, unless
+        `retry_rolled_back` (an explicit request to try it again).
+        """
         with self._download_lock:
             with self._lock:
                 needs_check = self._state.get("release") is None or self._state.get("error")
@@ -181,7 +185,8 @@ class UpdateChecker:
             result = self._result()
             if result["error"]:
                 return _failed("check_failed", result["error"])
-            if not result["update_available"]:
+            retry = retry_rolled_back and result["rolled_back"]
+            if not result["update_available"] and not retry:
                 return _failed("no_update", f"no update to download: {self.current_version} is "
                                "the newest release")
             with self._lock:
