@@ -293,6 +293,7 @@ def test_rollback_by_hand_then_kill_9_during_apply_leaves_a_daemon_that_starts(
                "the self-check")
     for pid in _daemon_pids(d):
         os.kill(pid, signal.SIGKILL)
+    assert d.proc is not None
     d.proc.wait()
     d.start()
     d.wait_for(lambda: _healthy_version(d) == old, 60, "the old version after the kill")
@@ -305,6 +306,7 @@ def test_rollback_by_hand_then_kill_9_during_apply_leaves_a_daemon_that_starts(
              180, "the trial to begin")
     for pid in _daemon_pids(d):
         os.kill(pid, signal.SIGKILL)
+    assert d.proc is not None
     d.proc.wait()
     d.start(wait_ready=False)
     d.wait_for(lambda: _healthy_version(d) == "1.1.0", 120, "1.1.0 after the killed trial")

@@ -247,7 +247,8 @@ def test_staged_copy_is_checked_again_against_the_trusted_keys(h: Harness) -> No
     h.host(f"/dl/{WHEEL}")
     assert h.checker().download()["staged"] is True
     h.checker().check(refresh=True)
-    assert h.checker().staged()["signed_by"] == KEY.public.id
+    staged = h.checker().staged()
+    assert staged is not None and staged["signed_by"] == KEY.public.id
     assert h.checker(public_keys=[OTHER_KEY.public.encode()]).staged() is None
 
 

@@ -191,6 +191,8 @@ class UpdateChecker:
                                "the newest release")
             with self._lock:
                 cached = self._state.get("release")
+            if not isinstance(cached, dict):
+                return _failed("no_update", "no release is known; check for updates first")
             try:
                 manifest = self._downloader.stage(cached, self.current_version)
             except DownloadError as exc:
