@@ -289,6 +289,8 @@ def test_rollback_by_hand_then_kill_9_during_apply_leaves_a_daemon_that_starts(
     releases.publish("1.1.0")
     status, _body = d.api("POST", "/api/updates/apply", {"retry_failed": True})
     assert status == 202
+    status, body = d.api("POST", "/api/updates/apply", {"retry_failed": True})
+    assert status == 409 and body["error"]["code"] == "busy"  # one apply at a time
     d.wait_for(lambda: d.api("GET", "/api/updates/apply")[1]["state"] == "testing", 120,
                "the self-check")
     for pid in _daemon_pids(d):
