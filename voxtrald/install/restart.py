@@ -21,8 +21,9 @@ log = logging.getLogger("voxtrald.install")
 
 EXIT_RESTART = 75  # EX_TEMPFAIL: "try again", which a service manager restarts
 SUPERVISOR_ENV = "VOXTRAL_SUPERVISOR_PID"
-# Set by systemd for every service it starts, and by launchd for every job.
-_SERVICE_ENV = ("INVOCATION_ID", "NOTIFY_SOCKET", "XPC_SERVICE_NAME")
+# Our systemd unit is Type=notify, so systemd gives the daemon NOTIFY_SOCKET; launchd
+# names the job in XPC_SERVICE_NAME (a Terminal shell has "0" there, not our label).
+LAUNCHD_LABEL = "io.github.debrockb.voxtrald"
 
 
 def launcher_path(root: InstallRoot) -> Path:
@@ -33,7 +34,7 @@ def how() -> str:
     """"supervisor", "service" or "exec": how this process restarts itself."""
     if os.environ.get(SUPERVISOR_ENV) == str(os.getppid()):
         return "supervisor"
-    if any(os.environ.get(name) for name in _SERVICE_ENV):
+    if os.environ.get("NOTIFY_SOCKET") or os.environ.get("XPC_SERVICE_NAME") == LAUNCHD_LABEL:
         return "service"
     return "exec"
 
