@@ -42,6 +42,8 @@ STABLE_SECONDS = 5.0  # healthy this long in a row before the new version is kep
 POLL = 0.5
 STOP_GRACE = 20.0
 WATCHDOG_EVERY = 10.0
+MAX_ROUNDS = 5
+_ROUNDS_ENV = "VOXTRAL_TRIAL_ROUNDS"
 
 
 def _health(socket_path: str) -> tuple[bool, str | None, list[str]]:
@@ -63,6 +65,7 @@ class Child:
     def __init__(self, argv: list[str]) -> None:
         env = dict(os.environ)
         env[SUPERVISOR_ENV] = str(os.getpid())
+        env.pop(_ROUNDS_ENV, None)
         env.pop("NOTIFY_SOCKET", None)  # the service manager listens to us, not the child
         self.proc = subprocess.Popen(argv, env=env, preexec_fn=_platform.die_with_parent)
         self.stop_requested = False
@@ -87,11 +90,23 @@ class Child:
 
 
 def relaunch(root: InstallRoot, args: list[str]) -> None:
-    """Start the launcher again in this process (it finds no pending work now)."""
-    launcher = launcher_path(root)
+    """Start the launcher again in this process (it finds no pending work now).
+
+    Should `pending` somehow survive (a read-only folder), the launcher would
+    hand us the same work forever; after a few rounds `current` is started
+    directly instead.
+    """
+    rounds = int(os.environ.get(_ROUNDS_ENV, "0") or 0) + 1
+    os.environ[_ROUNDS_ENV] = str(rounds)
+    target = launcher_path(root)
+    current = root.current()
+    if rounds > MAX_ROUNDS and current is not None:
+        log.error("the install keeps asking for the same unfinished update; starting "
+                  "Voxtral %s as it is", current)
+        target = root.program(current, "voxtrald")
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(launcher, [str(launcher), *args])
+    os.execv(target, [str(target), *args])
 
 
 def watch(root: InstallRoot, trial: dict[str, Any], args: list[str]) -> str | None:
