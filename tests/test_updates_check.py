@@ -96,7 +96,7 @@ def test_newer_release_is_offered_and_announced_once(h: Harness) -> None:
     assert checker.summary() == {
         "update_available": True, "current_version": "1.0.0", "latest_version": "1.1.0",
         "release_url": result["release_url"], "dismissed": False, "error": None,
-        "rolled_back": False,
+        "rolled_back": False, "can_apply": False,
     }
 
 

@@ -81,7 +81,9 @@ class Daemon:
         )
         memory.add_listener(scheduler.memory_level_changed)
         self.updates = UpdateChecker(cfg.updates, cfg.paths.state_dir, self.events,
-                                     current_version(), failed_versions=self._failed_versions)
+                                     current_version(), failed_versions=self._failed_versions,
+                                     can_apply=lambda: self.applier is not None
+                                     and self.applier.root is not None)
         self.applier = Applier(cfg, self.updates, self.events, self.restart.set)
         control = Control(cfg, store, scheduler, self.current, self.events,
                           lambda: {"loaded": self.worker.alive(), "pid": self.worker.pid},

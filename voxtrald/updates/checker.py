@@ -38,7 +38,7 @@ INITIAL_DELAY_RANGE = (3.0, 10.0)
 
 SUMMARY_KEYS = (
     "update_available", "current_version", "latest_version", "release_url", "dismissed", "error",
-    "rolled_back",
+    "rolled_back", "can_apply",
 )
 
 
@@ -67,10 +67,13 @@ class UpdateChecker:
         timeout: tuple[float, float] = net.DEFAULT_TIMEOUT,
         verify: bool | str = True,
         failed_versions: Callable[[], dict[str, str]] | None = None,
+        can_apply: Callable[[], bool] | None = None,
     ) -> None:
         self.cfg = cfg
         # Versions that were applied and rolled back, with why: never offered again.
         self._failed_versions = failed_versions or dict
+        # Whether this install can apply an update itself (a side-by-side install).
+        self._can_apply = can_apply or (lambda: False)
         self.current_version = current_version
         self.events = events
         self.initial_delay = (
@@ -336,6 +339,7 @@ class UpdateChecker:
         result["rolled_back_reason"] = reason
         if reason is not None:
             result["update_available"] = False  # installed once, failed, put back: not again
+        result["can_apply"] = bool(result["update_available"] and self._can_apply())
         return result
 
     def _save(self) -> None:
