@@ -230,6 +230,7 @@ def test_apply_good_then_broken_rolls_back_on_its_own(installed: Installed,
     releases.publish("1.2.0")
     check = json.loads(d.cli("check-update", "--json").stdout)
     assert check["update_available"] is True and check["latest_version"] == "1.2.0"
+    assert check["can_apply"] is True and d.status()["update"]["can_apply"] is True
     started = time.monotonic()
     done = d.cli("apply-update", "--json")
     result = json.loads(done.stdout)
