@@ -29,6 +29,7 @@ run: $(VENV)/.run-installed
 
 test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
 
 # The tests that start no process (no daemon, no model, no desktop), for quick runs.
@@ -37,6 +38,7 @@ test-fast: $(VENV)/.test-installed
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # Real recordings (../shared/audio) and a 15-minute long-form file, raw faster-whisper
 # against the real daemon in one run; ARGS adds options (see bench_real.py --help).

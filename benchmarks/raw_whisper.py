@@ -87,7 +87,7 @@ def serve(model_dir: str, threads: int, beam: int) -> int:
             segs = [{"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text.strip()}
                     for s in segments]
             wall = time.perf_counter() - started
-        except Exception as exc:  # noqa: BLE001 - reported to the parent, which goes on
+        except Exception as exc:
             out.write(json.dumps({"error": f"{path}: {type(exc).__name__}: {exc}"}) + "\n")
             out.flush()
             continue

@@ -126,7 +126,7 @@ def test_fifty_long_pollers_see_the_job_in_order(daemon: DaemonProc, speech_wav:
                         mine.append(event)
                 if any(e["type"] in ("job_done", "job_failed") for e in mine):
                     return
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(f"poller {n}: {exc!r}")
 
     threads = [threading.Thread(target=poll, args=(n,)) for n in range(50)]

@@ -185,6 +185,13 @@ def test_render_jobs_newest_first() -> None:
     assert commands.render_jobs([]) == "No jobs."
 
 
+def test_render_jobs_shows_the_warnings_of_a_finished_job() -> None:
+    jobs = [{"id": 1, "file": "cut.flac", "state": "done", "duration": 0.1,
+             "warnings": ["decoded 0.1 s of 11.0 s (the file is truncated or damaged)"]}]
+    (_, line) = commands.render_jobs(jobs).splitlines()
+    assert "warning: decoded 0.1 s of 11.0 s" in line
+
+
 # -- CLI commands ------------------------------------------------------------
 
 

@@ -454,7 +454,7 @@ class RawServer:
         routes = self.routes
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 self.close_connection = True
                 route = routes.get(self.path.split("?", 1)[0])
                 if route is None:
@@ -463,7 +463,7 @@ class RawServer:
                 else:
                     route(self)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return None
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -68,7 +68,7 @@ class DesktopNotifier:
             from plyer import notification
 
             notification.notify(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - any backend failure means "not shown"
+        except Exception as exc:
             level = logging.DEBUG if self._failed_once else logging.WARNING
             log.log(level, "notification not shown (%s): %s", self.backend, exc)
             self._failed_once = True

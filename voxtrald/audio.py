@@ -57,7 +57,7 @@ def decode_blocks(path: Path, stats: DecodeStats) -> Iterator[np.ndarray]:
         if not container.streams.audio:
             raise MediaError("the file has no audio stream")
         stream = container.streams.audio[0]
-        stream.thread_type = "AUTO"
+        stream.codec_context.thread_type = "AUTO"
         stats.duration = probe_duration(container)
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         packets = container.demux(stream)

@@ -102,6 +102,9 @@ def render_jobs(jobs: list[dict[str, Any]]) -> str:
             note = f"same as #{job['duplicate_of']}"
         elif state == JobState.FAILED and job.get("attempts") is not None:
             note = f"[{job['attempts']}/{job.get('max_attempts', '?')}] {note}"
+        elif state == JobState.DONE and job.get("warnings"):
+            # A truncated file, a language the model cannot do: done, but worth a look.
+            note = "warning: " + "; ".join(str(w) for w in job["warnings"])
         duration = job.get("duration")
         wall = job.get("wall_seconds")
         rows.append((

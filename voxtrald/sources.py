@@ -10,7 +10,6 @@ shortened with a short hash instead of failing (`voxtrald.filenames`).
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import stat
@@ -21,16 +20,8 @@ from typing import Any
 from voxtrald import _platform, atomic, filenames, jsontext
 from voxtrald.media import PARTIAL_SUFFIXES
 
-HASH_BLOCK = 1024 * 1024
+COPY_BLOCK = 1024 * 1024
 REPORT_SUFFIX = ".error.json"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def free_path(target: Path) -> Path:
@@ -63,7 +54,7 @@ def move_file(source: Path, target: Path) -> None:
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as dst, open(source, "rb") as src:
-            shutil.copyfileobj(src, dst, HASH_BLOCK)
+            shutil.copyfileobj(src, dst, COPY_BLOCK)
             dst.flush()
             os.fsync(dst.fileno())
         shutil.copystat(source, tmp)
@@ -77,7 +68,7 @@ def move_file(source: Path, target: Path) -> None:
 
 def move_into(source: Path, folder: Path) -> Path:
     """Move `source` into `folder` under a free name; returns where it went."""
-    folder.mkdir(parents=True, exist_ok=True)
+    atomic.ensure_folder(folder)
     target = free_path(folder / source.name)
     move_file(source, target)
     return target
@@ -85,7 +76,7 @@ def move_into(source: Path, folder: Path) -> Path:
 
 def set_aside(source: Path, target: Path, record: dict[str, Any]) -> None:
     """Move a failed source to `target` and write TARGET.error.json (atomically) beside it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic.ensure_folder(target.parent)
     if source.exists() or source.is_symlink():
         move_file(source, target)
     text = jsontext.dumps(record) + "\n"

@@ -109,7 +109,7 @@ def downloaded_entries() -> list[Entry]:
     """faster-whisper models already in the Hugging Face cache (none if it cannot be read)."""
     try:
         from faster_whisper.utils import available_models, download_model
-    except Exception:  # noqa: BLE001 - without faster-whisper there is nothing to list
+    except Exception:
         return []
     entries = []
     for name in available_models():
@@ -117,7 +117,7 @@ def downloaded_entries() -> list[Entry]:
             continue  # our own copy is what these names mean
         try:
             folder = Path(download_model(name, local_files_only=True))
-        except Exception:  # noqa: BLE001 - not cached
+        except Exception:
             continue
         if not (folder / "model.bin").is_file():
             continue

@@ -12,7 +12,6 @@ or written, only costs a re-hash.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald.atomic import write_atomic
+from voxtrald.hashing import sha256_of
 from voxtrald.models.pins import FilePin
 
 log = logging.getLogger("voxtrald.models")
@@ -37,14 +37,6 @@ class ModelIntegrityError(ModelError):
     def __init__(self, path: Path, message: str) -> None:
         super().__init__(message)
         self.path = path
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _identity(st: os.stat_result) -> dict[str, int]:

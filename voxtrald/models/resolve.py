@@ -95,7 +95,7 @@ def cached_download(size_name: str) -> Path | None:
             f"unknown model {size_name!r}: use 'default' (Whisper base, 99 languages), "
             f"'tiny.en' (English only, fastest), a CTranslate2 model folder, or a "
             f"faster-whisper size to download ({names})") from None
-    except Exception:  # noqa: BLE001 - not in the cache, whatever the hub library calls it
+    except Exception:
         return None
     try:
         check_folder(folder)

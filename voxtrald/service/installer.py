@@ -40,7 +40,8 @@ def host_platform() -> str | None:
 
 def load_platform(name: str) -> Platform:
     module = importlib.import_module(f"voxtrald.service.{PLATFORMS[name]}")
-    return module.PLATFORM  # type: ignore[no-any-return]
+    platform: Platform = module.PLATFORM
+    return platform
 
 
 @dataclass

@@ -195,7 +195,7 @@ class UpdateChecker:
             with self._lock:
                 cached = self._state.get("release")
             if not isinstance(cached, dict):
-                return _failed("no_update", "no release is known; check for updates first")
+                return _failed("check_failed", "no release is known yet; check for updates first")
             try:
                 manifest = self._downloader.stage(cached, self.current_version)
             except DownloadError as exc:
