@@ -76,29 +76,33 @@ class Applier:
     def apply(self, retry_failed: bool = False) -> dict[str, Any]:
         """Start applying the offered update in the background; ApplyError if it cannot."""
         root = self._updatable()
+        self._refuse_if_busy()
+        result = self.checker.check(refresh=True)  # a deliberate act: ask GitHub now
+        version = result.get("latest_version")
+        if result.get("rolled_back") and not retry_failed:
+            raise ApplyError(409, "rolled_back", f"Voxtral {version} was installed here and "
+                             f"rolled back ({result.get('rolled_back_reason')}); it is not "
+                             "applied again unless asked explicitly")
+        if not version or not (result.get("update_available") or result.get("rolled_back")):
+            raise ApplyError(409, "no_update", result.get("error") or
+                             f"no update to apply: {current_version()} is the newest release")
+        if root.current() != current_version():
+            raise ApplyError(409, "not_current", f"{root.path}/current points at "
+                             f"{root.current()}, but {current_version()} is running; start "
+                             "the install with its launcher first")
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                raise ApplyError(409, "busy", f"Voxtral {self._progress['version']} is already "
-                                 f"being applied ({self._progress['state']})")
-            result = self.checker.check(refresh=True)  # a deliberate act: ask GitHub now
-            version = result.get("latest_version")
-            if result.get("rolled_back") and not retry_failed:
-                raise ApplyError(409, "rolled_back", f"Voxtral {version} was installed here "
-                                 f"and rolled back ({result.get('rolled_back_reason')}); it is "
-                                 "not applied again unless asked explicitly")
-            if not version or not (result.get("update_available") or result.get("rolled_back")):
-                raise ApplyError(409, "no_update", result.get("error") or
-                                 f"no update to apply: {current_version()} is the newest release")
-            if root.current() != current_version():
-                raise ApplyError(409, "not_current", f"{root.path}/current points at "
-                                 f"{root.current()}, but {current_version()} is running; "
-                                 "start the install with its launcher first")
+            self._refuse_if_busy()
             self._progress = {"state": "downloading", "version": version, "error": None,
                               "code": None}
             self._thread = threading.Thread(target=self._run, args=(root, version, retry_failed),
                                             name="update-apply", daemon=True)
             self._thread.start()
             return dict(self._progress)
+
+    def _refuse_if_busy(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            raise ApplyError(409, "busy", f"Voxtral {self._progress['version']} is already "
+                             f"being applied ({self._progress['state']})")
 
     def _updatable(self) -> InstallRoot:
         if self.root is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
 from voxtrald.install import envbuild, rollback, selftest
 from voxtrald.install.layout import LayoutError, detect, how_to_update
 from voxtrald.install.record import failed_versions
+from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
 from voxtrald.version import current_version
 
 APPLY_TIMEOUT = 40 * 60.0  # download, environment, self-check, restart, trial
@@ -75,7 +77,7 @@ def _wait_back(client: Client, old_instance: str | None, deadline: float) -> dic
     raise TimeoutError
 
 
-def _apply_call(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _apply_call(args: argparse.Namespace) -> Callable[[Client], dict[str, Any]]:
     def call(client: Client) -> dict[str, Any]:
         before = client.get("/api/health")
         started = client.post("/api/updates/apply", {"retry_failed": args.retry_failed})
@@ -164,9 +166,19 @@ def _rollback_here(args: argparse.Namespace) -> int:
         return exit_codes.ERROR
     try:
         state_dir = config.load().paths.state_dir
-        rollback.begin(root, current, previous, "rolled back by hand", state_dir)
-        rollback.finish(root)
-    except (config.ConfigError, LayoutError, OSError, TimeoutError) as exc:
+        # A daemon that holds the store but did not answer must not have it changed under it.
+        lock = LockFile(state_dir / "voxtrald.lock")
+        lock.acquire()
+        try:
+            rollback.begin(root, current, previous, "rolled back by hand", state_dir)
+            rollback.finish(root)
+        finally:
+            lock.release()
+    except AlreadyLocked as exc:
+        print(f"voxtrald: rollback: a daemon (pid {exc.holder}) is running but does not "
+              "answer; stop it first", file=sys.stderr)
+        return exit_codes.ERROR
+    except (config.ConfigError, LayoutError, LockError, OSError, TimeoutError) as exc:
         print(f"voxtrald: rollback: {exc}", file=sys.stderr)
         return exit_codes.ERROR
     data = {"rolling_back": False, "version": current, "previous": previous, "error": None,

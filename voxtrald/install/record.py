@@ -48,9 +48,10 @@ def load(root: InstallRoot) -> State:
         return state
     failed = data.get("failed")
     if isinstance(failed, dict):
-        state["failed"] = {k: str(v.get("reason", "")) if isinstance(v, dict) else str(v)
-                           for k, v in failed.items() if isinstance(k, str) and valid_version(k)}
-        state["failed"] = {k: {"reason": r[:500]} for k, r in state["failed"].items()}
+        for version, entry in failed.items():
+            if isinstance(version, str) and valid_version(version):
+                reason = entry.get("reason") if isinstance(entry, dict) else entry
+                state["failed"][version] = {"reason": str(reason or "")[:500]}
     for key in ("trial", "rollback", "rolled_back", "applied"):
         value = data.get(key)
         if isinstance(value, dict) and _versions_ok(value):
