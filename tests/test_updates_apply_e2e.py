@@ -315,6 +315,8 @@ def test_rollback_by_hand_then_kill_9_during_apply_leaves_a_daemon_that_starts(
     d.wait_for(lambda: _healthy_version(d) == "1.1.0", 120, "1.1.0 after the killed trial")
     wait_for(lambda: not (d.install / "pending").exists(), 30, "the trial to be settled")
     assert d.current() == "versions/1.1.0"
+    # Kept: the current and the previous version; the failed 1.2.0 is removed.
+    wait_for(lambda: d.versions() == [old, "1.1.0"], 30, "older versions to be removed")
 
 
 def _healthy_version(d: Installed) -> str | None:

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -240,3 +241,31 @@ def test_seeding_takes_only_what_the_new_version_needs(tmp_path: Path) -> None:
     names = {p.name.split("-")[0].lower() for p in target.glob("*.dist-info")}
     assert names == {"packaging"}
     assert sys.modules["packaging"].__file__ is not None
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 40 MB tmpfs (needs root; skipped otherwise): a disk that fills up."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.e2e  # starts a process
+def test_full_disk_during_install_is_a_clear_error_that_leaves_nothing(
+        small_disk: Path, tmp_path: Path) -> None:
+    root = InstallRoot(small_disk / "install")
+    root.path.mkdir()
+    wheel = _wheel_needing("numpy", tmp_path)  # seeding numpy needs more than 40 MB
+    with pytest.raises(envbuild.EnvError) as caught:
+        envbuild.build(root, "9.0.0", wheel, "0" * 64)
+    assert caught.value.code == "disk_full", caught.value
+    assert "disk is full" in str(caught.value)
+    assert not root.version_dir("9.0.0").exists() and root.versions() == []
