@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +24,8 @@ from voxtrald.store_schema import SCHEMA_VERSION
 from voxtrald.version import current_version
 
 ME = current_version()
+needs_sh = pytest.mark.skipif(shutil.which("sh") is None, reason="the fake versions are "
+                              "shell scripts")
 
 
 def fake_version(root: InstallRoot, version: str, program: str | None = None) -> None:
@@ -153,6 +156,7 @@ def _trial(root: InstallRoot, tmp_path: Path, program: str, timeout: float) -> d
     return entry
 
 
+@needs_sh
 @pytest.mark.e2e  # starts processes
 def test_a_version_that_never_becomes_healthy_is_stopped_and_rolled_back(
         root: InstallRoot, tmp_path: Path, signals: None) -> None:
@@ -172,6 +176,7 @@ def test_a_version_that_never_becomes_healthy_is_stopped_and_rolled_back(
     assert state["trial"] is None and state["rolled_back"]["previous"] == ME
 
 
+@needs_sh
 @pytest.mark.e2e  # starts processes
 def test_a_version_that_exits_at_once_fails_its_trial_without_waiting(
         root: InstallRoot, tmp_path: Path, signals: None) -> None:
