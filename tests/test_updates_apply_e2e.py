@@ -1,7 +1,7 @@
 """Updates end to end: real releases, a real side-by-side install, apply, rollback, kills.
 
 The release script builds two newer versions of this very project from a
-clone (1.1.0 good, migrating the job store; 1.2.0 migrating it again and then
+clone (GOOD, migrating the job store; BROKEN, migrating it again and then
 refusing to start) and signs them with a key made by the `minisign` tool. A
 local server stands in for GitHub. The current version is installed with
 `voxtrald install --root` into a temp folder and started through its
@@ -30,6 +30,7 @@ import pytest
 from conftest import ROOT, DaemonProc, wait_for
 from pytest_httpserver import HTTPServer
 
+from voxtrald.store_schema import SCHEMA_VERSION
 from voxtrald.updates.minisign import SecretKey, default_trusted_comment
 
 pytestmark = [pytest.mark.e2e,
@@ -39,6 +40,9 @@ pytestmark = [pytest.mark.e2e,
 REPO = "owner/voxtral"
 LATEST = f"/repos/{REPO}/releases/latest"
 GIT = ["git", "-c", "user.name=Release Test", "-c", "user.email=release@example.invalid"]
+_MAJOR, _MINOR, _PATCH = (int(p) for p in (ROOT / "VERSION").read_text().split("."))
+GOOD = f"{_MAJOR}.{_MINOR + 1}.0"  # migrates the job store
+BROKEN = f"{_MAJOR}.{_MINOR + 2}.0"  # migrates it again, then cannot start
 MIGRATION = ('\n_STEPS[{n}] = "CREATE TABLE notes{n} (job_id INTEGER, note TEXT)"\n'
              "SCHEMA_VERSION = {n}\n")
 
@@ -107,8 +111,8 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Releases]:
     repo = work / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True, timeout=120)
     started = time.monotonic()
-    cut_release(repo, "1.1.0", sec, work / "dist", schema=3)
-    cut_release(repo, "1.2.0", sec, work / "dist", schema=4, broken=True)
+    cut_release(repo, GOOD, sec, work / "dist", schema=SCHEMA_VERSION + 1)
+    cut_release(repo, BROKEN, sec, work / "dist", schema=SCHEMA_VERSION + 2, broken=True)
     print(f"two releases built in {time.monotonic() - started:.1f} s")
     server = HTTPServer(host="127.0.0.1")
     server.start()
@@ -211,44 +215,44 @@ def test_apply_good_then_broken_rolls_back_on_its_own(installed: Installed,
     d = installed
     old = d.health()["version"]
     d.drop(DATA_STORY, "story.flac")
-    releases.publish("1.1.0")
+    releases.publish(GOOD)
     started = time.monotonic()
     done = d.cli("apply-update", "--json")
-    print(f"apply of 1.1.0 took {time.monotonic() - started:.1f} s")
+    print(f"apply of {GOOD} took {time.monotonic() - started:.1f} s")
     result = json.loads(done.stdout)
     assert done.returncode == 0 and result["applied"] is True, done.stdout + done.stderr
-    assert result["running"] == "1.1.0" and result["previous"] == old
-    assert d.current() == "versions/1.1.0"
+    assert result["running"] == GOOD and result["previous"] == old
+    assert d.current() == f"versions/{GOOD}"
     assert d.proc is not None and d.proc.poll() is None  # the same process the user started
     (job,) = d.wait_jobs(1, timeout=120)
     assert job["file"] == "story.flac" and len(done_jobs(d, "story.flac")) == 1
     assert sorted(p.name for p in d.transcripts.iterdir()) == [
         "story.json", "story.srt", "story.txt", "story.vtt"]
     d.wait_for(lambda: d.events("update_applied"), 30, "update_applied")
-    assert d.events("update_applied")[0]["data"]["version"] == "1.1.0"
+    assert d.events("update_applied")[0]["data"]["version"] == GOOD
 
-    releases.publish("1.2.0")
+    releases.publish(BROKEN)
     check = json.loads(d.cli("check-update", "--json").stdout)
-    assert check["update_available"] is True and check["latest_version"] == "1.2.0"
+    assert check["update_available"] is True and check["latest_version"] == BROKEN
     assert check["can_apply"] is True and d.status()["update"]["can_apply"] is True
     started = time.monotonic()
     done = d.cli("apply-update", "--json")
     result = json.loads(done.stdout)
     assert done.returncode == 1 and result["applied"] is False, done.stdout
     assert "rolled back" in result["error"] and "exited" in result["error"]
-    d.wait_for(lambda: d.health().get("ok") and d.health()["version"] == "1.1.0", 120,
-               "1.1.0 serving again")
-    print(f"apply and rollback of 1.2.0 took {time.monotonic() - started:.1f} s")
-    assert d.current() == "versions/1.1.0"
+    d.wait_for(lambda: d.health().get("ok") and d.health()["version"] == GOOD, 120,
+               f"{GOOD} serving again")
+    print(f"apply and rollback of {BROKEN} took {time.monotonic() - started:.1f} s")
+    assert d.current() == f"versions/{GOOD}"
     check = json.loads(d.cli("check-update", "--json").stdout)
     assert check["rolled_back"] is True and check["update_available"] is False
     assert "exited during its first start" in check["rolled_back_reason"]
     assert "rolled back" in d.cli("check-update").stdout
     (event,) = d.wait_for(lambda: d.events("update_rolled_back"), 30, "the rollback event")
-    assert event["data"]["version"] == "1.2.0" and event["data"]["restored"] == "1.1.0"
+    assert event["data"]["version"] == BROKEN and event["data"]["restored"] == GOOD
     status, body = d.api("POST", "/api/updates/apply")
     assert status == 409 and body["error"]["code"] == "rolled_back"
-    # The store 1.2.0 migrated was given back in a form 1.1.0 reads, with every job.
+    # The store BROKEN migrated was given back in a form GOOD reads, with every job.
     assert len(done_jobs(d, "story.flac")) == 1
     d.drop(speech_wav, "after.wav")
     d.wait_for(lambda: done_jobs(d, "after.wav"), 120, "a file dropped after the rollback")
@@ -259,13 +263,13 @@ def test_tampered_wheel_and_wrong_key_are_refused_with_nothing_changed(
         installed: Installed, releases: Releases) -> None:
     d = installed
     before = (d.current(), d.versions())
-    wheel = next((releases.folder / "1.2.0").glob("*.whl")).read_bytes()
+    wheel = next((releases.folder / BROKEN).glob("*.whl")).read_bytes()
     tampered = bytearray(wheel)
     tampered[len(tampered) // 2] ^= 0xFF
     for kwargs, code in (({"wheel_bytes": bytes(tampered)}, "verification_failed"),
                          ({"signer": SecretKey.generate()}, "bad_signature")):
-        releases.publish("1.2.0", **kwargs)
-        shutil.rmtree(d.state_dir / "updates" / "1.2.0", ignore_errors=True)  # not yet staged
+        releases.publish(BROKEN, **kwargs)
+        shutil.rmtree(d.state_dir / "updates" / BROKEN, ignore_errors=True)  # not yet staged
         status, body = d.api("POST", "/api/updates/apply", {"retry_failed": True})
         assert status == 202, body
         progress = d.wait_for(lambda: d.api("GET", "/api/updates/apply")[1]
@@ -273,7 +277,7 @@ def test_tampered_wheel_and_wrong_key_are_refused_with_nothing_changed(
                               else None, 60, "the refusal")
         assert progress["code"] == code, progress
         assert (d.current(), d.versions()) == before
-        assert d.health()["ok"] is True and d.health()["version"] == "1.1.0"
+        assert d.health()["ok"] is True and d.health()["version"] == GOOD
 
 
 def test_rollback_by_hand_then_kill_9_during_apply_leaves_a_daemon_that_starts(
@@ -287,7 +291,7 @@ def test_rollback_by_hand_then_kill_9_during_apply_leaves_a_daemon_that_starts(
     assert set(json.loads(d.cli("check-update", "--json").stdout).keys()) >= {"rolled_back"}
 
     # Killed while the new version's self-check runs: the old one still starts.
-    releases.publish("1.1.0")
+    releases.publish(GOOD)
     status, _body = d.api("POST", "/api/updates/apply", {"retry_failed": True})
     assert status == 202
     status, body = d.api("POST", "/api/updates/apply", {"retry_failed": True})
@@ -305,18 +309,18 @@ def test_rollback_by_hand_then_kill_9_during_apply_leaves_a_daemon_that_starts(
     # Killed during the new version's first start: the next start finishes the trial.
     status, _body = d.api("POST", "/api/updates/apply", {"retry_failed": True})
     assert status == 202
-    wait_for(lambda: (d.install / "pending").exists() and d.current() == "versions/1.1.0",
+    wait_for(lambda: (d.install / "pending").exists() and d.current() == f"versions/{GOOD}",
              180, "the trial to begin")
     for pid in _daemon_pids(d):
         os.kill(pid, signal.SIGKILL)
     assert d.proc is not None
     d.proc.wait()
     d.start(wait_ready=False)
-    d.wait_for(lambda: _healthy_version(d) == "1.1.0", 120, "1.1.0 after the killed trial")
+    d.wait_for(lambda: _healthy_version(d) == GOOD, 120, f"{GOOD} after the killed trial")
     wait_for(lambda: not (d.install / "pending").exists(), 30, "the trial to be settled")
-    assert d.current() == "versions/1.1.0"
-    # Kept: the current and the previous version; the failed 1.2.0 is removed.
-    wait_for(lambda: d.versions() == [old, "1.1.0"], 30, "older versions to be removed")
+    assert d.current() == f"versions/{GOOD}"
+    # Kept: the current and the previous version; the failed one is removed.
+    wait_for(lambda: d.versions() == sorted([old, GOOD]), 30, "older versions to be removed")
 
 
 def _healthy_version(d: Installed) -> str | None:
@@ -331,10 +335,10 @@ DATA_STORY = Path(__file__).resolve().parent / "data" / "story.flac"
 
 
 def test_sha256_of_signed_release_matches(releases: Releases) -> None:
-    dist = releases.folder / "1.1.0"
+    dist = releases.folder / GOOD
     done = subprocess.run(["minisign", "-Vm", str(dist / "SHA256SUMS"), "-P", releases.pub],
                           capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0 and "version:1.1.0" in done.stdout, done.stderr
+    assert done.returncode == 0 and f"version:{GOOD}" in done.stdout, done.stderr
     for line in (dist / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split()
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == digest
