@@ -135,10 +135,15 @@ class Applier:
             self._selftest(root, version)
             self._step("restarting")
             self._begin_trial(root, version)
-        except (ApplyError, envbuild.EnvError, LayoutError, OSError, TimeoutError) as exc:
+        except Exception as exc:  # the daemon goes on; the user learns why, in one line
             code = getattr(exc, "code", "apply_failed")
-            message = str(exc) if not isinstance(exc, OSError) else \
-                f"cannot apply the update: {exc.strerror or exc}"
+            if isinstance(exc, OSError):
+                message = f"cannot apply the update: {exc.strerror or exc}"
+            elif isinstance(exc, ApplyError | envbuild.EnvError | LayoutError | TimeoutError):
+                message = str(exc)
+            else:
+                log.exception("applying %s failed unexpectedly", version)
+                message = f"applying the update failed ({type(exc).__name__}: {exc})"
             log.warning("update %s not applied: %s", version, message)
             with self._lock:
                 self._progress.update(state="failed", error=message, code=code)

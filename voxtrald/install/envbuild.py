@@ -64,10 +64,15 @@ def running_site_packages() -> list[Path]:
 
 def wheel_requirements(wheel: Path) -> list[Requirement]:
     """The wheel's own Requires-Dist that apply here (no extras)."""
-    with zipfile.ZipFile(wheel) as zf:
-        name = next(n for n in zf.namelist()
-                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
-        text = zf.read(name).decode("utf-8", "replace")
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            name = next((n for n in zf.namelist()
+                         if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
+            if name is None:
+                raise EnvError(f"{wheel.name} has no metadata; it is not a wheel")
+            text = zf.read(name).decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise EnvError(f"{wheel.name} cannot be read as a wheel: {exc}") from None
     found = []
     for line in text.splitlines():
         if not line.startswith("Requires-Dist:"):
@@ -172,9 +177,10 @@ def build(root: InstallRoot, version: str, wheel: Path, sha256: str,
         made = _run([sys.executable, "-m", "venv", str(target)], "python -m venv")
         if made.returncode != 0:
             raise _pip_failure(version, made.stdout + made.stderr)
+        requirements = wheel_requirements(wheel)
         try:
             copied = seed(site_packages(target)[0], seed_from or running_site_packages(),
-                          wheel_requirements(wheel))
+                          requirements)
         except OSError as exc:
             if exc.errno == 28:
                 raise EnvError(f"the disk is full: cannot install Voxtral {version}",
