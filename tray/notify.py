@@ -45,7 +45,7 @@ class DesktopNotifier:
         self.icon_path = icon_path
         self.on_command = on_command
         self._failed_once = False
-        self._server = ""
+        self._server: tuple[str, bool] | None = None  # the server last used, with buttons?
         self._pending: OrderedDict[int, dict[str, Command]] = OrderedDict()
         self._lock = threading.Lock()
         self.sent = 0
@@ -117,8 +117,8 @@ class DesktopNotifier:
         caps = dbus.capabilities()
         with_actions = "actions" in caps
         server = dbus.server_information()
-        if server != self._server:
-            self._server = server
+        if (server, with_actions) != self._server:
+            self._server = (server, with_actions)
             log.info("notification server %s: %s", server,
                      "with buttons" if with_actions else "no buttons, plain notifications")
         actions: tuple[tuple[str, str], ...] = ()

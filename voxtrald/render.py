@@ -80,7 +80,8 @@ def render_status(st: dict[str, Any]) -> str:
 def render_event(event: dict[str, Any]) -> str | None:
     """One line for an event worth showing in `status --watch`; None for the others."""
     kind = event.get("type")
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    raw = event.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     name = data.get("file") or "a file"
     if kind == "job_started":
         return f"started  #{data.get('id')} {name}"

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -181,4 +180,3 @@ def polls_after(fake: FakeDaemon, n: int = 3) -> None:
 
 
 __all__ = ["Tray", "desktop", "fake", "polls_after", "services", "shared_desktop", "start_tray"]
-_ = Any
