@@ -37,17 +37,6 @@ class ForeignServer(DaemonUnreachable):
     """The socket is served by another user's process; nothing is sent to it."""
 
 
-def _user_name(uid: int) -> str:
-    try:
-        import pwd
-    except ImportError:  # Windows has no pwd, and no SO_PEERCRED to need it
-        return f"uid {uid}"
-    try:
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except KeyError:
-        return f"uid {uid}"
-
-
 def check_peer(sock: socket.socket, path: Path) -> None:
     """Refuse a server that runs as another user; where the OS cannot tell, trust the folder."""
     me = _platform.current_uid()
@@ -55,8 +44,8 @@ def check_peer(sock: socket.socket, path: Path) -> None:
     if me is None or peer is None or peer == me:
         return
     raise ForeignServer(
-        f"refusing the server on {path}: it runs as {_user_name(peer)}, not as you "
-        f"({_user_name(me)}); another user may be impersonating voxtrald. Remove that "
+        f"refusing the server on {path}: it runs as uid {peer}, not as you (uid {me}); "
+        "another user may be impersonating voxtrald. Remove that "
         "socket or its folder, or point VOXTRAL_SOCKET at your own daemon's socket"
     )
 
