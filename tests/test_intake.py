@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,46 @@ def test_an_empty_file_fails_unless_a_download_is_still_running(parts: Parts) ->
     (job,) = parts.store.list()
     assert job.state == "failed" and job.error == "the file is empty (0 bytes)"
     assert (parts.cfg.paths.failed / "empty.wav.error.json").exists()
+
+
+def test_a_link_in_the_inbox_is_set_aside_unread_with_the_reason(
+    parts: Parts, tmp_path: Path
+) -> None:
+    secret = tmp_path / "private.wav"
+    secret.write_bytes(b"a recording only this user may read")
+    link = parts.cfg.paths.inbox / "x.wav"
+    link.symlink_to(secret)
+    parts.intake.take(link)
+    (job,) = parts.store.list()
+    assert job.state == "failed" and job.sha256 is None
+    assert job.error and "links are not followed" in job.error
+    aside = parts.cfg.paths.failed / "x.wav"
+    assert aside.is_symlink() and not link.exists() and not link.is_symlink()
+    assert secret.read_bytes() == b"a recording only this user may read"
+
+
+def test_a_file_swapped_for_a_link_between_the_look_and_the_read_is_refused(
+    parts: Parts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "private.wav"
+    secret.write_bytes(b"secret")
+    source = parts.cfg.paths.inbox / "swap.wav"
+    source.write_bytes(b"innocent audio")
+    real_open = hashing.open_regular
+
+    def swap_then_open(path: Path):  # type: ignore[no-untyped-def]
+        path.unlink()
+        path.symlink_to(secret)  # the attacker's move, at the worst moment
+        return real_open(path)
+
+    monkeypatch.setattr(hashing, "open_regular", swap_then_open)
+    parts.intake.take(source)
+    (job,) = parts.store.list()
+    assert job.state == "failed" and job.error and "links are not followed" in job.error
+
+
+def test_hashing_refuses_a_pipe_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(hashing.NotRegular):
+        hashing.sha256_of(fifo)  # would block for good if opened for reading plainly

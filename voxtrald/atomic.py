@@ -40,6 +40,25 @@ def _umask_file_mode() -> int:
 #: The mode a file the user creates gets (0666 less the umask): for files that
 #: are the user's documents rather than our private state.
 USER_FILE_MODE = _umask_file_mode()
+#: Folders the daemon creates for the user's documents: theirs alone.
+PRIVATE_FOLDER_MODE = 0o700
+
+
+def ensure_folder(folder: Path, mode: int = PRIVATE_FOLDER_MODE) -> None:
+    """Create `folder` and any missing parents with `mode`; existing ones keep theirs."""
+    missing: list[Path] = []
+    here = folder
+    while not here.is_dir():
+        missing.append(here)
+        if here.parent == here:
+            break
+        here = here.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=mode)
+        except FileExistsError:
+            if not path.is_dir():
+                raise
 
 
 def stage(target: Path, data: bytes | str, mode: int | None = None) -> Path:

@@ -8,6 +8,8 @@ cannot drift apart.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,6 +24,31 @@ def sha256_stream(fh: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+class NotRegular(OSError):
+    """The path is a link, a pipe, a device or a folder, not a plain file."""
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a plain file for reading without following a link and without blocking.
+
+    The check is made on the opened descriptor, so a file swapped for a link or
+    a pipe between a look and the open is refused, never read through.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if path.is_symlink():
+            raise NotRegular(f"{path.name} is a link") from exc
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegular(f"{path.name} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def sha256_of(path: Path) -> str:
-    with path.open("rb") as fh:
+    """The content hash of a plain file; NotRegular for anything else."""
+    with open_regular(path) as fh:
         return sha256_stream(fh)

@@ -128,8 +128,8 @@ class Inbox:
 
     def touch(self, path: Path) -> None:
         """Something happened to `path`: (re)start its settle clock."""
-        if not path.is_file():
-            return  # deleted or moved away: nothing to settle
+        if not (path.is_symlink() or path.is_file()):
+            return  # deleted, moved away, or a pipe or device: nothing to settle
         reason = skip_reason(path, self.folder)
         if reason:
             if path not in self._skipped_logged:
@@ -212,7 +212,7 @@ class Inbox:
                     continue
             if skip_reason(path, self.folder) is None:
                 try:
-                    st = path.stat()
+                    st = path.lstat()
                 except OSError:
                     continue
                 if self.is_known(path, st):
@@ -253,7 +253,7 @@ class Inbox:
             items = list(self._candidates.items())
         for path, cand in items:
             try:
-                st = path.stat()
+                st = path.lstat()  # a link is judged as a link (intake sets it aside)
             except FileNotFoundError:
                 log.info("%s vanished before it settled", self._rel(path))
                 self._forget(path)

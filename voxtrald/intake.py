@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from voxtrald.jobs import JobStore
 from voxtrald.schema import JobState
 
 log = logging.getLogger("voxtrald")
+NOT_FOLLOWED = ("a link or another special file, not a regular file: links are not followed; "
+                "put the recording itself in the inbox")
 
 
 class Intake:
@@ -45,11 +48,17 @@ class Intake:
 
     def take(self, path: Path) -> None:
         """Called by the inbox once per settled file (and again if it changes)."""
-        st = path.stat()
+        st = path.lstat()
         rel_dir = self._rel_dir(path)
         error = None
         digest = None
-        if st.st_size == 0:
+        if stat.S_ISLNK(st.st_mode):
+            # Another user who can write to a shared inbox must not get the transcript
+            # of whatever this user can read.
+            error = NOT_FOLLOWED
+        elif not stat.S_ISREG(st.st_mode):
+            error = "not a regular file"
+        elif st.st_size == 0:
             if sources.download_in_progress(path):
                 log.info("%s is empty while its download runs; waiting for it", path.name)
                 return
@@ -57,6 +66,8 @@ class Intake:
         else:
             try:
                 digest = hashing.sha256_of(path)
+            except hashing.NotRegular:
+                error = NOT_FOLLOWED  # swapped for a link or a pipe after the look
             except PermissionError:
                 error = "the file cannot be read (permission denied)"
             except FileNotFoundError:

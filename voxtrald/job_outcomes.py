@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voxtrald import outputs
+from voxtrald import atomic, outputs
 from voxtrald.config import Config
 from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog, utc_now_iso
@@ -43,6 +44,15 @@ class Result:
     language_probability: float | None
     warnings: tuple[str, ...] = field(default=())
     resumed_at: float = 0.0
+
+
+def transcript_mode(job: Job) -> int:
+    """A transcript is as private as its recording: the source's read/write bits, or 0600."""
+    try:
+        source_mode = Path(job.source_path).lstat().st_mode
+    except OSError:
+        return 0o600
+    return stat.S_IMODE(source_mode) & 0o666 & atomic.USER_FILE_MODE | 0o600
 
 
 class Outcomes:
@@ -91,11 +101,11 @@ class Outcomes:
         folder = self.cfg.paths.transcripts / job.rel_dir
         formats = self.cfg.outputs.formats
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            atomic.ensure_folder(folder)
             stem = job.output_stem or outputs.free_stem(folder, Path(job.file).stem, formats)
             self.store.set_output_stem(job.id, stem)
-            return outputs.write_transcripts(folder, stem, formats,
-                                             result.segments, meta)
+            return outputs.write_transcripts(folder, stem, formats, result.segments, meta,
+                                             mode=transcript_mode(job))
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise OutputError(f"cannot write transcripts to {folder}: {reason}") from exc

@@ -68,7 +68,7 @@ def move_file(source: Path, target: Path) -> None:
 
 def move_into(source: Path, folder: Path) -> Path:
     """Move `source` into `folder` under a free name; returns where it went."""
-    folder.mkdir(parents=True, exist_ok=True)
+    atomic.ensure_folder(folder)
     target = free_path(folder / source.name)
     move_file(source, target)
     return target
@@ -76,7 +76,7 @@ def move_into(source: Path, folder: Path) -> Path:
 
 def set_aside(source: Path, target: Path, record: dict[str, Any]) -> None:
     """Move a failed source to `target` and write TARGET.error.json (atomically) beside it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic.ensure_folder(target.parent)
     if source.exists() or source.is_symlink():
         move_file(source, target)
     text = jsontext.dumps(record) + "\n"

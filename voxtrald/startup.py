@@ -35,7 +35,7 @@ def prepare_folders(cfg: Config) -> None:
     for name, folder in (("transcripts", p.transcripts), ("processed", p.processed),
                          ("failed", p.failed)):
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            atomic.ensure_folder(folder)
         except OSError as exc:
             log.error("cannot create the %s folder %s: %s", name, folder, exc)
     # Temps are never finished files: whatever an earlier stop left mid-write goes.

@@ -21,7 +21,7 @@ MAX_DEPTH = 32
 
 def walk_files(root: Path, recursive: bool, max_depth: int = MAX_DEPTH
                ) -> tuple[list[Path], list[Path]]:
-    """Regular files under `root` (iteratively, links not followed) and folders too deep to enter.
+    """Files and links under `root` (iteratively, links not followed), and folders too deep.
 
     Folders that cannot be read are skipped: one bad folder must not hide the rest.
     """
@@ -34,8 +34,8 @@ def walk_files(root: Path, recursive: bool, max_depth: int = MAX_DEPTH
             with os.scandir(folder) as entries:
                 for entry in entries:
                     try:
-                        if entry.is_file(follow_symlinks=False):
-                            files.append(Path(entry.path))
+                        if entry.is_file(follow_symlinks=False) or entry.is_symlink():
+                            files.append(Path(entry.path))  # links too, to be set aside
                         elif recursive and entry.is_dir(follow_symlinks=False):
                             if depth + 1 >= max_depth:
                                 too_deep.append(Path(entry.path))
