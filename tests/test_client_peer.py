@@ -118,7 +118,8 @@ def test_cli_and_tray_refuse_another_users_server(server: Server) -> None:
         proc = cli(*command, "--socket", str(server.socket))
         assert proc.returncode == 3, (command, proc.stdout, proc.stderr)
         assert proc.stdout == ""
-        assert "refusing the server" in proc.stderr and "runs as uid 65534, not as you (uid 0)" in proc.stderr
+        assert "refusing the server" in proc.stderr
+        assert "runs as uid 65534, not as you (uid 0)" in proc.stderr
         assert "pip install" not in proc.stderr
     with pytest.raises(Offline, match="refusing the server"):
         TrayClient(server.socket).status()
