@@ -55,11 +55,8 @@ class DBusNotifications:
 
     def _connected(self) -> DBusRouter:
         with self._lock:
-            router = self._router
-            if router is not None and router._rcv_thread.is_alive():
-                return router
-            if router is not None:
-                self._drop(router)
+            if self._router is not None:
+                return self._router  # dropped by _call when it fails, then opened again
             try:
                 conn = open_dbus_connection(self._bus)
             except (OSError, ValueError, KeyError) as exc:  # no bus, or no address for it
@@ -84,7 +81,8 @@ class DBusNotifications:
             router.conn.close()
         except Exception:  # it is going away either way
             pass
-        self._router = None
+        if self._router is router:
+            self._router = None
 
     def _call(self, method: str, signature: str | None = None, body: tuple = ()) -> tuple:
         router = self._connected()
