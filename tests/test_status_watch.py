@@ -51,8 +51,9 @@ def test_watch_follows_a_job_a_restart_and_stops_cleanly(
         assert ": idle" in w.text()
         d.drop(DATA / "story.flac")
         w.wait("Current: #1 story.flac")
-        w.wait("ETA")
         w.wait("done     #1 story.flac")
+        assert any(line.lstrip().startswith("[") and line.rstrip().endswith("%")
+                   or "ETA" in line for line in w.lines), w.text()  # the progress bar
         assert any(line.startswith("Memory:  normal") for line in w.lines)
 
         d.stop()

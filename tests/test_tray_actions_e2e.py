@@ -242,7 +242,7 @@ def test_x11_backend_without_pygobject(
         tray = start_tray(fake.socket_path, extra_env={"PYTHONPATH": str(hidden)})
         # pystray asks to be docked again at each icon change: one window all the same.
         (window,) = set(wait_for(xtray.icons, 30, "the icon to dock in the X11 tray"))
-        title = wait_for(lambda: "Transcribing" in (t := xtray.title(window)) and t, 10,
+        title = wait_for(lambda: "Transcribing" in (t := xtray.title(window)) and t, 30,
                          "the title")
         assert title == "Transcribing ?? - notes.m4a - 40 % · RAM 50 %"
         wait_for(lambda: len(xtray.colours(window)) > 1, 10, "the icon to be drawn")
