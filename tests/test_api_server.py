@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_api_routes import FakeControl
 
-from voxtrald.api import core_routes, http11
+from voxtrald.api import core_routes, wire
 from voxtrald.api.router import ApiError, Router
 from voxtrald.api.server import AlreadyRunning, ApiServer, ApiServerError
 from voxtrald.config import ApiConfig
@@ -682,7 +682,7 @@ def test_reader_caps_empty_lines_before_the_request_line() -> None:
         b.sendall(b"\r\n" * 20000)  # 40 000 bytes, more than the 16 KiB head limit
         started = time.monotonic()
         with pytest.raises(ApiError) as err:
-            http11.Reader(a).read_head(time.monotonic() + 10, idle=False)
+            wire.Reader(wire.Wire(a, 10, lambda: False)).request_line()
         assert err.value.status in (400, 431)
         assert time.monotonic() - started < 5.0
 
@@ -692,12 +692,15 @@ def test_reader_skips_a_few_empty_lines_and_keeps_what_follows() -> None:
     with a, b:
         b.sendall(b"\r\n\n\r\n" + b"POST /x HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi"
                   + b"\r\nGET /y HTTP/1.1\r\n\r\n")
-        reader = http11.Reader(a)
-        head = reader.read_head(time.monotonic() + 5, idle=False)
-        assert head is not None and head.target == "/x"
-        assert reader.read_body(reader.body_length(head, 100), time.monotonic() + 5) == b"hi"
-        head = reader.read_head(time.monotonic() + 5, idle=True)
-        assert head is not None and head.target == "/y"
+        reader = wire.Reader(wire.Wire(a, 5, lambda: False))
+        head = reader.request_line()
+        assert head.split()[1] == b"/x"
+        assert reader.readline() == b"Content-Length: 2\r\n"
+        assert reader.readline() == b"\r\n"
+        assert reader.read(2) == b"hi"
+        reader.request_read()
+        head = reader.request_line()
+        assert head.split()[1] == b"/y"
 
 
 def test_idle_keep_alive_connections_make_room_for_waiting_ones(sock_dir: Path) -> None:
@@ -719,3 +722,53 @@ def test_idle_keep_alive_connections_make_room_for_waiting_ones(sock_dir: Path) 
                 closed += s.recv(1) == b""
             s.close()
         assert closed >= 1
+
+
+def test_a_kept_alive_connection_is_held_to_the_same_limits(
+        server: tuple[ApiServer, FakeControl]) -> None:
+    srv, _ = server
+    with connect(srv.socket_path) as s:
+        s.sendall(CURL_STATUS)
+        assert read_response(s)[0] == 200
+        started = time.monotonic()
+        s.sendall(b"\x16\x03\x01\x00")  # then TLS on the same connection
+        status, _, body = read_response(s)
+        assert (status, body["error"]["code"]) == (400, "bad_request")
+        assert time.monotonic() - started < srv.cfg.request_timeout_seconds
+    with connect(srv.socket_path) as s:
+        s.sendall(CURL_STATUS)
+        assert read_response(s)[0] == 200
+        s.sendall(b"GET /api/status HTTP/1.1\r\nX-Slow: ")  # and never finishes
+        status, _, body = read_response(s)
+        assert (status, body["error"]["code"]) == (408, "request_timeout")
+
+
+@pytest.mark.parametrize("header", [b" folded onto the line before", b"X Y: space in name",
+                                    b": no name", b"X-Nul\x00: x"])
+def test_malformed_header_lines_are_refused(server: tuple[ApiServer, FakeControl],
+                                            header: bytes) -> None:
+    srv, _ = server
+    request = b"GET /api/status HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n"
+    status, _, body = exchange(srv.socket_path, request)
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+
+
+def test_connection_close_among_other_options_closes(
+        server: tuple[ApiServer, FakeControl]) -> None:
+    srv, _ = server
+    status, headers, _ = exchange(
+        srv.socket_path, b"GET /api/health HTTP/1.1\r\nConnection: TE, close\r\n\r\n")
+    assert status == 200 and headers["connection"] == "close"
+
+
+def test_debug_log_of_a_unix_peer(server: tuple[ApiServer, FakeControl],
+                                  caplog: pytest.LogCaptureFixture) -> None:
+    # A Unix socket peer has no address for the request log to name.
+    srv, _ = server
+    with caplog.at_level("DEBUG", logger="voxtrald.api"):
+        assert get(srv.socket_path, "/api/health")[0] == 200
+        deadline = time.monotonic() + 10  # the line is logged just after the answer leaves
+        while "GET /api/health" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert "GET /api/health HTTP/1.1" in caplog.text
+    assert "Traceback" not in caplog.text and "failed" not in caplog.text

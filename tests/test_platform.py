@@ -108,9 +108,7 @@ OS_QUESTIONS = {("sys", "platform"), ("os", "name"), ("platform", "system"),
                 ("os", "killpg"), ("signal", "SIGKILL")}
 # Files whose owners move them onto _platform in their own rewrite; an entry that no
 # longer finds anything fails below, so the list only shrinks.
-PENDING = {
-    "voxtrald/api/server.py": "its own lock (fcntl/msvcrt) and socket path limit",
-}
+PENDING: dict[str, str] = {}
 
 
 def os_questions(path: Path) -> list[str]:

@@ -66,5 +66,6 @@ class LockFile:
             return
         with contextlib.suppress(OSError):
             os.ftruncate(self._fd, 0)
+            _platform.unlock(self._fd)  # Windows wants a region unlocked before closing
         os.close(self._fd)
         self._fd = None
