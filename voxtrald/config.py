@@ -113,7 +113,7 @@ class ApiConfig:
 @dataclass
 class TrayConfig:
     poll_seconds: float = 2.0
-    notify_job_failed: bool = False
+    notify_job_failed: bool = True
     notify_back_to_normal: bool = False
 
 
