@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 UNAME := $(shell uname -s)
-# The Linux tray needs PyGObject (menus) and dbus-python (notifications); both
-# build against system headers, see README "System packages".
+# The Linux tray's menus need PyGObject, built against system headers: `make test`
+# first installs the system packages of packaging/system-packages.txt (see README).
 ifeq ($(UNAME),Linux)
 TEST_EXTRAS := dev,linux-desktop
 else
@@ -12,22 +12,27 @@ TEST_EXTRAS := dev
 endif
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint bench release clean
+.PHONY: run test test-fast lint bench release clean system-packages
 
 $(VENV)/.run-installed: pyproject.toml VERSION
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { echo "cannot create $(VENV): on Debian/Ubuntu, \
+	install python3-venv (sudo apt-get install python3-venv)" >&2; exit 2; }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e .
 	touch $@
 
-$(VENV)/.test-installed: $(VENV)/.run-installed
+# Before any pip step, so a missing header stops here with the one command to run.
+system-packages:
+	@PYTHON=$(PYTHON) sh packaging/system-packages.sh
+
+$(VENV)/.test-installed: $(VENV)/.run-installed | system-packages
 	$(PY) -m pip install -q -e '.[$(TEST_EXTRAS)]'
 	touch $@
 
 run: $(VENV)/.run-installed
 	$(VENV)/bin/voxtrald run
 
-test: $(VENV)/.test-installed
+test: system-packages $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -ra $(PYTEST_ARGS)

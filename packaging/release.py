@@ -2,7 +2,9 @@
 
 The update checker of every installed copy trusts what this produces: it
 looks for the asset `voxtral-X.Y.Z-py3-none-any.whl` on the GitHub release
-tagged `vX.Y.Z` and verifies it against `SHA256SUMS`. So the script refuses
+tagged `vX.Y.Z` and verifies it against `SHA256SUMS`, which must carry a
+minisign signature (`SHA256SUMS.minisig`, `--sign-key FILE`) by a key the
+install trusts. `minisign -Vm SHA256SUMS -P KEY` checks it by hand. So the script refuses
 anything that would break that chain (a VERSION that is not MAJOR.MINOR.PATCH
 or not newer than the last tag, a dirty tree, a wheel whose name or metadata
 disagrees with VERSION) instead of leaving it to be noticed by users.
@@ -10,12 +12,16 @@ disagrees with VERSION) instead of leaving it to be noticed by users.
 It does not tag or upload: publishing stays a deliberate, visible step, and
 the script prints the exact commands for it.
 
-    python packaging/release.py [--skip-tests] [--allow-dirty] [--isolated]
+    python packaging/release.py --sign-key KEY [--skip-tests] [--allow-dirty] [--isolated]
+
+An encrypted key's password is asked for on the terminal (or read from
+standard input when that is not a terminal), before the slow steps.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import hashlib
 import os
 import re
@@ -24,11 +30,13 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 DISTRIBUTION = "voxtral"
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 TAG = re.compile(r"v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 SUMS = "SHA256SUMS"
+SIG = SUMS + ".minisig"
 
 
 class ReleaseError(Exception):
@@ -168,28 +176,79 @@ def write_sums(outdir: Path, files: list[Path]) -> Path:
     return target
 
 
+def _minisign() -> Any:
+    """The package's minisign module (the signing format lives in one place)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    try:
+        from voxtrald.updates import minisign
+    except ImportError as exc:
+        raise ReleaseError(f"cannot load the signing code ({exc}); run this with the "
+                           "project's environment (make release)") from exc
+    return minisign
+
+
+def load_key(path: Path) -> Any:
+    """The secret key to sign with, asking for its password if it is encrypted."""
+    minisign = _minisign()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReleaseError(f"cannot read the signing key {path}: {exc}") from exc
+    try:
+        try:
+            return minisign.SecretKey.parse(text)
+        except minisign.SignatureError as exc:
+            if "password" not in str(exc):
+                raise
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"Password for {path}: ")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        return minisign.SecretKey.parse(text, password.encode("utf-8"))
+    except minisign.SignatureError as exc:
+        raise ReleaseError(f"cannot use the signing key {path}: {exc}") from exc
+
+
+def sign_sums(sums: Path, key: Any, version: str) -> Path:
+    """SHA256SUMS.minisig beside it: minisign's format, the version in the trusted comment."""
+    minisign = _minisign()
+    comment = minisign.default_trusted_comment(sums.name, version=version)
+    text = key.sign(sums.read_bytes(), comment,
+                    untrusted_comment=f"signature from minisign secret key {key.public.id}")
+    target = sums.with_name(SIG)
+    fd, tmp = tempfile.mkstemp(dir=sums.parent, prefix=".SHA256SUMS.minisig.")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    os.replace(tmp, target)
+    return target
+
+
 def publish_steps(version: str, files: list[Path], sums: Path, root: Path) -> str:
     def rel(p: Path) -> str:
         return os.path.relpath(p, root)
 
-    assets = " ".join(rel(p) for p in [*files, sums])
+    signature = sums.with_name(SIG)
+    extra = [signature] if signature.is_file() else []
+    assets = " ".join(rel(p) for p in [*files, sums, *extra])
     tag = f"v{version}"
     return f"""\
 Release {version} is built and checksummed:
-{"".join(f"  {rel(p)}{os.linesep}" for p in [*files, sums])}
+{"".join(f"  {rel(p)}{os.linesep}" for p in [*files, sums, *extra])}
 To publish it:
   1. Tag the commit that was built and push the tag:
        git tag {tag} && git push origin {tag}
-  2. Create the GitHub release for {tag} with these three assets (names unchanged):
+  2. Create the GitHub release for {tag} with these assets (names unchanged):
        gh release create {tag} {assets} --title "Voxtral {version}" --generate-notes
      or on GitHub: Releases > Draft a new release > choose tag {tag} > attach
-     {", ".join(p.name for p in [*files, sums])} > Publish release.
+     {", ".join(p.name for p in [*files, sums, *extra])} > Publish release.
   3. Check: the update checker of an older install should now report {version}
      (voxtrald check-update).
 """
 
 
-def release(root: Path, skip_tests: bool, allow_dirty: bool, isolated: bool) -> int:
+def release(root: Path, skip_tests: bool, allow_dirty: bool, isolated: bool,
+            sign_key: Path | None = None) -> int:
+    key = load_key(sign_key) if sign_key is not None else None
     version = check_version(root)
     if not allow_dirty:
         check_clean(root)
@@ -203,9 +262,15 @@ def release(root: Path, skip_tests: bool, allow_dirty: bool, isolated: bool) -> 
     for old in outdir.glob(f"{DISTRIBUTION}-*"):
         old.unlink()
     (outdir / SUMS).unlink(missing_ok=True)
+    (outdir / SIG).unlink(missing_ok=True)
     build(root, outdir, isolated)
     files = check_artifacts(outdir, version)
     sums = write_sums(outdir, files)
+    if key is not None:
+        sign_sums(sums, key, version)
+    else:
+        print("warning: not signed (no --sign-key): installs refuse an unsigned release",
+              file=sys.stderr)
     print(publish_steps(version, files, sums, root), end="")
     return 0
 
@@ -218,11 +283,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="build even with uncommitted changes (trial builds)")
     parser.add_argument("--isolated", action="store_true",
                         help="build in a fresh isolated environment (downloads setuptools)")
+    parser.add_argument("--sign-key", type=Path, metavar="FILE",
+                        help="minisign secret key that signs SHA256SUMS (SHA256SUMS.minisig)")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
                         help="the repository to release (default: the one holding this script)")
     args = parser.parse_args(argv)
     try:
-        return release(args.root.resolve(), args.skip_tests, args.allow_dirty, args.isolated)
+        return release(args.root.resolve(), args.skip_tests, args.allow_dirty, args.isolated,
+                       args.sign_key)
     except ReleaseError as exc:
         print(f"release: {exc}", file=sys.stderr)
         return 1

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from traybus.fixtures are parameters here
 """The real voxtral-tray process on a private desktop, against a stand-in daemon.
 
 Xvfb gives pystray's appindicator backend a display; a private session bus
@@ -14,16 +15,23 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from traybus.bus_services import DesktopServices
-from traybus.dbusmenu import MenuItem, MenuReader
 from traybus.fake_daemon import FakeDaemon
-from traybus.session import Desktop, missing_binaries, start_desktop
+from traybus.fixtures import (  # noqa: F401 - fixtures
+    Tray,
+    desktop,
+    fake,
+    polls_after,
+    services,
+    shared_desktop,
+    start_tray,
+)
+from traybus.session import Desktop, missing_binaries
 
 from tests.conftest import wait_for
 
@@ -42,131 +50,6 @@ RELEASE_URL = "https://example.invalid/releases/v1.1.0"
 
 def wait_until(pred: Callable[[], Any], timeout: float, what: str) -> Any:
     return wait_for(pred, timeout, what)
-
-
-@dataclass
-class Tray:
-    proc: subprocess.Popen[bytes]
-    log: Path
-    services: DesktopServices
-    desktop: Desktop
-    registrations_before: int
-    _reader: MenuReader | None = None
-
-    def reader(self) -> MenuReader:
-        if self._reader is None:
-            n = self.registrations_before
-            sender, path = self.services.wait_for(
-                lambda: self.services.registrations()[n:][:1], 30, "the tray item to register"
-            )[0]
-            self._reader = MenuReader(self.desktop.bus_address, sender, path)
-        return self._reader
-
-    def menu(self) -> list[MenuItem]:
-        return [i for i in self.reader().layout() if not i.separator]
-
-    def labels(self) -> list[str]:
-        return [i.label for i in self.menu()]
-
-    def wait_menu(self, pred: Callable[[list[MenuItem]], bool], what: str) -> list[MenuItem]:
-        return wait_until(lambda: (m := self.menu()) and pred(m) and m, 20, what)
-
-    def click(self, label_start: str) -> None:
-        item = next(i for i in self.menu() if i.label.startswith(label_start))
-        self.reader().click(item.id)
-
-    def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@pytest.fixture
-def desktop(tmp_path: Path) -> Iterator[Desktop]:
-    d = start_desktop(tmp_path)
-    yield d
-    d.stop()
-
-
-@pytest.fixture
-def services(desktop: Desktop) -> Iterator[DesktopServices]:
-    s = DesktopServices(desktop.bus_address)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[FakeDaemon]:
-    folders = {k: str(tmp_path / k) for k in ("inbox", "transcripts", "processed", "failed")}
-    daemon = FakeDaemon(tmp_path / "voxtrald.sock", folders)
-    yield daemon
-    daemon.stop()
-
-
-@pytest.fixture
-def start_tray(
-    tmp_path: Path, desktop: Desktop, services: DesktopServices
-) -> Iterator[Callable[..., Tray]]:
-    started: list[Tray] = []
-    config = tmp_path / "config.toml"
-    config.write_text("[tray]\npoll_seconds = 0.5\n")
-    browser_log = tmp_path / "browser.log"
-    browser = tmp_path / "browser.sh"
-    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{browser_log}"\n')
-    browser.chmod(0o755)
-
-    def start(socket: Path | None, extra_env: dict[str, str] | None = None,
-              config_extra: str = "") -> Tray:
-        """socket None: no --socket flag, the tray finds it by its config (config_extra)."""
-        if config_extra:
-            config.write_text("[tray]\npoll_seconds = 0.5\n" + config_extra)
-        env = desktop.env()
-        env.pop("VOXTRAL_SOCKET", None)
-        env.update(
-            {
-                "BROWSER": str(browser),
-                "XDG_STATE_HOME": str(tmp_path / "state"),
-                "XDG_CONFIG_HOME": str(tmp_path / "xdgconfig"),
-                "PYTHONUNBUFFERED": "1",
-                **(extra_env or {}),
-            }
-        )
-        log = tmp_path / f"tray-{len(started)}.log"
-        cmd = [
-            sys.executable,
-            "-c",
-            "from tray.app import main; raise SystemExit(main())",
-            *(["--socket", str(socket)] if socket is not None else []),
-            "--config",
-            str(config),
-            "--state-file",
-            str(tmp_path / "tray.json"),
-        ]
-        with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        tray = Tray(proc, log, services, desktop, len(services.registrations()))
-        started.append(tray)
-        return tray
-
-    yield start
-    for tray in started:
-        tray.stop()
-
-
-def polls_after(fake: FakeDaemon, n: int = 3) -> None:
-    """Wait until the tray has read the status n more times: it had its chance to speak."""
-    start = fake.count("GET", "/api/status")
-    wait_until(lambda: fake.count("GET", "/api/status") >= start + n, 20, f"{n} status polls")
 
 
 def test_memory_notifications_one_per_crossing(
@@ -270,15 +153,26 @@ def test_menu_over_dbus_and_click_pauses(
 ) -> None:
     tray = start_tray(fake.socket_path)
     items = tray.wait_menu(lambda m: m[0].label == "Idle", "the idle menu")
-    assert [(i.label, i.enabled) for i in items] == [
+    top = [i for i in items if i.parent == 0]
+    assert [(i.label, i.enabled) for i in top] == [
         ("Idle", False),
         ("RAM 50 % (4.0 GB free)", False),
         ("Pause transcription", True),
         ("Open inbox folder", True),
         ("Open transcripts folder", True),
+        ("Recent transcripts", True),
         ("Check for updates now", True),
+        ("Notifications", True),
+        ("Open log", True),
         ("Quit Voxtral tray", True),
     ]
+    recent = next(i.id for i in top if i.label == "Recent transcripts")
+    assert [(i.label, i.enabled) for i in items if i.parent == recent] == [
+        ("No transcripts yet", False)]
+    switches = next(i.id for i in top if i.label == "Notifications")
+    assert [(i.label, i.checked) for i in items if i.parent == switches] == [
+        ("Memory warnings", True), ("New versions", True),
+        ("Finished transcriptions", True), ("Failed transcriptions", True)]
     tray.click("Pause transcription")
     wait_until(lambda: fake.snapshot()["paused"], 10, "the daemon to be paused")
     assert fake.count("POST", "/api/pause") == 1
@@ -299,7 +193,8 @@ def test_daemon_away_then_back(
     tray = start_tray(fake.socket_path)
     items = tray.wait_menu(lambda m: "not running" in m[0].label, "the offline menu")
     assert not items[0].enabled
-    assert [i.label for i in items if i.enabled] == ["Quit Voxtral tray"]
+    assert [i.label for i in items if i.enabled and i.parent == 0] == [
+        "Recent transcripts", "Notifications", "Open log", "Quit Voxtral tray"]
     assert tray.reader().item_property("Title").startswith("Voxtral daemon not running")
 
     fake.start()
@@ -332,7 +227,7 @@ def test_missing_notification_server_is_logged_once(
     assert tray.proc.poll() is None
     out = tray.output()
     assert out.count("WARNING notification not shown") == 1, out
-    assert "notifications via D-Bus (dbus-python)" in out
+    assert out.count("notifications via D-Bus (jeepney)") == 1, out
 
 
 def test_no_display_is_a_clear_error(tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ import pytest
 
 from tray import notifier
 from tray.model import EventBatch, Status
+from tray.notices import Command
 from tray.notifier import Settings, TrayState
+from tray.prefs import NotifyPrefs
 
 DEFAULT = Settings()
 INSTANCE = "inst-a"
@@ -200,7 +202,7 @@ def test_restarted_daemon_not_yet_measured_announces_nothing_again() -> None:
 
 
 def test_burst_of_100_events_gives_at_most_one_per_kind() -> None:
-    settings = Settings(notify_job_failed=True, notify_back_to_normal=True)
+    settings = Settings(notify_back_to_normal=True)
     state, _ = notifier.on_status(TrayState(), status(seq=0), settings)
     events = []
     for i in range(1, 101):
@@ -219,6 +221,11 @@ def test_burst_of_100_events_gives_at_most_one_per_kind() -> None:
     failed = next(n for n in notes if n.kind == "job_failed")
     assert failed.title == "25 transcriptions failed"
     assert state.last_seq == 100
+    # The 25 finished jobs wait for the daemon to be idle, then make one notice.
+    assert len(state.finished) == 25
+    state, notes = notifier.on_status(state, status(seq=100), settings)
+    state, notes = notifier.on_tick(state, notifier.BATCH_QUIET)
+    assert [n.title for n in notes] == ["25 transcripts ready"]
     # The same batch again (a retry after a timeout) announces nothing.
     _, notes = notifier.on_events(state, batch(*events), settings)
     assert notes == []
@@ -332,15 +339,17 @@ def test_offline_keeps_what_was_announced() -> None:
     [(True, True, 1), (None, True, 1), (False, True, 0), (True, False, 0)],
 )
 def test_job_failed_notification_is_optional(final: bool | None, setting: bool, count: int) -> None:
-    settings = Settings(notify_job_failed=setting)
-    state, _ = notifier.on_status(TrayState(), status(seq=0), settings)
+    state, _ = notifier.on_status(TrayState(prefs=NotifyPrefs(job_failed=setting)), status(seq=0),
+                                  DEFAULT)
     data: dict[str, Any] = {"id": 1, "file": "a.wav", "error": "decode error"}
     if final is not None:
         data["final"] = final
-    _, notes = notifier.on_events(state, batch(ev(1, "job_failed", **data)), settings)
+    _, notes = notifier.on_events(state, batch(ev(1, "job_failed", **data)), DEFAULT)
     assert len(notes) == count
     if count:
         assert notes[0].message == "a.wav: decode error"
+        assert [(a.key, a.command) for a in notes[0].actions] == [
+            ("show_error", Command("show_error", 1)), ("retry", Command("retry", 1))]
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,9 @@ def entries(state: TrayState) -> dict[str, view.MenuEntry]:
     return {e.key: e for e in view.menu(state)}
 
 
-def test_offline_menu_only_allows_quit() -> None:
+def test_offline_menu_only_allows_what_needs_no_daemon() -> None:
     menu = [e for e in view.menu(TrayState()) if e.visible and not e.key.startswith("-")]
-    assert [e.key for e in menu if e.enabled] == ["quit"]
+    assert [e.key for e in menu if e.enabled] == ["recent", "notifications", "open_log", "quit"]
     assert "not running" in menu[0].text
     assert view.icon_look(TrayState()).activity == "offline"
 

@@ -23,6 +23,7 @@ from voxtrald.updates import checker as checker_module
 from voxtrald.updates import download, github, state
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.updates.cli import format_check
+from voxtrald.updates.minisign import SecretKey
 from voxtrald.updates.routes import register_routes
 
 REPO = "owner/voxtral"
@@ -95,6 +96,7 @@ def test_newer_release_is_offered_and_announced_once(h: Harness) -> None:
     assert checker.summary() == {
         "update_available": True, "current_version": "1.0.0", "latest_version": "1.1.0",
         "release_url": result["release_url"], "dismissed": False, "error": None,
+        "rolled_back": False, "can_apply": False,
     }
 
 
@@ -364,8 +366,8 @@ def test_routes(h: Harness) -> None:
     status, body = _call(router, "POST", "/api/updates/download")
     assert status == 409 and body["error"]["code"] == "no_asset"
     status, body = _call(router, "POST", "/api/updates/apply")
-    assert status == 501 and body["error"]["code"] == "not_implemented"
-    assert "updates/X.Y.Z" in body["error"]["message"]
+    assert status == 409 and body["error"]["code"] == "not_updatable"
+    assert _call(router, "GET", "/api/updates/apply")[1]["can_apply"] is False
 
 
 def test_cli_text_for_each_outcome() -> None:
@@ -511,8 +513,24 @@ def raw() -> Iterator[RawServer]:
         server.close()
 
 
+RAW_KEY = SecretKey.generate()
+
+
+def signed_manifest(raw: RawServer, wheel: str) -> list[dict[str, Any]]:
+    """SHA256SUMS (listing `wheel` with an all-zero digest) and its signature, served."""
+    sums = f"{'0' * 64}  {wheel}\n".encode()
+    signature = RAW_KEY.sign(sums, "file:SHA256SUMS").encode()
+    raw.answer("/dl/SHA256SUMS", "200 OK", {"Content-Length": str(len(sums))}, sums)
+    raw.answer("/dl/SHA256SUMS.minisig", "200 OK", {"Content-Length": str(len(signature))},
+               signature)
+    return [{"name": "SHA256SUMS", "browser_download_url": raw.url("/dl/SHA256SUMS")},
+            {"name": "SHA256SUMS.minisig",
+             "browser_download_url": raw.url("/dl/SHA256SUMS.minisig")}]
+
+
 def raw_checker(raw: RawServer, tmp_path: Path) -> UpdateChecker:
-    conf = UpdatesConfig(repo=REPO, api_url=raw.url("").rstrip("/"))
+    conf = UpdatesConfig(repo=REPO, api_url=raw.url("").rstrip("/"),
+                         public_keys=[RAW_KEY.public.encode()])
     return UpdateChecker(conf, tmp_path / "raw-state", EventLog(), "1.0.0", initial_delay=0,
                          timeout=(2.0, 2.0))
 
@@ -540,7 +558,7 @@ def test_download_dripping_a_byte_at_a_time_hits_the_deadline(
     monkeypatch.setattr(download, "DOWNLOAD_DEADLINE", 1.0)
     wheel = "voxtral-1.1.0-py3-none-any.whl"
     assets = [{"name": wheel, "browser_download_url": raw.url(f"/dl/{wheel}"), "size": 1000,
-               "digest": "sha256:" + "0" * 64}]
+               "digest": "sha256:" + "0" * 64}, *signed_manifest(raw, wheel)]
     raw.answer(LATEST, "200 OK", {"Content-Type": "application/json"},
                json.dumps(release("v1.1.0", assets=assets)).encode())
     raw.drip(f"/dl/{wheel}", interval=0.3)
@@ -602,7 +620,7 @@ def test_download_redirect_to_a_malformed_address_is_a_clean_error(
 ) -> None:
     wheel = "voxtral-1.1.0-py3-none-any.whl"
     assets = [{"name": wheel, "browser_download_url": raw.url(f"/dl/{wheel}"), "size": 10,
-               "digest": "sha256:" + "0" * 64}]
+               "digest": "sha256:" + "0" * 64}, *signed_manifest(raw, wheel)]
     raw.answer(LATEST, "200 OK", {"Content-Type": "application/json"},
                json.dumps(release("v1.1.0", assets=assets)).encode())
     raw.answer(f"/dl/{wheel}", "302 Found", {"Location": "https://[::1", "Content-Length": "0"})

@@ -1,13 +1,15 @@
-"""Download, verification and staging against real local HTTP(S) servers."""
+"""Download, signature check, verification and staging against real local HTTP(S) servers."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import socket
 import ssl
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,27 @@ from pytest_httpserver import HTTPServer
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
 from voxtrald.updates.checker import UpdateChecker
+from voxtrald.updates.minisign import SecretKey, default_trusted_comment
 
 REPO = "owner/voxtral"
 LATEST = f"/repos/{REPO}/releases/latest"
 WHEEL = "voxtral-1.1.0-py3-none-any.whl"
-PAYLOAD = b"PK\x03\x04 fake wheel of voxtral 1.1.0 " * 20
+
+
+def make_wheel(version: str, padding: int = 2000) -> bytes:
+    """A small real wheel (a zip with METADATA), enough for the staging checks."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(f"voxtral-{version}.dist-info/METADATA",
+                    f"Metadata-Version: 2.1\nName: voxtral\nVersion: {version}\n\n")
+        zf.writestr("voxtrald/__init__.py", "# " + "x" * padding + "\n")
+    return out.getvalue()
+
+
+PAYLOAD = make_wheel("1.1.0")
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
+KEY = SecretKey.generate()
+OTHER_KEY = SecretKey.generate()
 
 
 def asset(name: str, url: str, size: int | None, digest: str | None = None) -> dict[str, Any]:
@@ -46,6 +63,7 @@ class Harness:
 
     def checker(self, current: str = "1.0.0", verify: bool | str = True,
                 **cfg: Any) -> UpdateChecker:
+        cfg.setdefault("public_keys", [KEY.public.encode()])
         conf = UpdatesConfig(repo=REPO, api_url=self.server.url_for("/").rstrip("/"), **cfg)
         return UpdateChecker(conf, self.state_dir, EventLog(), current, initial_delay=0,
                              timeout=(2.0, 2.0), verify=verify)
@@ -53,7 +71,18 @@ class Harness:
     def url(self, path: str) -> str:
         return self.server.url_for(path)
 
-    def publish(self, assets: list[dict[str, Any]], tag: str = "v1.1.0") -> None:
+    def publish(self, assets: list[dict[str, Any]], tag: str = "v1.1.0", *,
+                signed: bool = True, listed: dict[str, str] | None = None,
+                key: SecretKey = KEY, comment: str | None = None) -> None:
+        """The release; signed: with SHA256SUMS (listing `listed`) and its minisig by `key`."""
+        if signed:
+            listed = {WHEEL: PAYLOAD_SHA} if listed is None else listed
+            sums = "".join(f"{digest}  {name}\n" for name, digest in listed.items()).encode()
+            sig = key.sign(sums, comment or default_trusted_comment("SHA256SUMS")).encode()
+            self.host("/dl/SHA256SUMS", sums)
+            self.host("/dl/SHA256SUMS.minisig", sig)
+            assets = [*assets, asset("SHA256SUMS", self.url("/dl/SHA256SUMS"), len(sums)),
+                      asset("SHA256SUMS.minisig", self.url("/dl/SHA256SUMS.minisig"), len(sig))]
         self.server.expect_request(LATEST).respond_with_json(release(assets, tag))
 
     def host(self, path: str, body: bytes = PAYLOAD) -> None:
@@ -64,7 +93,9 @@ class Harness:
         return not self.updates.exists() or not any(self.updates.iterdir())
 
     def downloads(self) -> list[str]:
-        return [r.path for r, _ in self.server.log if not r.path.startswith("/repos/")]
+        """The wheel downloads (the small signed manifest is fetched first, always)."""
+        return [r.path for r, _ in self.server.log
+                if not r.path.startswith("/repos/") and "SHA256SUMS" not in r.path]
 
 
 @pytest.fixture
@@ -81,7 +112,8 @@ def test_matching_digest_is_staged_with_a_manifest(h: Harness) -> None:
     result = checker.download()
     assert result["staged"] is True, result
     folder = h.updates / "1.1.0"
-    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", WHEEL]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "SHA256SUMS", "SHA256SUMS.minisig", "manifest.json", WHEEL]
     assert (folder / WHEEL).read_bytes() == PAYLOAD
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["version"] == "1.1.0"
@@ -90,6 +122,7 @@ def test_matching_digest_is_staged_with_a_manifest(h: Harness) -> None:
     assert manifest["size"] == len(PAYLOAD)
     assert manifest["source_url"] == h.url(f"/dl/{WHEEL}")
     assert manifest["staged_at"].endswith("Z")
+    assert manifest["signed_by"] == KEY.public.id and result["signed_by"] == KEY.public.id
     assert result["path"] == str(folder / WHEEL)
     assert [p.name for p in h.updates.iterdir()] == ["1.1.0"]  # no temp folders left
     # Staged already: a second call does not download again.
@@ -104,29 +137,119 @@ def test_mismatching_digest_is_rejected_and_nothing_staged(h: Harness) -> None:
     result = h.checker().download()
     assert result["staged"] is False
     assert result["code"] == "verification_failed"
-    assert "does not match" in result["error"]
+    assert "disagrees with the signed SHA256SUMS" in result["error"]
+    assert h.downloads() == []
     assert h.nothing_staged()
 
 
-def test_sha256sums_file_is_used_when_there_is_no_digest(h: Harness) -> None:
-    sums = f"{'1' * 64}  voxtral-1.1.0.tar.gz\n{PAYLOAD_SHA}  {WHEEL}\n".encode()
-    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD)),
-               asset("SHA256SUMS", h.url("/dl/SHA256SUMS"), len(sums))])
+def test_signed_sha256sums_is_enough_without_a_github_digest(h: Harness) -> None:
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))],
+              listed={"voxtral-1.1.0.tar.gz": "1" * 64, WHEEL: PAYLOAD_SHA})
     h.host(f"/dl/{WHEEL}")
-    h.host("/dl/SHA256SUMS", sums)
     result = h.checker().download()
     assert result["staged"] is True, result
     assert result["sha256"] == PAYLOAD_SHA
 
 
-def test_no_digest_and_no_sha256sums_is_refused(h: Harness) -> None:
-    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))])
+def test_unsigned_release_is_refused_before_any_download(h: Harness) -> None:
+    # A matching GitHub digest proves nothing about who made the release.
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD), f"sha256:{PAYLOAD_SHA}")],
+              signed=False)
     h.host(f"/dl/{WHEEL}")
     result = h.checker().download()
-    assert result == {"staged": False, "code": "unverifiable", "error": result["error"]}
-    assert "unverified" in result["error"]
+    assert result == {"staged": False, "code": "unsigned", "error": result["error"]}
+    assert "not signed" in result["error"]
     assert h.downloads() == []
     assert h.nothing_staged()
+
+
+def test_signature_by_another_key_is_refused(h: Harness) -> None:
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))], key=OTHER_KEY)
+    h.host(f"/dl/{WHEEL}")
+    result = h.checker().download()
+    assert result["code"] == "bad_signature"
+    assert f"signed by key {OTHER_KEY.public.id}, which is not trusted" in result["error"]
+    assert h.downloads() == [] and h.nothing_staged()
+
+
+def test_either_of_two_configured_keys_is_accepted(h: Harness) -> None:
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))], key=OTHER_KEY)
+    h.host(f"/dl/{WHEEL}")
+    keys = [KEY.public.encode(), OTHER_KEY.public.encode()]
+    result = h.checker(public_keys=keys).download()
+    assert result["staged"] is True and result["signed_by"] == OTHER_KEY.public.id
+
+
+def test_the_pinned_key_is_used_when_none_is_configured(h: Harness) -> None:
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))])
+    h.host(f"/dl/{WHEEL}")
+    result = h.checker(public_keys=[]).download()  # signed by a test key, not the project's
+    assert result["code"] == "bad_signature" and "not trusted" in result["error"]
+
+
+def test_altered_signed_manifest_is_refused(h: Harness) -> None:
+    sums = f"{PAYLOAD_SHA}  {WHEEL}\n".encode()
+    sig = KEY.sign(b"another text", default_trusted_comment("SHA256SUMS")).encode()
+    h.host("/dl/SHA256SUMS", sums)
+    h.host("/dl/SHA256SUMS.minisig", sig)
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD)),
+               asset("SHA256SUMS", h.url("/dl/SHA256SUMS"), len(sums)),
+               asset("SHA256SUMS.minisig", h.url("/dl/SHA256SUMS.minisig"), len(sig))],
+              signed=False)
+    result = h.checker().download()
+    assert result["code"] == "bad_signature" and "does not match" in result["error"]
+    assert h.nothing_staged()
+
+
+def test_signed_manifest_that_does_not_list_the_wheel_is_refused(h: Harness) -> None:
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))],
+              listed={"voxtral-1.0.0-py3-none-any.whl": PAYLOAD_SHA})
+    h.host(f"/dl/{WHEEL}")
+    result = h.checker().download()
+    assert result["code"] == "unverifiable" and "does not list" in result["error"]
+    assert h.downloads() == [] and h.nothing_staged()
+
+
+def test_signed_manifest_for_another_version_is_refused(h: Harness) -> None:
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))],
+              comment=default_trusted_comment("SHA256SUMS", version="1.0.5"))
+    h.host(f"/dl/{WHEEL}")
+    result = h.checker().download()
+    assert result["code"] == "bad_signature"
+    assert "for version 1.0.5, not 1.1.0" in result["error"]
+    assert h.nothing_staged()
+
+
+def test_tampered_wheel_is_refused(h: Harness) -> None:
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))])
+    tampered = bytearray(PAYLOAD)
+    tampered[-30] ^= 0xFF
+    h.host(f"/dl/{WHEEL}", bytes(tampered))
+    result = h.checker().download()
+    assert result["code"] == "verification_failed"
+    assert "does not match the signed SHA256SUMS" in result["error"]
+    assert h.nothing_staged()
+
+
+def test_wheel_whose_metadata_names_another_version_is_refused(h: Harness) -> None:
+    inner = make_wheel("1.0.0")
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(inner))],
+              listed={WHEEL: hashlib.sha256(inner).hexdigest()})
+    h.host(f"/dl/{WHEEL}", inner)
+    result = h.checker().download()
+    assert result["code"] == "verification_failed" and "not a wheel of version 1.1.0" in \
+        result["error"]
+    assert h.nothing_staged()
+
+
+def test_staged_copy_is_checked_again_against_the_trusted_keys(h: Harness) -> None:
+    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD))])
+    h.host(f"/dl/{WHEEL}")
+    assert h.checker().download()["staged"] is True
+    h.checker().check(refresh=True)
+    staged = h.checker().staged()
+    assert staged is not None and staged["signed_by"] == KEY.public.id
+    assert h.checker(public_keys=[OTHER_KEY.public.encode()]).staged() is None
 
 
 def test_release_with_no_assets(h: Harness) -> None:
@@ -156,7 +279,8 @@ def test_asset_above_the_download_cap_is_not_even_fetched(h: Harness) -> None:
 def test_unstated_size_is_capped_while_streaming(h: Harness) -> None:
     big = b"x" * (300 * 1024)
     h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), None,
-                     "sha256:" + hashlib.sha256(big).hexdigest())])
+                     "sha256:" + hashlib.sha256(big).hexdigest())],
+              listed={WHEEL: hashlib.sha256(big).hexdigest()})
     h.host(f"/dl/{WHEEL}", big)
     result = h.checker(max_download_mb=0.1).download()
     assert result["code"] == "too_large"

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from test_updates_download import make_wheel
+
+from voxtrald.updates.minisign import SecretKey, default_trusted_comment
 
 pytestmark = pytest.mark.e2e
 
@@ -99,13 +102,18 @@ def test_check_and_download_commands(
     daemon_factory: Callable[..., Any], httpserver: HTTPServer
 ) -> None:
     wheel = "voxtral-1.1.0-py3-none-any.whl"
-    payload = b"fake wheel " * 50
+    payload = make_wheel("1.1.0")
     digest = hashlib.sha256(payload).hexdigest()
-    httpserver.expect_request(LATEST).respond_with_json(release("v1.1.0", [
-        {"name": wheel, "size": len(payload), "digest": f"sha256:{digest}",
-         "browser_download_url": httpserver.url_for(f"/dl/{wheel}")}]))
-    httpserver.expect_request(f"/dl/{wheel}").respond_with_data(payload)
-    d = daemon_factory(config=updates_config(httpserver))
+    key = SecretKey.generate()
+    sums = f"{digest}  {wheel}\n".encode()
+    signature = key.sign(sums, default_trusted_comment("SHA256SUMS", version="1.1.0")).encode()
+    assets = []
+    for name, body in ((wheel, payload), ("SHA256SUMS", sums), ("SHA256SUMS.minisig", signature)):
+        httpserver.expect_request(f"/dl/{name}").respond_with_data(body)
+        assets.append({"name": name, "size": len(body),
+                       "browser_download_url": httpserver.url_for(f"/dl/{name}")})
+    httpserver.expect_request(LATEST).respond_with_json(release("v1.1.0", assets))
+    d = daemon_factory(config=updates_config(httpserver, public_keys=[key.public.encode()]))
 
     result = cli(d, "check-update", "--json")
     assert result.returncode == 0, result.stderr
@@ -126,8 +134,16 @@ def test_check_and_download_commands(
     assert (folder / wheel).read_bytes() == payload
     assert json.loads((folder / "manifest.json").read_text())["sha256"] == digest
 
+    assert staged["signed_by"] == key.public.id
+    text = cli(d, "download-update")
+    assert f"(signed by {key.public.id}, sha256 verified)" in text.stdout, text.stderr
+
+    # This daemon runs from a source checkout: it says how that kind of install is updated.
     status, body = d.api("POST", "/api/updates/apply")
-    assert status == 501 and str(folder / wheel) in body["error"]["message"]
+    assert status == 409 and body["error"]["code"] == "not_updatable"
+    assert "git pull" in body["error"]["message"] and "make run" in body["error"]["message"]
+    result = cli(d, "apply-update")
+    assert result.returncode == 1 and "git pull" in result.stderr
 
     gone = subprocess.run(
         [sys.executable, "-m", "voxtrald", "check-update", "--socket", str(d.root / "none.sock")],

@@ -11,25 +11,30 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
+import logging.handlers
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from tray import icon as icon_art
-from tray import statefile, view
+from tray import iconfile, statefile, view
 from tray.client import TrayClient
 from tray.controller import Controller
+from tray.notices import Command
 from tray.notifier import Settings, TrayState
 from tray.notify import DesktopNotifier
-from voxtrald import _platform, exit_codes
+from tray.prefs import NotifyPrefs
+from voxtrald import _platform, exit_codes, paths, textsafe
 from voxtrald.config import Config, ConfigError
 from voxtrald.config import load as load_config
 
 log = logging.getLogger("voxtral-tray")
+LOG_FORMAT = "%(asctime)s voxtral-tray %(levelname)s %(message)s"
 
 NO_DISPLAY = (
     "voxtral-tray needs a graphical session: no display is available "
@@ -58,17 +63,20 @@ class TrayUI:
     def __init__(self, pystray: Any, controller: Controller) -> None:
         self.pystray = pystray
         self.controller = controller
-        self._entries = {e.key: e for e in view.menu(controller.state)}
+        self._entries = view.flatten(view.menu(controller.state))
         self._look: view.IconLook | None = None
         first = view.icon_look(controller.state)
+        # The X11 backend writes the title as Latin-1; the others take any text.
+        self.backend = backend_name(pystray)
+        self._latin1 = self.backend == "xorg"
         self.icon = pystray.Icon(
             "voxtral-tray",
             icon=icon_art.render(first),
-            title=view.tooltip(controller.state),
+            title=self._title(controller.state),
             menu=self._build_menu(),
         )
         self._look = first
-        backend = type(self.icon).__module__.rsplit(".", 1)[-1].lstrip("_")
+        backend = self.backend
         log.info("tray icon via pystray %s backend", backend)
         if not getattr(self.icon, "HAS_MENU", True):
             log.warning(
@@ -77,7 +85,7 @@ class TrayUI:
                 backend,
             )
 
-    def _action(self, fn: Callable[[], None]) -> Callable[[Any, Any], None]:
+    def _action(self, fn: Callable[[], object]) -> Callable[[Any, Any], None]:
         """Menu clicks arrive on the UI loop; network work goes to a thread."""
 
         def handler(_icon: Any, _item: Any) -> None:
@@ -85,20 +93,36 @@ class TrayUI:
 
         return handler
 
-    def _item(self, key: str, action: Callable[[Any, Any], None] | None) -> Any:
+    def _title(self, state: TrayState) -> str:
+        text = view.tooltip(state)
+        return view.latin1_title(text) if self._latin1 else text
+
+    def _item(self, entry: view.MenuEntry, action: Callable[[Any, Any], None] | Any) -> Any:
+        key = entry.key
+        checked = None
+        if entry.checked is not None:
+            checked = lambda _item: bool(self._entries[key].checked)  # noqa: E731
         return self.pystray.MenuItem(
             lambda _item: self._entries[key].text,
-            action or (lambda _icon, _item: None),
+            action,
+            checked=checked,
             enabled=lambda _item: self._entries[key].enabled,
             visible=lambda _item: self._entries[key].visible,
         )
 
-    def _build_menu(self) -> Any:
+    def _command(self, key: str) -> Callable[[Any, Any], None]:
+        """A click on an entry whose target depends on the state (a recent transcript)."""
+
+        def run() -> None:
+            command = self._entries[key].command
+            if command is not None:
+                self.controller.run_command(command)
+
+        return self._action(run)
+
+    def _actions(self) -> dict[str, Callable[[Any, Any], None]]:
         c = self.controller
-        actions: dict[str, Callable[[Any, Any], None] | None] = {
-            "status": None,
-            "memory": None,
-            "job": None,
+        actions = {
             "pause_resume": self._action(c.toggle_pause),
             "open_inbox": self._action(lambda: c.open_folder("inbox")),
             "open_transcripts": self._action(lambda: c.open_folder("transcripts")),
@@ -106,18 +130,32 @@ class TrayUI:
             "open_release": self._action(c.open_release_page),
             "skip_version": self._action(c.skip_version),
             "dismiss_memory": self._action(c.dismiss_memory),
+            "open_log": self._action(c.open_log),
             "quit": lambda _icon, _item: self.quit(),
         }
+        for key in view.RECENT_KEYS:
+            actions[key] = self._command(key)
+        for key in view.NOTIFY_KEYS:
+            kind = key.removeprefix("notify_")
+            actions[key] = self._action(partial(c.toggle_notifications, kind))
+        return actions
+
+    def _build(self, entries: list[view.MenuEntry], actions: dict[str, Any]) -> Any:
         items = []
-        for key in view.MENU_KEYS:
-            if key.startswith("-"):
+        for entry in entries:
+            if entry.key.startswith("-"):
                 items.append(self.pystray.Menu.SEPARATOR)
+            elif entry.children:
+                items.append(self._item(entry, self._build(list(entry.children), actions)))
             else:
-                items.append(self._item(key, actions[key]))
+                items.append(self._item(entry, actions.get(entry.key, lambda _i, _t: None)))
         return self.pystray.Menu(*items)
 
+    def _build_menu(self) -> Any:
+        return self._build(view.menu(self.controller.state), self._actions())
+
     def refresh(self, state: TrayState) -> None:
-        entries = {e.key: e for e in view.menu(state)}
+        entries = view.flatten(view.menu(state))
         # Rebuilding the menu renumbers its D-Bus items; do it only when it changed.
         menu_changed = entries != self._entries
         self._entries = entries
@@ -125,7 +163,7 @@ class TrayUI:
         if look != self._look:
             self._look = look
             self.icon.icon = icon_art.render(look)
-        title = view.tooltip(state)
+        title = self._title(state)
         if title != self.icon.title:
             self.icon.title = title
         if menu_changed:
@@ -146,6 +184,33 @@ class TrayUI:
         self.icon.run(setup=setup)
 
 
+def backend_name(pystray: Any) -> str:
+    """"appindicator", "gtk", "xorg", "darwin" or "win32": the backend pystray chose."""
+    return str(pystray.Icon.__module__).rsplit(".", 1)[-1].lstrip("_")
+
+
+def default_log_file() -> Path:
+    return Path(platformdirs.user_log_dir(paths.APP, appauthor=False)) / "voxtral-tray.log"
+
+
+def setup_logging(level: str, log_file: Path) -> Path | None:
+    """Log to stderr and to a small rotating file (what "Open log" shows); the file's path."""
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    kept: Path | None = log_file
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=1_000_000, backupCount=1, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        logging.getLogger().addHandler(handler)
+    except OSError as exc:
+        log.warning("logging to stderr only: cannot write %s: %s", log_file, exc)
+        kept = None
+    textsafe.install()
+    return kept
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="voxtral-tray",
@@ -161,6 +226,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "or the user state dir)",
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    parser.add_argument("--log-file", metavar="FILE", type=Path,
+                        help="where the tray also logs (what Open log shows; default: the "
+                        "user log dir's voxtral-tray.log)")
     return parser.parse_args(argv)
 
 
@@ -172,9 +240,7 @@ def load_settings(args: argparse.Namespace) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s voxtral-tray %(levelname)s %(message)s"
-    )
+    log_file = setup_logging(args.log_level, args.log_file or default_log_file())
     try:
         cfg = load_settings(args)
     except ConfigError as exc:
@@ -187,22 +253,19 @@ def main(argv: list[str] | None = None) -> int:
         return exit_codes.ERROR
     state_file = args.state_file or statefile.default_path()
     client = TrayClient(cfg.socket_path())
-    icon_path = Path(tempfile.gettempdir()) / f"voxtral-notify-{os.getpid()}.png"
-    try:
-        icon_art.render(view.IconLook("idle"), 128).save(icon_path)
-    except OSError:
-        icon_path = None  # type: ignore[assignment]
-    notifications = DesktopNotifier(icon_path)
+    icon_path = iconfile.write(icon_art.render(view.IconLook("idle"), 128))
+    commands = CommandRelay()
+    notifications = DesktopNotifier(icon_path, commands)
     controller = Controller(
         client,
-        Settings(
-            notify_job_failed=cfg.tray.notify_job_failed,
-            notify_back_to_normal=cfg.tray.notify_back_to_normal,
-        ),
+        Settings(notify_back_to_normal=cfg.tray.notify_back_to_normal),
         notifications.send,
         state_file,
         cfg.tray.poll_seconds,
+        NotifyPrefs(job_failed=cfg.tray.notify_job_failed),
+        log_file,
     )
+    commands.target = controller.run_command
     log.info("daemon socket %s, state file %s", client.socket_path, state_file)
     try:
         ui = TrayUI(pystray, controller)
@@ -211,6 +274,18 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         controller.stop()
+        notifications.close()
         if icon_path is not None:
             icon_path.unlink(missing_ok=True)
     return exit_codes.OK
+
+
+class CommandRelay:
+    """Hands a notification's button to the controller, which exists only after the notifier."""
+
+    def __init__(self) -> None:
+        self.target: Callable[[Command], None] | None = None
+
+    def __call__(self, command: Command) -> None:
+        if self.target is not None:
+            self.target(command)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tray.model import EventBatch, Status
-from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
+from tray.model import EventBatch, Finished, Status, recent_from_jobs
+from voxtrald.client import ApiResponseError, Client, DaemonUnreachable, ForeignServer
 
 
 class Offline(Exception):
@@ -76,6 +76,8 @@ class TrayClient:
             if method == "GET":
                 return self._client.get(path, timeout=timeout)
             return self._client.post(path, body, timeout=timeout)
+        except ForeignServer as exc:
+            raise ActionFailed(str(exc)) from exc
         except DaemonUnreachable as exc:
             raise ActionFailed("the daemon is not running") from exc
         except ApiResponseError as exc:
@@ -93,3 +95,13 @@ class TrayClient:
 
     def dismiss_version(self, version: str) -> None:
         self._action("POST", "/api/updates/dismiss", {"version": version})
+
+    def retry(self, job_id: int) -> dict[str, Any]:
+        return self._action("POST", f"/api/jobs/{int(job_id)}/retry")
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        return self._action("GET", f"/api/jobs/{int(job_id)}")
+
+    def recent(self, limit: int) -> tuple[Finished, ...]:
+        """The newest finished jobs with a transcript (Recent transcripts)."""
+        return recent_from_jobs(self._action("GET", f"/api/jobs?state=done&limit={limit}"), limit)

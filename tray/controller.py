@@ -17,7 +17,10 @@ from pathlib import Path
 
 from tray import desktop, notifier, statefile
 from tray.client import ActionFailed, Offline, TrayClient
+from tray.notices import Command, name
 from tray.notifier import Notification, Settings, TrayState
+from tray.prefs import NotifyPrefs
+from voxtrald import sources
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ class Controller:
         send: Callable[[Notification], object],
         state_file: Path,
         poll_seconds: float = 2.0,
+        default_prefs: NotifyPrefs | None = None,
+        log_file: Path | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -42,10 +47,13 @@ class Controller:
         self.stop_event = threading.Event()
         self.on_change: Callable[[TrayState], None] = lambda _state: None
         self._lock = threading.RLock()
+        self.log_file = log_file
         saved = statefile.load_announced(state_file)
-        self._saved_versions = saved
-        self.state = TrayState(announced_versions=saved)
+        prefs = statefile.load_prefs(state_file, default_prefs or NotifyPrefs())
+        self._saved = (saved, prefs)
+        self.state = TrayState(announced_versions=saved, prefs=prefs)
         self._offline_logged = False
+        self._recent_done: int | None = None  # the done count the recent list was read at
 
     # -- state updates -------------------------------------------------------------
 
@@ -54,10 +62,9 @@ class Controller:
             before = self.state
             self.state, notes = fn(before)
             state = self.state
-            if state.announced_versions != self._saved_versions and statefile.save_announced(
-                self.state_file, state.announced_versions
-            ):
-                self._saved_versions = state.announced_versions
+            wanted = (state.announced_versions, state.prefs)
+            if wanted != self._saved and statefile.save(self.state_file, *wanted):
+                self._saved = wanted
         for note in notes:
             self.send(note)
         if state != before:
@@ -75,6 +82,17 @@ class Controller:
             log.info("daemon reachable again")
             self._offline_logged = False
         self._apply(lambda s: notifier.on_status(s, status, self.settings))
+        if status.done != self._recent_done:
+            self._refresh_recent(status.done)
+
+    def _refresh_recent(self, done: int) -> None:
+        try:
+            items = self.client.recent(notifier.RECENT)
+        except ActionFailed as exc:
+            log.debug("cannot read the recent transcripts: %s", exc)
+            return
+        self._recent_done = done
+        self._apply(lambda s: (notifier.on_recent(s, items), []))
 
     # -- the loop ------------------------------------------------------------------
 
@@ -92,9 +110,11 @@ class Controller:
                 if self.client.events_supported:
                     after = self.state.last_seq or 0
                     batch = self.client.events(after, wait)
-                    self._apply(partial(notifier.on_events, batch=batch, settings=self.settings))
+                    self._apply(partial(notifier.on_events, batch=batch, settings=self.settings,
+                                        now=time.monotonic()))
                 else:
                     self.stop_event.wait(wait)
+                self._apply(partial(notifier.on_tick, now=time.monotonic()))
                 backoff = BACKOFF_FIRST
             except Offline as exc:
                 self._went_offline(str(exc))
@@ -118,11 +138,14 @@ class Controller:
 
     def toggle_pause(self) -> None:
         st = self.state.status
+        self._pause(not (st is not None and st.paused))
+
+    def _pause(self, pause: bool) -> None:
         try:
-            if st is not None and st.paused:
-                self.client.resume()
-            else:
+            if pause:
                 self.client.pause()
+            else:
+                self.client.resume()
         except ActionFailed as exc:
             log.warning("pause/resume failed: %s", exc)
         self._after_action()
@@ -132,6 +155,63 @@ class Controller:
         folder = st.folders.get(which) if st else None
         if folder:
             desktop.open_folder(folder)
+
+    def open_log(self) -> None:
+        if self.log_file is not None:
+            desktop.open_file(str(self.log_file))
+
+    def toggle_notifications(self, key: str) -> None:
+        """A switch of the Notifications menu ("memory", "updates", "job_done", ...)."""
+        self._apply(lambda s: (notifier.on_toggle(s, key), []))
+        log.info("notifications: %s", ", ".join(
+            f"{k} {'on' if v else 'off'}" for k, v in self.state.prefs.to_dict().items()))
+
+    def run_command(self, command: Command) -> None:
+        """Do what a notification's button or a menu entry asks for."""
+        verb, arg = command.verb, command.arg
+        if verb == "open_file":
+            desktop.open_file(arg)
+        elif verb == "open_folder":
+            desktop.open_folder(arg)
+        elif verb == "open_release":
+            desktop.open_release_page(arg if isinstance(arg, str) else None)
+        elif verb == "skip_version" and isinstance(arg, str):
+            self._skip(arg)
+        elif verb == "pause":
+            self._pause(True)
+        elif verb == "retry" and isinstance(arg, int):
+            self.retry(arg)
+        elif verb == "show_error" and isinstance(arg, int):
+            self.show_error(arg)
+        else:
+            log.warning("ignoring %s %r", verb, arg)
+
+    def retry(self, job_id: int) -> None:
+        try:
+            job = self.client.retry(job_id)
+        except ActionFailed as exc:
+            self.send(Notification("job_failed", "Could not retry", name(str(exc)), "low"))
+            return
+        log.info("job %d (%s) queued again", job_id, name(str(job.get("file", ""))))
+        self._after_action()
+
+    def show_error(self, job_id: int) -> None:
+        """Open the failed file's error report if it is here; else show its error."""
+        try:
+            job = self.client.job(job_id)
+        except ActionFailed as exc:
+            self.send(Notification("job_failed", "Could not read the error", name(str(exc)),
+                                   "low"))
+            return
+        source = job.get("source_path")
+        if isinstance(source, str) and source:
+            report = str(sources.report_path(Path(source)))
+            if desktop.local_path(report, want_dir=False) and desktop.open_file(report):
+                return
+        error, file = job.get("error"), job.get("file")
+        error = error if isinstance(error, str) and error else "no error recorded"
+        file = file if isinstance(file, str) and file else "the file"
+        self.send(Notification("job_failed", f"Why {name(file)} failed", name(error)))
 
     def open_release_page(self) -> None:
         offer = self.state.update_offer()
@@ -167,13 +247,15 @@ class Controller:
 
     def skip_version(self) -> None:
         offer = self.state.update_offer()
-        if not offer:
-            return
+        if offer:
+            self._skip(offer[0])
+
+    def _skip(self, version: str) -> None:
         try:
-            self.client.dismiss_version(offer[0])
+            self.client.dismiss_version(version)
         except ActionFailed as exc:
-            log.warning("could not skip version %s: %s", offer[0], exc)
-        self._apply(lambda s: (notifier.on_skip_version(s, offer[0]), []))
+            log.warning("could not skip version %s: %s", version, exc)
+        self._apply(lambda s: (notifier.on_skip_version(s, version), []))
         self._after_action()
 
     def dismiss_memory(self) -> None:

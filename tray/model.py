@@ -53,6 +53,50 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """A job that finished: in a batch waiting to be announced, or in Recent transcripts."""
+
+    job_id: int | None
+    file: str
+    transcript: str | None  # the transcript to open: the .txt if written, else the first
+
+    @classmethod
+    def parse(cls, raw: Any) -> Finished | None:
+        """From a job_done event's data or a job record of GET /api/jobs."""
+        data = _dict(raw)
+        if not data:
+            return None
+        job_id = data.get("id")
+        return cls(
+            job_id=job_id if isinstance(job_id, int) and not isinstance(job_id, bool) else None,
+            file=_str(data.get("file"), "a file"),
+            transcript=pick_transcript(data.get("outputs")),
+        )
+
+
+def pick_transcript(outputs: Any) -> str | None:
+    """The output a person wants to read: the plain text, else whatever was written first."""
+    if not isinstance(outputs, list):
+        return None
+    paths = [p for p in outputs if isinstance(p, str) and p]
+    for path in paths:
+        if path.endswith(".txt"):
+            return path
+    return paths[0] if paths else None
+
+
+def recent_from_jobs(raw: Any, limit: int) -> tuple[Finished, ...]:
+    """The newest finished jobs with a transcript, from a GET /api/jobs answer."""
+    jobs = _dict(raw).get("jobs")
+    if not isinstance(jobs, list):
+        return ()
+    parsed = [Finished.parse(j) for j in jobs if _dict(j).get("state") == "done"]
+    found = [f for f in parsed if f is not None and f.transcript]
+    found.sort(key=lambda f: f.job_id or 0, reverse=True)
+    return tuple(found[:limit])
+
+
+@dataclass(frozen=True)
 class Memory:
     level: MemoryLevel
     percent: float | None = None
@@ -90,6 +134,7 @@ class Status:
     waiting_reason: str | None = None
     queued: int = 0
     failed: int = 0
+    done: int = 0
     job: Job | None = None
     folders: dict[str, str] = field(default_factory=dict)
     memory: Memory | None = None
@@ -135,6 +180,7 @@ class Status:
             waiting_reason=_opt_str(data.get("waiting_reason")),
             queued=_int(queue.get("queued")),
             failed=_int(queue.get("failed")),
+            done=_int(queue.get("done")),
             job=job,
             folders=folders,
             memory=Memory.parse(data.get("memory")),

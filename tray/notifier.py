@@ -13,7 +13,12 @@ trustworthy are tested directly:
 - "Dismiss memory warnings" silences memory notices until the level is normal;
 - one notice per release version ever (the set is persisted by the caller),
   none for a version the user skipped;
-- a daemon restart or a burst of events never repeats or multiplies notices.
+- a daemon restart or a burst of events never repeats or multiplies notices;
+- finished jobs are announced in batches: one notice once the queue is idle
+  (or every BATCH_MAX_HOLD seconds in a long run), not one per file;
+- each kind can be switched off (TrayState.prefs, the Notifications menu).
+
+Time comes in as `now` (a monotonic clock reading), so batching is pure too.
 """
 
 from __future__ import annotations
@@ -22,27 +27,26 @@ from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion, Version
 
-from tray.model import LEVELS, EventBatch, Memory, Status, level_rank
+from tray import notices
+from tray.model import LEVELS, EventBatch, Finished, Memory, Status, level_rank
+from tray.notices import Notification
+from tray.prefs import NotifyPrefs
 from voxtrald.schema import MemoryLevel
 
 # How many announced versions to remember; old ones can never come back.
 MAX_REMEMBERED_VERSIONS = 20
 # The daemon's memory events, one per level: memory_normal, memory_warning, memory_critical.
 MEMORY_EVENTS = {f"memory_{level}": level for level in MemoryLevel}
+# A batch of finished jobs is announced this long after its last job, once the daemon
+# has nothing more to do; and at the latest this long after its first, in a long run.
+BATCH_QUIET = 3.0
+BATCH_MAX_HOLD = 120.0
+RECENT = 5
 
 
 @dataclass(frozen=True)
 class Settings:
-    notify_job_failed: bool = False
     notify_back_to_normal: bool = False
-
-
-@dataclass(frozen=True)
-class Notification:
-    kind: str  # "memory", "update" or "job_failed": at most one of each per input
-    title: str
-    message: str
-    urgency: str = "normal"  # "low", "normal" or "critical", as in the freedesktop spec
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,14 @@ class TrayState:
     memory_silenced: bool = False
     announced_versions: frozenset[str] = frozenset()
     dismissed_versions: frozenset[str] = frozenset()
+    prefs: NotifyPrefs = NotifyPrefs()
+    # Finished jobs not announced yet, when the first and the last came (monotonic), and
+    # whether a status read since the last one tells if the daemon has more to do.
+    finished: tuple[Finished, ...] = ()
+    finished_first: float = 0.0
+    finished_last: float = 0.0
+    status_since_finished: bool = False
+    recent: tuple[Finished, ...] = ()  # newest first, at most RECENT
 
     def update_offer(self) -> tuple[str, str | None] | None:
         """(version, release_url) of an available release the user has not skipped."""
@@ -75,24 +87,6 @@ class TrayState:
 Result = tuple[TrayState, list[Notification]]
 
 
-def _gb(value: float | None) -> str:
-    return f"{value:.1f} GB" if value is not None else "? GB"
-
-
-def _memory_notice(mem: Memory, reminder: bool) -> Notification:
-    pct = f"{mem.percent:.0f} %" if mem.percent is not None else "high"
-    if mem.level == MemoryLevel.CRITICAL:
-        title = "Memory still critical" if reminder else "Memory critical"
-        urgency = "critical"
-    else:
-        title, urgency = "Memory warning", "normal"
-    detail = f"RAM in use: {pct}, {_gb(mem.available_gb)} available."
-    text = f"{mem.message} {detail}".strip() if mem.message else detail
-    if not mem.message:
-        text += " Close other applications or pause transcription."
-    return Notification("memory", title, text, urgency)
-
-
 def _observe_memory(
     state: TrayState, mem: Memory, stamp: int, reminder: bool, settings: Settings
 ) -> Result:
@@ -101,13 +95,13 @@ def _observe_memory(
     old, new = level_rank(state.memory_level), level_rank(mem.level)
     silenced = state.memory_silenced
     notes: list[Notification] = []
+    paused = bool(state.status and state.status.paused)
     if new > old and not silenced:
-        notes.append(_memory_notice(mem, reminder=False))
+        notes.append(notices.memory_notice(mem, reminder=False, paused=paused))
     elif new == old and new == MemoryLevel.CRITICAL.rank and reminder and not silenced:
-        notes.append(_memory_notice(mem, reminder=True))
+        notes.append(notices.memory_notice(mem, reminder=True, paused=paused))
     elif new < old and new == 0 and settings.notify_back_to_normal and not silenced:
-        pct = f"{mem.percent:.0f} %" if mem.percent is not None else "normal"
-        notes.append(Notification("memory", "Memory back to normal", f"RAM in use: {pct}.", "low"))
+        notes.append(notices.back_to_normal_notice(mem))
     if new == 0:
         silenced = False
     return (
@@ -140,11 +134,9 @@ def _observe_update(state: TrayState, version: str, url: str | None, dismissed: 
         return replace(state, dismissed_versions=state.dismissed_versions | {version}), []
     if version in state.dismissed_versions or version in state.announced_versions:
         return state, []
-    note = Notification(
-        "update",
-        f"Voxtral {version} is available",
-        "Open the tray menu to see the release page, or skip this version.",
-    )
+    if not state.prefs.updates:
+        return state, []  # not announced, so switching notices back on still tells
+    note = notices.update_notice(version, url)
     return replace(state, announced_versions=_remember(state.announced_versions, version)), [note]
 
 
@@ -160,7 +152,8 @@ def _sync_instance(state: TrayState, instance: str | None, last_seq: int | None)
 def on_status(state: TrayState, status: Status, settings: Settings) -> Result:
     """A fresh GET /api/status answer."""
     state = _sync_instance(state, status.instance, status.events_last_seq)
-    state = replace(state, online=True, ever_online=True, offline_reason="", status=status)
+    state = replace(state, online=True, ever_online=True, offline_reason="", status=status,
+                    status_since_finished=True)
     notes: list[Notification] = []
     # No percent means the daemon has not read memory yet (it just started): that "normal"
     # is no reading, and taking it as one would re-announce a warning a moment later.
@@ -172,10 +165,10 @@ def on_status(state: TrayState, status: Status, settings: Settings) -> Result:
     if upd and upd.available and upd.latest_version:
         state, more = _observe_update(state, upd.latest_version, upd.release_url, upd.dismissed)
         notes += more
-    return state, _coalesce(notes)
+    return state, _coalesce(state, notes)
 
 
-def on_events(state: TrayState, batch: EventBatch, settings: Settings) -> Result:
+def on_events(state: TrayState, batch: EventBatch, settings: Settings, now: float = 0.0) -> Result:
     """A GET /api/events answer; a burst yields at most one notice of each kind."""
     if batch.instance is not None and state.instance not in (None, batch.instance):
         # Numbering began again: these events answer a question about the
@@ -192,14 +185,16 @@ def on_events(state: TrayState, batch: EventBatch, settings: Settings) -> Result
         if event.seq <= last:
             continue
         last = event.seq
-        state, more = _on_event(state, event.seq, event.type, event.data, settings)
+        state, more = _on_event(state, event.seq, event.type, event.data, settings, now)
         notes += more
     if batch.last_seq is not None and not batch.events:
         last = max(last, batch.last_seq)
-    return replace(state, last_seq=last), _coalesce(notes)
+    return replace(state, last_seq=last), _coalesce(state, notes)
 
 
-def _on_event(state: TrayState, seq: int, kind: str, data: dict, settings: Settings) -> Result:
+def _on_event(
+    state: TrayState, seq: int, kind: str, data: dict, settings: Settings, now: float
+) -> Result:
     if kind in MEMORY_EVENTS:
         level = data.get("level")
         if level not in LEVELS:
@@ -212,13 +207,18 @@ def _on_event(state: TrayState, seq: int, kind: str, data: dict, settings: Setti
             url = data.get("release_url")
             return _observe_update(state, version, url if isinstance(url, str) else None, False)
         return state, []
+    if kind == "job_done":
+        return _on_finished(state, data, now), []
     if kind == "job_failed":
-        if not settings.notify_job_failed or data.get("final") is False:
+        if not state.prefs.job_failed or data.get("final") is False:
             return state, []
-        name = data.get("file") if isinstance(data.get("file"), str) else "a file"
-        error = data.get("error") if isinstance(data.get("error"), str) else ""
-        message = f"{name}: {error}" if error else f"{name} could not be transcribed."
-        return state, [Notification("job_failed", "Transcription failed", message)]
+        job_id, file, error = data.get("id"), data.get("file"), data.get("error")
+        ok_id = isinstance(job_id, int) and not isinstance(job_id, bool)
+        return state, [notices.failed_notice(
+            job_id if ok_id else None,
+            file if isinstance(file, str) else "a file",
+            error if isinstance(error, str) else "",
+        )]
     if kind in ("paused", "resumed") and state.status is not None:
         paused = kind == "paused"
         st = replace(state.status, paused=paused)
@@ -228,7 +228,7 @@ def _on_event(state: TrayState, seq: int, kind: str, data: dict, settings: Setti
     return state, []
 
 
-def _coalesce(notes: list[Notification]) -> list[Notification]:
+def _coalesce(state: TrayState, notes: list[Notification]) -> list[Notification]:
     """Keep one notice per kind: the latest, except failures, which are counted."""
     by_kind: dict[str, Notification] = {}
     failures = 0
@@ -237,12 +237,68 @@ def _coalesce(notes: list[Notification]) -> list[Notification]:
             failures += 1
         by_kind[note.kind] = note
     if failures > 1:
-        by_kind["job_failed"] = Notification(
-            "job_failed",
-            f"{failures} transcriptions failed",
-            "The files were moved to the Failed folder; see the tray menu for the queue.",
-        )
-    return list(by_kind.values())
+        folder = state.status.folders.get("failed") if state.status else None
+        by_kind["job_failed"] = notices.failed_summary(failures, folder)
+    return [n for n in by_kind.values() if state.prefs.allows(n.kind)]
+
+
+# -- finished jobs: batches and the recent list ------------------------------------------
+
+
+def _on_finished(state: TrayState, data: dict, now: float) -> TrayState:
+    item = Finished.parse(data)
+    if item is None:
+        return state
+    recent = state.recent
+    if item.transcript:
+        others = tuple(r for r in recent if item.job_id is None or r.job_id != item.job_id)
+        recent = ((item,) + others)[:RECENT]
+    state = replace(state, recent=recent)
+    if not state.prefs.job_done:
+        return state
+    return replace(
+        state,
+        finished=state.finished + (item,),
+        finished_first=state.finished_first if state.finished else now,
+        finished_last=now,
+        status_since_finished=False,
+    )
+
+
+def _busy(state: TrayState) -> bool:
+    """Whether the daemon, as last seen, has more to do: another job is coming soon."""
+    st = state.status
+    if not state.online or st is None:
+        return False
+    return st.job is not None or (st.queued > 0 and not st.paused)
+
+
+def on_tick(state: TrayState, now: float) -> Result:
+    """Time passed: announce the batch of finished jobs if it is complete (or old)."""
+    if not state.finished:
+        return state, []
+    held = now - state.finished_first
+    quiet = now - state.finished_last
+    settled = (state.status_since_finished or not state.online) and not _busy(state)
+    if held < BATCH_MAX_HOLD and not (settled and quiet >= BATCH_QUIET):
+        return state, []
+    folder = state.status.folders.get("transcripts") if state.status else None
+    note = notices.finished_notice(state.finished, folder)
+    cleared = replace(state, finished=(), finished_first=0.0, finished_last=0.0)
+    return cleared, [note] if state.prefs.job_done else []
+
+
+def on_recent(state: TrayState, items: tuple[Finished, ...]) -> TrayState:
+    """The daemon's newest finished jobs (GET /api/jobs?state=done), for the menu."""
+    return replace(state, recent=items[:RECENT])
+
+
+def on_toggle(state: TrayState, key: str) -> TrayState:
+    """A switch of the Notifications menu; turning finished jobs off drops the batch."""
+    prefs = state.prefs.toggled(key)
+    if not prefs.job_done:
+        return replace(state, prefs=prefs, finished=())
+    return replace(state, prefs=prefs)
 
 
 def on_offline(state: TrayState, reason: str) -> TrayState:

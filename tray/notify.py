@@ -1,74 +1,108 @@
-"""OS notifications through plyer, with the backend named in the log.
+"""Showing a Notification on the desktop, with its buttons where the server has them.
 
-plyer picks its Linux backend silently (dbus-python, else notify-send, else
-nothing); a user whose notifications never appear needs to know which one
-was used. A missing notification server must not stop the tray: the first
-failure is logged as a warning, later ones only at debug level.
+Three paths, chosen once at start and named once in the log:
+- D-Bus (jeepney), on Linux and other freedesktop systems: buttons when the
+  notification server lists "actions" in GetCapabilities (asked at every
+  notification, since the server can change), plain text otherwise; a
+  pressed button (ActionInvoked) becomes the notification's Command, handed
+  to `on_command`;
+- notify-send, where no session bus can be reached: plain text;
+- plyer, where the platform layer names it (macOS, Windows): plain text.
+
+A missing notification server must not stop the tray: the first failure is
+logged as a warning, later ones only at debug level.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from tray.notifier import Notification
+from tray.dbus_notify import DBusNotifications
+from tray.notices import Command, Notification
 from voxtrald import _platform
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "Voxtral"
 _URGENCY = {"low": 0, "normal": 1, "critical": 2}
-
-
-def detect_backend() -> str:
-    """Which path plyer will take on this machine, in words for the log."""
-    fixed = _platform.notification_backend()
-    if fixed is not None:
-        return fixed
-    try:
-        import dbus  # noqa: F401
-    except ImportError:
-        if shutil.which("notify-send"):
-            return "notify-send"
-        return "none"
-    return "D-Bus (dbus-python)"
+# Notifications whose buttons are remembered; older ones can no longer be acted on.
+MAX_PENDING = 64
+DBUS = "D-Bus (jeepney)"
 
 
 class DesktopNotifier:
-    def __init__(self, icon_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        icon_path: Path | None = None,
+        on_command: Callable[[Command], None] = lambda _c: None,
+    ) -> None:
         self.icon_path = icon_path
-        self.backend = detect_backend()
+        self.on_command = on_command
         self._failed_once = False
+        self._server: tuple[str, bool] | None = None  # the server last used, with buttons?
+        self._pending: OrderedDict[int, dict[str, Command]] = OrderedDict()
+        self._lock = threading.Lock()
         self.sent = 0
+        self._dbus: DBusNotifications | None = None
+        fixed = _platform.notification_backend()
+        if fixed is not None:
+            self.backend = fixed
+        else:
+            self.backend = self._pick_freedesktop()
         if self.backend == "none":
             log.warning(
-                "no notification backend: install dbus-python (pip) or notify-send "
+                "no notification path: no D-Bus session bus and no notify-send "
                 "(libnotify-bin); the tray runs without notifications"
             )
         else:
             log.info("notifications via %s", self.backend)
 
+    def _pick_freedesktop(self) -> str:
+        dbus = DBusNotifications(on_action=self._on_action, on_closed=self._on_closed)
+        try:
+            dbus.connect()
+        except Exception as exc:  # any failure means "not this path"
+            log.info("no D-Bus session bus for notifications: %s", exc)
+        else:
+            self._dbus = dbus
+            return DBUS
+        return "notify-send" if shutil.which("notify-send") else "none"
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    def _on_action(self, nid: int, key: str) -> None:
+        with self._lock:
+            command = self._pending.get(nid, {}).get(key)
+        if command is None:
+            log.debug("action %s on notification %d: nothing to do", key, nid)
+            return
+        log.info("notification action: %s", key)
+        threading.Thread(target=self.on_command, args=(command,), daemon=True,
+                         name="notify-action").start()
+
+    def _on_closed(self, nid: int) -> None:
+        with self._lock:
+            self._pending.pop(nid, None)
+
+    # -- sending ---------------------------------------------------------------------------
+
     def send(self, note: Notification) -> bool:
         if self.backend == "none":
             return False
-        kwargs: dict[str, Any] = {
-            "title": note.title,
-            "message": note.message,
-            "app_name": APP_NAME,
-            "app_icon": str(self.icon_path) if self.icon_path else "",
-            "timeout": 10,
-        }
         try:
-            if self.backend.startswith("D-Bus"):
-                import dbus
-
-                kwargs["hints"] = {"urgency": dbus.Byte(_URGENCY.get(note.urgency, 1))}
-            from plyer import notification
-
-            notification.notify(**kwargs)
-        except Exception as exc:
+            if self._dbus is not None:
+                self._send_dbus(note)
+            elif self.backend == "notify-send":
+                self._send_notify_send(note)
+            else:
+                self._send_plyer(note)
+        except Exception as exc:  # any backend failure means "not shown"
             level = logging.DEBUG if self._failed_once else logging.WARNING
             log.log(level, "notification not shown (%s): %s", self.backend, exc)
             self._failed_once = True
@@ -76,3 +110,55 @@ class DesktopNotifier:
         self.sent += 1
         log.info("notified: %s", note.title)
         return True
+
+    def _send_dbus(self, note: Notification) -> None:
+        dbus = self._dbus
+        assert dbus is not None
+        caps = dbus.capabilities()
+        with_actions = "actions" in caps
+        server = dbus.server_information()
+        if (server, with_actions) != self._server:
+            self._server = (server, with_actions)
+            log.info("notification server %s: %s", server,
+                     "with buttons" if with_actions else "no buttons, plain notifications")
+        actions: tuple[tuple[str, str], ...] = ()
+        if with_actions and note.actions:
+            first = note.actions[0]
+            actions = (("default", first.label),) + tuple((a.key, a.label) for a in note.actions)
+        nid = dbus.notify(
+            APP_NAME,
+            note.title,
+            note.message,
+            str(self.icon_path) if self.icon_path else "",
+            actions,
+            _URGENCY.get(note.urgency, 1),
+        )
+        if actions:
+            commands = {a.key: a.command for a in note.actions}
+            commands["default"] = note.actions[0].command
+            with self._lock:
+                self._pending[nid] = commands
+                while len(self._pending) > MAX_PENDING:
+                    self._pending.popitem(last=False)
+
+    def _send_notify_send(self, note: Notification) -> None:
+        cmd = ["notify-send", "--app-name", APP_NAME, "--urgency", note.urgency]
+        if self.icon_path:
+            cmd += ["--icon", str(self.icon_path)]
+        subprocess.run([*cmd, "--", note.title, note.message], check=True, timeout=10,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def _send_plyer(self, note: Notification) -> None:
+        from plyer import notification
+
+        notification.notify(
+            title=note.title,
+            message=note.message,
+            app_name=APP_NAME,
+            app_icon=str(self.icon_path) if self.icon_path else "",
+            timeout=10,
+        )
+
+    def close(self) -> None:
+        if self._dbus is not None:
+            self._dbus.close()

@@ -1,4 +1,5 @@
-"""The little the tray remembers across its own restarts: versions announced.
+"""The little the tray remembers across its own restarts: versions announced, and
+which kinds of notification the user switched on or off.
 
 Written atomically (`voxtrald.atomic`: temp file, fsync, rename) and read forgivingly, in the spirit
 of pip's self-check state: a missing or damaged file just means "nothing
@@ -12,6 +13,7 @@ import logging
 import os
 from pathlib import Path
 
+from tray.prefs import NotifyPrefs
 from voxtrald import atomic, paths
 
 ENV_VAR = "VOXTRAL_TRAY_STATE"
@@ -25,26 +27,41 @@ def default_path() -> Path:
     return paths.default_state_dir() / "tray.json"
 
 
-def load_announced(path: Path) -> frozenset[str]:
+def _read(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return frozenset()
+        return {}
     except (OSError, ValueError) as exc:
         log.warning("ignoring unreadable tray state %s: %s", path, exc)
-        return frozenset()
-    versions = data.get("announced_versions") if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def load_announced(path: Path) -> frozenset[str]:
+    versions = _read(path).get("announced_versions")
     if not isinstance(versions, list):
         return frozenset()
     return frozenset(v for v in versions if isinstance(v, str) and v)
 
 
-def save_announced(path: Path, versions: frozenset[str]) -> bool:
-    """Write the set; on failure log and go on (the worst case is one repeated notice)."""
+def load_prefs(path: Path, default: NotifyPrefs) -> NotifyPrefs:
+    """The Notifications menu's switches as last saved; `default` where none was."""
+    return NotifyPrefs.from_dict(_read(path).get("notifications"), default)
+
+
+def save(path: Path, versions: frozenset[str], prefs: NotifyPrefs) -> bool:
+    """Write the state; on failure log and go on (the worst case is one repeated notice)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_atomic(path, json.dumps({"announced_versions": sorted(versions)}))
+        data = {"announced_versions": sorted(versions), "notifications": prefs.to_dict()}
+        atomic.write_atomic(path, json.dumps(data))
         return True
     except OSError as exc:
         log.warning("cannot save tray state to %s: %s", path, exc)
         return False
+
+
+def save_announced(path: Path, versions: frozenset[str]) -> bool:
+    """Write the announced versions, keeping the saved switches."""
+    return save(path, versions, load_prefs(path, NotifyPrefs()))

@@ -6,13 +6,19 @@ without a desktop, and the UI layer only copies them onto pystray.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
+from tray import prefs
 from tray.model import level_rank
-from tray.notifier import TrayState
+from tray.notices import Command, name
+from tray.notifier import RECENT, TrayState
 from voxtrald.schema import MemoryLevel
 
 APP_TITLE = "Voxtral"
+# What the X11 tray backend cannot write as Latin-1, in the nearest Latin-1 words.
+_LATIN1 = {"\u2014": "-", "\u2013": "-", "\u2026": "...", "\u2018": "'", "\u2019": "'",
+           "\u201c": '"', "\u201d": '"', "\u2212": "-"}
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,9 @@ class MenuEntry:
     text: str
     enabled: bool = True
     visible: bool = True
+    checked: bool | None = None  # a switch, shown with a check mark
+    children: tuple[MenuEntry, ...] = ()  # a submenu
+    command: Command | None = None  # what a click asks for, where it depends on the state
 
 
 @dataclass(frozen=True)
@@ -40,14 +49,20 @@ MENU_KEYS = (
     "pause_resume",
     "open_inbox",
     "open_transcripts",
+    "recent",
     "-2",
     "check_updates",
     "open_release",
     "skip_version",
     "dismiss_memory",
     "-3",
+    "notifications",
+    "open_log",
+    "-4",
     "quit",
 )
+RECENT_KEYS = tuple(f"recent_{i}" for i in range(RECENT))
+NOTIFY_KEYS = tuple(f"notify_{key}" for key in prefs.LABELS)
 
 
 def format_eta(seconds: float | None) -> str:
@@ -74,14 +89,14 @@ def status_line(state: TrayState) -> str:
     assert st is not None
     queued = f" · {st.queued} queued" if st.queued else ""
     if st.job is not None:
-        text = f"Transcribing {st.job.file}"
+        text = f"Transcribing {name(st.job.file)}"
         if st.job.percent is not None:
             text += f" — {_pct(st.job.percent)}"
         return text + queued
     if st.paused:
         return "Paused" + queued
     if st.waiting_reason:
-        return f"Waiting: {st.waiting_reason}{queued}"
+        return f"Waiting: {name(st.waiting_reason)}{queued}"
     return "Idle" + queued
 
 
@@ -101,7 +116,7 @@ def job_line(state: TrayState) -> str:
     job = state.status.job if state.status else None
     if job is None:
         return ""
-    parts = [job.file]
+    parts = [name(job.file)]
     if job.percent is not None:
         parts.append(_pct(job.percent))
     eta = format_eta(job.eta_seconds)
@@ -121,11 +136,56 @@ def tooltip(state: TrayState) -> str:
     return line
 
 
+def latin1_title(text: str) -> str:
+    """`text` as the X11 tray backend can write it (Latin-1), keeping what it can.
+
+    pystray's X11 backend sets the window title as a Latin-1 string: a dash,
+    an ellipsis or a Japanese file name would end the tray with
+    UnicodeEncodeError. Typographic marks get their plain forms, accented
+    letters lose their accents where Latin-1 lacks them, the rest become "?".
+    """
+    out = []
+    for ch in text:
+        if ord(ch) < 0x100:
+            out.append(ch if unicodedata.category(ch) != "Cc" else "?")
+        elif ch in _LATIN1:
+            out.append(_LATIN1[ch])
+        else:
+            plain = "".join(c for c in unicodedata.normalize("NFKD", ch)
+                            if ord(c) < 0x100 and not unicodedata.combining(c))
+            out.append(plain or "?")
+    return "".join(out)
+
+
 def safe_release_url(url: str | None) -> str | None:
     """Only https pages are opened: a daemon cannot make the tray launch other schemes."""
     if url and url.lower().startswith("https://") and len(url) > len("https://"):
         return url
     return None
+
+
+def _recent(state: TrayState) -> MenuEntry:
+    items = state.recent
+    children = [
+        MenuEntry(
+            key,
+            name(items[i].file) if i < len(items) else "",
+            visible=i < len(items),
+            command=Command("open_file", items[i].transcript) if i < len(items) else None,
+        )
+        for i, key in enumerate(RECENT_KEYS)
+    ]
+    children.append(MenuEntry("recent_none", "No transcripts yet", False, visible=not items))
+    return MenuEntry("recent", "Recent transcripts", children=tuple(children))
+
+
+def _notifications(state: TrayState) -> MenuEntry:
+    chosen = state.prefs.to_dict()
+    children = tuple(
+        MenuEntry(key, label, checked=chosen[field])
+        for key, (field, label) in zip(NOTIFY_KEYS, prefs.LABELS.items(), strict=True)
+    )
+    return MenuEntry("notifications", "Notifications", children=children)
 
 
 def menu(state: TrayState) -> list[MenuEntry]:
@@ -148,6 +208,7 @@ def menu(state: TrayState) -> list[MenuEntry]:
         "open_transcripts": MenuEntry(
             "open_transcripts", "Open transcripts folder", bool(folders.get("transcripts"))
         ),
+        "recent": _recent(state),
         "check_updates": MenuEntry("check_updates", "Check for updates now", online),
         "open_release": MenuEntry(
             "open_release",
@@ -166,9 +227,20 @@ def menu(state: TrayState) -> list[MenuEntry]:
             enabled=online and elevated and not state.memory_silenced,
             visible=online and elevated,
         ),
+        "notifications": _notifications(state),
+        "open_log": MenuEntry("open_log", "Open log"),
         "quit": MenuEntry("quit", "Quit Voxtral tray"),
     }
     return [entries.get(key, MenuEntry(key, "-", enabled=False)) for key in MENU_KEYS]
+
+
+def flatten(entries: list[MenuEntry]) -> dict[str, MenuEntry]:
+    """Every entry by key, submenus' entries included."""
+    out: dict[str, MenuEntry] = {}
+    for entry in entries:
+        out[entry.key] = entry
+        out.update(flatten(list(entry.children)))
+    return out
 
 
 def icon_look(state: TrayState) -> IconLook:

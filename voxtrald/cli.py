@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from voxtrald import commands, exit_codes, paths
+from voxtrald.install import cli as install_cli
 from voxtrald.models import cli as models_cli
 from voxtrald.service import cli as service_cli
 from voxtrald.updates import cli as updates_cli
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     updates_cli.register(sub)
     service_cli.register(sub)
     models_cli.register(sub)
+    install_cli.register(sub)
     return parser
 
 

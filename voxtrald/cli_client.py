@@ -12,6 +12,11 @@ exactly one output per outcome:
   one line on stderr (exit 1);
 - no daemon: one line on stderr saying how to start it, nothing on stdout
   (exit 3), since there is no answer to print.
+
+Whatever the daemon sends is untrusted text (file names, error messages): the
+renderings and the error lines show control characters as visible escapes, so
+a file name holding an escape sequence cannot rewrite the user's terminal.
+`--json` output is JSON, whose encoder escapes them already.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 
 from voxtrald import config, exit_codes, paths
 from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
+from voxtrald.textsafe import escape_controls
 
 SOCKET_HELP = f"control socket of the daemon ({paths.SOCKET_RULE})"
 
@@ -44,6 +50,17 @@ def socket_for(flag: str | None) -> Path:
     return config.client_socket(flag)
 
 
+def printable(value: Any) -> Any:
+    """`value` with every string in it (keys too) made safe for a terminal."""
+    if isinstance(value, str):
+        return escape_controls(value)
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value
+
+
 def _ok(_data: dict[str, Any]) -> int:
     return exit_codes.OK
 
@@ -55,15 +72,15 @@ def call_and_print(args: argparse.Namespace, call: Call, render: Render,
     try:
         data = call(client)
     except DaemonUnreachable as exc:
-        print(f"voxtrald: {exc}", file=sys.stderr)
+        print(f"voxtrald: {escape_controls(str(exc))}", file=sys.stderr)
         return exit_codes.UNREACHABLE
     except ApiResponseError as exc:
         if args.json:
             print(_dumps({"error": {"code": exc.code, "message": exc.message}}))
         else:
-            print(f"voxtrald: {exc.message}", file=sys.stderr)
+            print(f"voxtrald: {escape_controls(exc.message)}", file=sys.stderr)
         return exit_codes.ERROR
-    print(_dumps(data) if args.json else render(data))
+    print(_dumps(data) if args.json else render(printable(data)))
     return outcome(data)
 
 

@@ -5,6 +5,13 @@ tray process stays light and a user's script can copy the approach. Every way
 of "nobody is there" (missing socket, refused, silent, cut off) becomes one
 exception, DaemonUnreachable, whose message tells the user how to start the
 daemon; every 4xx/5xx becomes ApiResponseError carrying the API's error code.
+
+Right after connecting, the client asks the kernel who holds the other end
+(SO_PEERCRED) and talks only to a server running as its own user: another
+user who owns the socket's folder (a pre-created `/tmp/voxtral-UID`) could
+otherwise serve made-up answers, such as an "update" telling the user to run
+a command. Such a server is ForeignServer, a kind of DaemonUnreachable, so
+the CLI exits 3 and the tray shows the daemon as not running.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from voxtrald import paths
+from voxtrald import _platform, paths
 from voxtrald.api import endpoint as transport
 
 START_HINT = "start it with `voxtrald run` (or enable the voxtrald user service)"
@@ -24,6 +31,23 @@ START_HINT = "start it with `voxtrald run` (or enable the voxtrald user service)
 
 class DaemonUnreachable(Exception):
     """Nobody answers on the control socket; the message says how to fix that."""
+
+
+class ForeignServer(DaemonUnreachable):
+    """The socket is served by another user's process; nothing is sent to it."""
+
+
+def check_peer(sock: socket.socket, path: Path) -> None:
+    """Refuse a server that runs as another user; where the OS cannot tell, trust the folder."""
+    me = _platform.current_uid()
+    peer = _platform.peer_uid(sock)
+    if me is None or peer is None or peer == me:
+        return
+    raise ForeignServer(
+        f"refusing the server on {path}: it runs as uid {peer}, not as you (uid {me}); "
+        "another user may be impersonating voxtrald. Remove that "
+        "socket or its folder, or point VOXTRAL_SOCKET at your own daemon's socket"
+    )
 
 
 class ApiResponseError(Exception):
@@ -48,6 +72,7 @@ class _UnixConnection(http.client.HTTPConnection):
         try:
             sock.settimeout(self.timeout)
             sock.connect(os.fspath(self._unix_path))
+            check_peer(sock, self._unix_path)
         except BaseException:
             sock.close()
             raise

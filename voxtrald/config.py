@@ -95,6 +95,10 @@ class UpdatesConfig:
     channel: str = "stable"
     token: str = ""
     max_download_mb: float = 200.0
+    # Keys that may sign releases; empty trusts the maintainers' key pinned in the package.
+    public_keys: list[str] = field(default_factory=list)
+    # How long a newly applied version has to report healthy before it is rolled back.
+    health_timeout_seconds: float = 60.0
 
 
 @dataclass
@@ -109,7 +113,7 @@ class ApiConfig:
 @dataclass
 class TrayConfig:
     poll_seconds: float = 2.0
-    notify_job_failed: bool = False
+    notify_job_failed: bool = True
     notify_back_to_normal: bool = False
 
 
@@ -195,12 +199,28 @@ _CHECKS: dict[str, tuple[Any, str]] = {
         "OWNER/NAME",
     ),
     "updates.max_download_mb": _range(1, 10240, "MB"),
+    "updates.public_keys": (
+        lambda v: len(v) <= 8 and _minisign_keys(v),
+        "up to 8 minisign public keys (\"RW...\", the second line of a minisign .pub file)",
+    ),
+    "updates.health_timeout_seconds": _range(5, 3600, "seconds"),
     "api.max_connections": _range(1, 10000, "", integer=True),
     "api.request_timeout_seconds": _range(0.1, 3600, "seconds"),
     "api.max_body_bytes": (lambda v: 1024 <= v <= 16 * 1024 * 1024, "bytes from 1024 to 16 MiB"),
     "api.transport": (lambda v: v in ("unix", "tcp"), "one of unix, tcp"),
     "tray.poll_seconds": _range(0.2, 600, "seconds"),
 }
+
+
+def _minisign_keys(values: list[str]) -> bool:
+    from voxtrald.updates.keys import parse_keys  # cryptography only when keys are set
+    from voxtrald.updates.minisign import SignatureError
+
+    try:
+        parse_keys(values)
+    except SignatureError:
+        return False
+    return True
 
 
 def _type_name(tp: Any) -> str:

@@ -21,6 +21,7 @@ from voxtrald.control import Control
 from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog
 from voxtrald.inbox import Inbox
+from voxtrald.install.apply import Applier
 from voxtrald.intake import Intake
 from voxtrald.job_outcomes import Outcomes
 from voxtrald.job_runner import JobRunner
@@ -58,6 +59,8 @@ class Daemon:
         self.api: ApiServer | None = None
         self.memory: MemoryMonitor | None = None
         self.updates: UpdateChecker | None = None
+        self.applier: Applier | None = None
+        self.restart = threading.Event()  # set when an update or rollback needs a restart
 
     def start(self) -> None:
         cfg = self.cfg
@@ -78,7 +81,10 @@ class Daemon:
         )
         memory.add_listener(scheduler.memory_level_changed)
         self.updates = UpdateChecker(cfg.updates, cfg.paths.state_dir, self.events,
-                                     current_version())
+                                     current_version(), failed_versions=self._failed_versions,
+                                     can_apply=lambda: self.applier is not None
+                                     and self.applier.root is not None)
+        self.applier = Applier(cfg, self.updates, self.events, self.restart.set)
         control = Control(cfg, store, scheduler, self.current, self.events,
                           lambda: {"loaded": self.worker.alive(), "pid": self.worker.pid},
                           memory.summary, self.updates.summary, self.problems)
@@ -92,6 +98,7 @@ class Daemon:
             raise StartupError(str(exc)) from exc
         memory.start()
         self.updates.start()
+        self.applier.start()
         intake = Intake(store, cfg, self.events, disposal, scheduler.wake)
         self.inbox = Inbox(cfg.paths.inbox, cfg.inbox.settle_seconds, intake.take,
                            intake.is_known, recursive=cfg.inbox.recursive,
@@ -107,7 +114,7 @@ class Daemon:
         router = Router()
         core_routes.register(router, control)
         memory_routes(router, self.memory)
-        update_routes(router, self.updates)
+        update_routes(router, self.updates, self.applier)
         self.api = ApiServer(self.cfg.socket_path(), router, self.cfg.api)
         try:
             self.api.start()
@@ -119,7 +126,7 @@ class Daemon:
         self.stopping.set()
         if self.scheduler is not None:
             self.scheduler.join(timeout=10)
-        parts: list[Any] = [self.inbox, self.updates, self.memory, self.api]
+        parts: list[Any] = [self.inbox, self.applier, self.updates, self.memory, self.api]
         for part in parts:
             if part is None:
                 continue
@@ -132,6 +139,9 @@ class Daemon:
             self.store.close()
         self._state_lock.release()
         log.info("voxtrald stopped")
+
+    def _failed_versions(self) -> dict[str, str]:
+        return self.applier.failed_versions() if self.applier is not None else {}
 
     def healthy(self) -> bool:
         """For a service watchdog: every part still runs, and the scheduler is not stuck."""

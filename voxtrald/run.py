@@ -63,9 +63,13 @@ def run_daemon(args: argparse.Namespace) -> int:
     sdnotify.notify(f"READY=1\nSTATUS=watching {cfg.paths.inbox}")
     watchdog = sdnotify.Watchdog(daemon.healthy)
     watchdog.start()
-    while not stop.wait(0.5):
+    while not stop.wait(0.5) and not daemon.restart.is_set():
         pass
     sdnotify.notify("STOPPING=1")
     watchdog.stop()
     daemon.stop()
+    if daemon.restart.is_set() and not stop.is_set():
+        from voxtrald.install.restart import relaunch  # an update or rollback is ready
+
+        return relaunch(sys.argv[1:])
     return 0

@@ -1,13 +1,16 @@
 """A notification server and a StatusNotifierWatcher on one jeepney connection.
 
-Runs in a thread of the test process; every Notify call is recorded so a
-test can count the notifications the tray really sent over the bus.
+Runs in a thread of the test process; every Notify call is recorded (with its
+actions and icon) so a test can count the notifications the tray really sent
+over the bus. It advertises "actions" in GetCapabilities unless told not to,
+and `invoke` presses a button the way a desktop does: an ActionInvoked signal
+from the notification server's own connection.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_method_return, new_signal
@@ -27,6 +30,9 @@ class Notify:
     summary: str
     body: str
     hints: dict[str, Any]
+    actions: dict[str, str] = field(default_factory=dict)  # key -> label, in order
+    icon: str = ""
+    id: int = 0
 
 
 class DesktopServices:
@@ -35,13 +41,17 @@ class DesktopServices:
         self.notifications: list[Notify] = []
         self.items: list[tuple[str, str]] = []  # (sender, argument) per registration
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._next_id = 1
+        self.with_actions = True
+        self._owns_notify = notifications
         names = [WATCHER_NAME] + ([NOTIFY_NAME] if notifications else [])
         for name in names:
             reply = self.conn.send_and_get_reply(message_bus.RequestName(name, 4))
             if reply.body[0] != 1:
                 raise RuntimeError(f"could not own {name}")
+        self.bus_address = bus_address
         self._thread = threading.Thread(target=self._serve, daemon=True, name="desktop-bus")
         self._thread.start()
 
@@ -61,18 +71,45 @@ class DesktopServices:
         with self._lock:
             return self.items[-1] if self.items else None
 
-    def drop_notifications(self, bus_address: str) -> None:
-        """Give up the notification name, as on a desktop without a notification server."""
-        self.conn.send(message_bus.ReleaseName(NOTIFY_NAME))  # the reply is read by _serve
+    def by_summary(self, summary: str) -> Notify:
+        return next(n for n in reversed(self.notes()) if n.summary == summary)
+
+    def invoke(self, note: Notify, key: str) -> None:
+        """Press a button of a notification: ActionInvoked(id, key), as a desktop sends it."""
+        assert key in note.actions, f"{key!r} not among {list(note.actions)}"
+        self._send(new_signal(_NotifyAddr, "ActionInvoked", "us", (note.id, key)))
+
+    def _owner(self, bus_address: str, owned: bool) -> None:
         probe = open_dbus_connection(bus_address)
         try:
             self.wait_for(
-                lambda: not probe.send_and_get_reply(message_bus.NameHasOwner(NOTIFY_NAME)).body[0],
+                lambda: probe.send_and_get_reply(
+                    message_bus.NameHasOwner(NOTIFY_NAME)).body[0] is owned,
                 5,
-                "the notification name to be released",
+                "the notification name to change hands",
             )
         finally:
             probe.close()
+
+    def drop_notifications(self, bus_address: str) -> None:
+        """Give up the notification name, as on a desktop without a notification server."""
+        self._send(message_bus.ReleaseName(NOTIFY_NAME))  # the reply is read by _serve
+        self._owns_notify = False
+        self._owner(bus_address, False)
+
+    def reset(self, with_actions: bool = True) -> None:
+        """A clean notification server for the next test of a shared desktop."""
+        with self._lock:
+            self.notifications.clear()
+        self.with_actions = with_actions
+        if not self._owns_notify:
+            self._send(message_bus.RequestName(NOTIFY_NAME, 4))
+            self._owns_notify = True
+            self._owner(self.bus_address, True)
+
+    def _send(self, msg: Any) -> None:
+        with self._send_lock:
+            self.conn.send(msg)
 
     def registrations(self) -> list[tuple[str, str]]:
         """(unique bus name, object path) of every item registration so far."""
@@ -94,7 +131,7 @@ class DesktopServices:
             try:
                 self._handle(msg)
             except Exception as exc:  # a bad call gets a D-Bus error, not a dead thread
-                self.conn.send(new_error(msg, "org.test.Failed", "s", (str(exc),)))
+                self._send(new_error(msg, "org.test.Failed", "s", (str(exc),)))
 
     def _handle(self, msg: Any) -> None:
         fields = msg.header.fields
@@ -104,30 +141,32 @@ class DesktopServices:
         if path == "/org/freedesktop/Notifications":
             if iface == "org.freedesktop.DBus.Introspectable":
                 # dbus-python reads argument types from here before calling Notify.
-                return self.conn.send(new_method_return(msg, "s", (_NOTIFY_XML,)))
+                return self._send(new_method_return(msg, "s", (_NOTIFY_XML,)))
             return self._notifications(msg, member)
         if path == WATCHER_PATH:
             return self._watcher(msg, iface, member)
-        self.conn.send(
+        self._send(
             new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"{iface}.{member}",))
         )
 
     def _notifications(self, msg: Any, member: str) -> None:
         if member == "Notify":
-            app, _replaces, _icon, summary, body, _actions, hints, _timeout = msg.body
+            app, _replaces, icon, summary, body, actions, hints, _timeout = msg.body
+            pairs = dict(zip(actions[::2], actions[1::2], strict=False))
             with self._lock:
-                self.notifications.append(Notify(app, summary, body, dict(hints)))
                 nid = self._next_id
                 self._next_id += 1
-            self.conn.send(new_method_return(msg, "u", (nid,)))
+                self.notifications.append(Notify(app, summary, body, dict(hints), pairs, icon, nid))
+            self._send(new_method_return(msg, "u", (nid,)))
         elif member == "GetCapabilities":
-            self.conn.send(new_method_return(msg, "as", (["body", "icon-static"],)))
+            caps = ["body", "icon-static"] + (["actions"] if self.with_actions else [])
+            self._send(new_method_return(msg, "as", (caps,)))
         elif member == "GetServerInformation":
-            self.conn.send(new_method_return(msg, "ssss", ("traybus", "test", "1", "1.2")))
+            self._send(new_method_return(msg, "ssss", ("traybus", "test", "1", "1.2")))
         elif member == "CloseNotification":
-            self.conn.send(new_method_return(msg))
+            self._send(new_method_return(msg))
         else:
-            self.conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
+            self._send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
 
     def _watcher_props(self) -> dict[str, tuple[str, Any]]:
         with self._lock:
@@ -143,21 +182,21 @@ class DesktopServices:
             sender = msg.header.fields.get(HeaderFields.sender)
             with self._lock:
                 self.items.append((sender, msg.body[0]))
-            self.conn.send(new_method_return(msg))
+            self._send(new_method_return(msg))
             sig = new_signal(
                 _WatcherAddr, "StatusNotifierItemRegistered", "s", (f"{sender}{msg.body[0]}",)
             )
-            self.conn.send(sig)
+            self._send(sig)
         elif member == "RegisterStatusNotifierHost":
-            self.conn.send(new_method_return(msg))
+            self._send(new_method_return(msg))
         elif iface == "org.freedesktop.DBus.Properties" and member == "GetAll":
-            self.conn.send(new_method_return(msg, "a{sv}", (self._watcher_props(),)))
+            self._send(new_method_return(msg, "a{sv}", (self._watcher_props(),)))
         elif iface == "org.freedesktop.DBus.Properties" and member == "Get":
-            self.conn.send(new_method_return(msg, "v", (self._watcher_props()[msg.body[1]],)))
+            self._send(new_method_return(msg, "v", (self._watcher_props()[msg.body[1]],)))
         elif iface == "org.freedesktop.DBus.Introspectable":
-            self.conn.send(new_method_return(msg, "s", (_WATCHER_XML,)))
+            self._send(new_method_return(msg, "s", (_WATCHER_XML,)))
         else:
-            self.conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
+            self._send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
 
     def close(self) -> None:
         self._stop.set()
@@ -166,6 +205,7 @@ class DesktopServices:
 
 
 _WatcherAddr = DBusAddress(WATCHER_PATH, interface=WATCHER_NAME)
+_NotifyAddr = DBusAddress("/org/freedesktop/Notifications", interface=NOTIFY_NAME)
 _WATCHER_XML = """<node><interface name="org.kde.StatusNotifierWatcher">
 <method name="RegisterStatusNotifierItem"><arg type="s" direction="in"/></method>
 <method name="RegisterStatusNotifierHost"><arg type="s" direction="in"/></method>

@@ -19,13 +19,16 @@ class MenuItem:
     enabled: bool
     visible: bool
     separator: bool
+    checked: bool | None = None  # a check-mark item's state; None for plain items
+    parent: int = 0  # the submenu it is in; 0 for the top level
 
 
-def _flatten(node: Any, out: list[MenuItem]) -> None:
+def _flatten(node: Any, out: list[MenuItem], parent: int = 0) -> None:
     item_id, props, children = node
     values = {k: v[1] for k, v in props.items()}
     if item_id != 0:
         label = str(values.get("label", "")).replace("__", "\0").replace("_", "").replace("\0", "_")
+        toggle = values.get("toggle-type") in ("checkmark", "radio")
         out.append(
             MenuItem(
                 id=item_id,
@@ -33,10 +36,12 @@ def _flatten(node: Any, out: list[MenuItem]) -> None:
                 enabled=bool(values.get("enabled", True)),
                 visible=bool(values.get("visible", True)),
                 separator=values.get("type") == "separator",
+                checked=bool(values.get("toggle-state", 0) == 1) if toggle else None,
+                parent=parent,
             )
         )
     for child in children:
-        _flatten(child[1], out)
+        _flatten(child[1], out, item_id)
 
 
 class MenuReader:

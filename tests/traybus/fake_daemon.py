@@ -47,6 +47,7 @@ class FakeDaemon:
         self.status: dict[str, Any] = base_status(folders)
         self.instance = secrets.token_hex(4)
         self.events: list[dict[str, Any]] = []
+        self.jobs: list[dict[str, Any]] = []  # what GET /api/jobs lists, newest last
         self.requests: list[tuple[str, str, Any]] = []
         self.cond = threading.Condition()
         self._server: _Server | None = None
@@ -144,6 +145,13 @@ class FakeDaemon:
                 self.status["state"] = "paused" if paused else "idle"
             self.emit("paused" if paused else "resumed")
             return 200, {"paused": paused}
+        if method == "GET" and parts.path == "/api/jobs":
+            with self.cond:
+                jobs = [j for j in reversed(self.jobs)
+                        if query.get("state") in (None, j.get("state"))]
+            return 200, {"jobs": jobs[: int(query.get("limit", 50))]}
+        if parts.path.startswith("/api/jobs/"):
+            return self._job_route(method, parts.path)
         if method == "GET" and parts.path == "/api/updates/check":
             upd = self.snapshot()["update"] or {
                 "update_available": False,
@@ -157,6 +165,19 @@ class FakeDaemon:
                     self.status["update"]["dismissed"] = True
             return 200, {"dismissed": (body or {}).get("version")}
         return 404, {"error": {"code": "not_found", "message": f"no route {parts.path}"}}
+
+    def _job_route(self, method: str, path: str) -> tuple[int, dict[str, Any]]:
+        tail = path.removeprefix("/api/jobs/").split("/")
+        with self.cond:
+            job = next((j for j in self.jobs if str(j.get("id")) == tail[0]), None)
+            if job is None:
+                return 404, {"error": {"code": "not_found", "message": "no such job"}}
+            if method == "GET" and len(tail) == 1:
+                return 200, dict(job)
+            if method == "POST" and tail[1:] == ["retry"]:
+                job["state"] = "queued"
+                return 200, dict(job)
+        return 404, {"error": {"code": "not_found", "message": f"no route {path}"}}
 
     def _events(self, after: int, timeout: float) -> dict[str, Any]:
         with self.cond:

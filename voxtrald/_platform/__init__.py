@@ -45,10 +45,11 @@ has_display = _impl.has_display
 open_command = _impl.open_command
 open_path = _impl.open_path
 notification_backend = _impl.notification_backend
+launcher = _impl.launcher
 
 __all__ = [
     "HAS_FILE_MODES", "MAX_SOCKET_PATH", "NAME", "SYSTEM", "LockHeld", "current_uid",
-    "describe_exit", "die_with_parent", "hard_kill", "has_display", "name_max",
+    "describe_exit", "die_with_parent", "hard_kill", "has_display", "launcher", "name_max",
     "notification_backend", "open_command", "open_path", "peer_uid", "procfs_root",
     "runtime_dir", "set_mode", "try_lock", "unlock",
 ]

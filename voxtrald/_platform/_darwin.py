@@ -17,6 +17,7 @@ from voxtrald._platform._posix import (
     describe_exit,
     die_with_parent,
     hard_kill,
+    launcher,
     name_max,
     procfs_root,
     set_mode,
@@ -35,7 +36,8 @@ _XUCRED_VERSION = 0
 
 __all__ = [
     "HAS_FILE_MODES", "MAX_SOCKET_PATH", "LockHeld", "current_uid", "describe_exit",
-    "die_with_parent", "hard_kill", "name_max", "procfs_root", "set_mode", "try_lock", "unlock",
+    "die_with_parent", "hard_kill", "launcher", "name_max", "procfs_root", "set_mode", "try_lock",
+    "unlock",
 ]
 
 

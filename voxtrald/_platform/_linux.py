@@ -15,6 +15,7 @@ from voxtrald._platform._posix import (
     describe_exit,
     hard_kill,
     has_display,
+    launcher,
     name_max,
     notification_backend,
     open_command,
@@ -31,8 +32,8 @@ _PR_SET_PDEATHSIG = 1
 
 __all__ = [
     "HAS_FILE_MODES", "LockHeld", "current_uid", "describe_exit", "hard_kill", "has_display",
-    "name_max", "notification_backend", "open_command", "open_path", "runtime_dir", "set_mode",
-    "try_lock", "unlock",
+    "launcher", "name_max", "notification_backend", "open_command", "open_path", "runtime_dir",
+    "set_mode", "try_lock", "unlock",
 ]
 
 

@@ -124,3 +124,36 @@ def open_path(path: str) -> bool:
 def notification_backend() -> str | None:
     """The notification path when fixed by the OS; None lets the caller probe D-Bus."""
     return None
+
+
+_LAUNCHER_SH = """#!/bin/sh
+# {marker}
+# Starts the version {root}/current points at. While an update is being tried,
+# `run` goes through the supervisor of the version named in {root}/pending.
+root={root_q}
+if [ "$1" = run ] && [ -f "$root/pending" ]; then
+    IFS= read -r v < "$root/pending" || v=
+    case "$v" in
+        ''|*[!0-9A-Za-z.+-]*) ;;
+        *) if [ -x "$root/versions/$v/bin/python" ]; then
+               exec "$root/versions/$v/bin/python" -m voxtrald.install.trial --root "$root" -- "$@"
+           fi ;;
+    esac
+fi
+exec "$root/current/bin/{program}" "$@"
+"""
+_LAUNCHER_SH_PLAIN = """#!/bin/sh
+# {marker}
+# Starts the version {root}/current points at.
+exec {root_q}/current/bin/{program} "$@"
+"""
+
+
+def launcher(root: Path, program: str, supervised: bool, marker: str) -> tuple[Path, str]:
+    """The stable launcher of `program` in a side-by-side install: (its path, its text)."""
+    import shlex
+
+    template = _LAUNCHER_SH if supervised else _LAUNCHER_SH_PLAIN
+    text = template.format(marker=marker, root=root, root_q=shlex.quote(str(root)),
+                           program=program)
+    return root / "bin" / program, text

@@ -97,3 +97,15 @@ def open_path(path: str) -> bool:
 
 def notification_backend() -> str | None:
     return "Windows balloon (plyer)"
+
+
+def launcher(root: Path, program: str, supervised: bool, marker: str) -> tuple[Path, str]:
+    """The stable launcher of `program` in a side-by-side install: (its path, its text).
+
+    A .cmd file; an update being tried is not supervised here (no trial
+    supervisor on Windows yet), `current` is always started as it points.
+    """
+    del supervised
+    text = (f"@echo off\r\nrem {marker}\r\n"
+            f'"{root}\\current\\Scripts\\{program}.exe" %*\r\n')
+    return root / "bin" / f"{program}.cmd", text

@@ -71,6 +71,10 @@ def find_executables(python: str | None = None, exe_suffix: str = "") -> Executa
     might lead to another copy (a system package, an older venv). Then PATH,
     then `python -m`, which works as long as this interpreter does.
     """
+    if python is None:
+        launchers = _install_launchers(exe_suffix)
+        if launchers is not None:
+            return launchers
     python = python or sys.executable
     bindir = Path(python).parent
 
@@ -84,6 +88,25 @@ def find_executables(python: str | None = None, exe_suffix: str = "") -> Executa
         return (python, *_MODULE_ARGS[name])
 
     return Executables(python=python, daemon=resolve(DAEMON), tray=resolve(TRAY))
+
+
+def _install_launchers(exe_suffix: str) -> Executables | None:
+    """The stable launchers of a side-by-side install (`voxtrald install --root`), if this is one.
+
+    A service must start `DIR/bin/voxtrald`, never a version's own folder:
+    an update switches `DIR/current`, and the service follows without being
+    rewritten; a rollback likewise.
+    """
+    from voxtrald.install.layout import detect
+
+    root = detect().root
+    if root is None:
+        return None
+    daemon, tray = (root.bin_dir / (name + (".cmd" if exe_suffix else ""))
+                    for name in (DAEMON, TRAY))
+    if not (daemon.is_file() and tray.is_file()):
+        return None
+    return Executables(python=sys.executable, daemon=(str(daemon),), tray=(str(tray),))
 
 
 def module_command(python: str, name: str) -> tuple[str, ...]:

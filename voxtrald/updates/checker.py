@@ -11,10 +11,12 @@ a rate limit is obeyed across restarts.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
 from voxtrald.updates import net, release, sanitize, state
 from voxtrald.updates.download import Downloader, DownloadError
-from voxtrald.updates.github import GitHubReleases
+from voxtrald.updates.github import MAX_WAIT, GitHubReleases
+from voxtrald.updates.keys import trusted_keys
 from voxtrald.updates.versions import InvalidTag, parse_tag
 
 log = logging.getLogger("voxtrald.updates")
@@ -35,6 +38,7 @@ INITIAL_DELAY_RANGE = (3.0, 10.0)
 
 SUMMARY_KEYS = (
     "update_available", "current_version", "latest_version", "release_url", "dismissed", "error",
+    "rolled_back", "can_apply",
 )
 
 
@@ -62,8 +66,14 @@ class UpdateChecker:
         *,
         timeout: tuple[float, float] = net.DEFAULT_TIMEOUT,
         verify: bool | str = True,
+        failed_versions: Callable[[], dict[str, str]] | None = None,
+        can_apply: Callable[[], bool] | None = None,
     ) -> None:
         self.cfg = cfg
+        # Versions that were applied and rolled back, with why: never offered again.
+        self._failed_versions = failed_versions or dict
+        # Whether this install can apply an update itself (a side-by-side install).
+        self._can_apply = can_apply or (lambda: False)
         self.current_version = current_version
         self.events = events
         self.initial_delay = (
@@ -75,7 +85,8 @@ class UpdateChecker:
         )
         self._downloader = Downloader(
             state_dir, self._github.policy, self._github.user_agent,
-            max_bytes=int(cfg.max_download_mb * 1024 * 1024), timeout=timeout, verify=verify,
+            max_bytes=int(cfg.max_download_mb * 1024 * 1024), keys=trusted_keys(cfg.public_keys),
+            timeout=timeout, verify=verify,
         )
         self._path = state_dir / state.STATE_FILE
         self._source = f"{self._github.api_url}/repos/{cfg.repo}"
@@ -132,9 +143,12 @@ class UpdateChecker:
             last = self._state.get("last_attempt")
             failed = bool(self._state.get("error"))
             not_before = self._state.get("next_request_at") or 0.0
-        if not isinstance(last, int | float):
-            return float(not_before)
-        last = min(last, time.time())  # the clock went back: do not wait for the future
+        now = time.time()
+        # Belt and braces behind state.load: a wait is finite and at most a day ahead.
+        not_before = _clamp(not_before, now)
+        if not isinstance(last, int | float) or not math.isfinite(last):
+            return not_before
+        last = min(last, now)  # the clock went back: do not wait for the future
         gap = min(interval, STARTUP_MIN_GAP) if startup else interval
         if failed:
             gap = min(gap, RETRY_AFTER_FAILURE)
@@ -160,8 +174,12 @@ class UpdateChecker:
         log.info("update %s dismissed", normalized)
         return self._result()
 
-    def download(self) -> dict[str, Any]:
-        """Stage the offered update; {"staged": bool, ...} with `error` and `code` on failure."""
+    def download(self, retry_rolled_back: bool = False) -> dict[str, Any]:
+        """Stage the offered update; {"staged": bool, ...} with `error` and `code` on failure.
+
+        A version rolled back here is not offered, so not staged either, unless
+        `retry_rolled_back` (an explicit request to try it again).
+        """
         with self._download_lock:
             with self._lock:
                 needs_check = self._state.get("release") is None or self._state.get("error")
@@ -170,7 +188,8 @@ class UpdateChecker:
             result = self._result()
             if result["error"]:
                 return _failed("check_failed", result["error"])
-            if not result["update_available"]:
+            retry = retry_rolled_back and result["rolled_back"]
+            if not result["update_available"] and not retry:
                 return _failed("no_update", f"no update to download: {self.current_version} is "
                                "the newest release")
             with self._lock:
@@ -217,7 +236,7 @@ class UpdateChecker:
         with self._net_lock:
             now = time.time()
             with self._lock:
-                not_before = self._state.get("next_request_at") or 0.0
+                not_before = _clamp(self._state.get("next_request_at") or 0.0, now)
                 if now < not_before:
                     log.info("update check skipped: GitHub asked us to wait until %s",
                              _iso(not_before))
@@ -315,13 +334,26 @@ class UpdateChecker:
                 result["error"] = error
             result["checked_at"] = self._state.get("checked_at")
             result["channel"] = self.cfg.channel
-            return result
+        reason = self._failed_versions().get(result["latest_version"] or "")
+        result["rolled_back"] = reason is not None
+        result["rolled_back_reason"] = reason
+        if reason is not None:
+            result["update_available"] = False  # installed once, failed, put back: not again
+        result["can_apply"] = bool(result["update_available"] and self._can_apply())
+        return result
 
     def _save(self) -> None:
         try:
             state.save(self._path, self._state)
         except OSError as exc:
             log.warning("cannot save update state to %s: %s", self._path, exc)
+
+
+def _clamp(when: object, now: float) -> float:
+    """A wait-until time as a float no further ahead than GitHub may ask (a day)."""
+    if isinstance(when, bool) or not isinstance(when, int | float) or not math.isfinite(when):
+        return 0.0
+    return min(float(when), now + MAX_WAIT)
 
 
 def _failed(code: str, message: str) -> dict[str, Any]:

@@ -42,8 +42,10 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 
 def format_staged(data: dict[str, Any]) -> str:
-    return (f"Staged Voxtral {data.get('version')} (sha256 verified):\n  {data.get('path')}\n"
-            f"Install it with: pip install {data.get('path')}")
+    signer = data.get("signed_by")
+    how = f"signed by {signer}, sha256 verified" if signer else "sha256 verified"
+    return (f"Staged Voxtral {data.get('version')} ({how}):\n  {data.get('path')}\n"
+            "Install it and restart with: voxtrald apply-update")
 
 
 def format_check(data: dict[str, Any]) -> str:
@@ -54,6 +56,10 @@ def format_check(data: dict[str, Any]) -> str:
     if data.get("checked_at") is None:
         return f"Installed: {current}; no update check has run yet."
     latest = data.get("latest_version")
+    if data.get("rolled_back"):
+        return (f"Voxtral {latest} was installed here and rolled back "
+                f"({data.get('rolled_back_reason')}); it is not offered again. "
+                f"Running {current}.")
     if not data.get("update_available"):
         return f"Voxtral {current} is up to date (checked {data['checked_at']})."
     lines = [f"Update available: {latest} (installed {current})"]
@@ -66,5 +72,5 @@ def format_check(data: dict[str, Any]) -> str:
         lines.append(f"  {data['release_url']}")
     if data.get("dismissed"):
         lines.append("  (you dismissed this version; you will not be notified about it)")
-    lines.append("Download and verify it with: voxtrald download-update")
+    lines.append("Install it and restart with: voxtrald apply-update")
     return "\n".join(lines)

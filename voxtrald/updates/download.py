@@ -1,14 +1,19 @@
 """Download a release's wheel, verify it, and stage it for installing later.
 
-Nothing unverified is ever staged: the wheel's SHA-256 must match the digest
-GitHub publishes for the asset, or a line of the release's SHA256SUMS file,
-and a release with neither is refused. The download goes into a temporary
+Nothing unverified is ever staged. A release is trusted only through its
+signed manifest: `SHA256SUMS` (the version is in every file name) with a
+minisign signature `SHA256SUMS.minisig` by a trusted key (`keys`). The wheel
+must be listed there, its SHA-256 must match the listed one (and GitHub's
+own digest, when it publishes one), and its metadata must name the release's
+version. An unsigned release, another key's signature, or a manifest that
+does not cover this wheel is refused. The download goes into a temporary
 folder beside the target and is renamed to `updates/X.Y.Z/` only once it is
 complete and verified, so an interrupted or failed download leaves nothing
 that looks staged. Layout, for whatever applies it:
 
     STATE/updates/X.Y.Z/voxtral-X.Y.Z-py3-none-any.whl
-    STATE/updates/X.Y.Z/manifest.json  {version, file, sha256, size, source_url, ...}
+    STATE/updates/X.Y.Z/SHA256SUMS, SHA256SUMS.minisig   (checked again before use)
+    STATE/updates/X.Y.Z/manifest.json  {version, file, sha256, size, signed_by, ...}
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +36,21 @@ import requests
 from packaging.version import Version
 
 from voxtrald.events import utc_now_iso
-from voxtrald.updates import net
+from voxtrald.updates import minisign, net
 from voxtrald.updates.release import choose_wheel, parse_sha256sums
 from voxtrald.updates.versions import is_newer
 
 log = logging.getLogger("voxtrald.updates")
 
 MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+SIG = SUMS + ".minisig"
 SUMS_NAMES = ("SHA256SUMS", "SHA256SUMS.txt", "sha256sums.txt")
 MAX_SUMS_BYTES = 64 * 1024
 DOWNLOAD_DEADLINE = 15 * 60.0  # the whole wheel, redirects included
 SUMS_DEADLINE = 60.0
 STAGING_PREFIX = ".staging-"
+_METADATA_VERSION = re.compile(r"^Version:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 
 
 class DownloadError(Exception):
@@ -50,6 +61,40 @@ class DownloadError(Exception):
         self.code = code
 
 
+def check_manifest(sums: bytes, signature: str, keys: Sequence[minisign.PublicKey],
+                   version: str, filename: str) -> tuple[str, str]:
+    """(sha256 of `filename`, signing key id) from a signed manifest, or DownloadError."""
+    try:
+        verified = minisign.verify(sums, signature, keys)
+    except minisign.SignatureError as exc:
+        raise DownloadError(f"release {version} is not signed by a trusted key: {exc}; "
+                            "nothing was staged", "bad_signature") from None
+    signed_version = verified.field("version")
+    if signed_version is not None and signed_version != version:
+        raise DownloadError(f"the signed manifest is for version {signed_version[:40]}, not "
+                            f"{version}; nothing was staged", "bad_signature")
+    digest = parse_sha256sums(sums.decode("utf-8", "replace"), filename)
+    if digest is None:
+        raise DownloadError(f"the signed SHA256SUMS of release {version} does not list "
+                            f"{filename}; nothing was staged", "unverifiable")
+    return digest, verified.key_id
+
+
+def wheel_version(path: Path) -> str | None:
+    """The Version: line of a wheel's METADATA, None when it has none or is no wheel."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist()
+                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            if len(names) != 1:
+                return None
+            text = zf.read(names[0])[:256 * 1024].decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError):
+        return None
+    match = _METADATA_VERSION.search(text)
+    return match.group(1) if match else None
+
+
 class Downloader:
     def __init__(
         self,
@@ -57,6 +102,7 @@ class Downloader:
         policy: net.UrlPolicy,
         user_agent: str,
         max_bytes: int,
+        keys: Sequence[minisign.PublicKey],
         timeout: tuple[float, float] = net.DEFAULT_TIMEOUT,
         verify: bool | str = True,
     ) -> None:
@@ -64,6 +110,7 @@ class Downloader:
         self.policy = policy
         self.headers = {"User-Agent": user_agent, "Accept": "application/octet-stream"}
         self.max_bytes = max_bytes
+        self.keys = list(keys)
         self.timeout = timeout
         self.verify = verify
 
@@ -81,15 +128,19 @@ class Downloader:
         wheel = choose_wheel(assets, version)
         if wheel is None:
             raise DownloadError(f"release {version} has no voxtral wheel to download", "no_asset")
-        staged = self.staged(version)
-        if staged is not None and wheel.get("sha256") in (None, staged["sha256"]):
-            return staged
         if wheel["size"] is not None and wheel["size"] > self.max_bytes:
             raise DownloadError(
                 f"{wheel['name']} is {wheel['size'] // (1024 * 1024)} MB, above the "
                 f"{self.max_bytes // (1024 * 1024)} MB download limit", "too_large"
             )
-        expected = wheel.get("sha256") or self._sum_from_file(assets, wheel["name"], version)
+        sums, signature = self._signed_manifest(assets, version)
+        expected, key_id = check_manifest(sums, signature, self.keys, version, wheel["name"])
+        if wheel.get("sha256") not in (None, expected):
+            raise DownloadError(f"GitHub's digest for {wheel['name']} disagrees with the signed "
+                                "SHA256SUMS; nothing was staged", "verification_failed")
+        staged = self.staged(version)
+        if staged is not None and staged["sha256"] == expected:
+            return staged
         self.updates_dir.mkdir(parents=True, exist_ok=True)
         self._sweep_leftovers()
         tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.updates_dir))
@@ -98,60 +149,81 @@ class Downloader:
             if digest != expected:
                 raise DownloadError(
                     f"{wheel['name']} failed verification: its SHA-256 does not match the "
-                    "published one; nothing was staged", "verification_failed"
+                    "signed SHA256SUMS; nothing was staged", "verification_failed"
                 )
+            if wheel_version(tmp / wheel["name"]) != version:
+                raise DownloadError(f"{wheel['name']} is not a wheel of version {version}; "
+                                    "nothing was staged", "verification_failed")
             manifest = {
                 "version": version,
                 "file": wheel["name"],
                 "sha256": digest,
                 "size": size,
+                "signed_by": key_id,
                 "source_url": wheel["url"],
                 "release_url": release.get("html_url"),
                 "staged_at": utc_now_iso(),
             }
+            (tmp / SUMS).write_bytes(sums)
+            (tmp / SIG).write_text(signature, encoding="utf-8")
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             self._install(tmp, self.updates_dir / version)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        log.info("staged update %s (%s)", version, wheel["name"])
+        log.info("staged update %s (%s, signed by %s)", version, wheel["name"], key_id)
         return {**manifest, "path": str(self.updates_dir / version / wheel["name"])}
 
     def staged(self, version: str) -> dict[str, Any] | None:
-        """The manifest of an already staged, intact copy of `version`, else None."""
+        """The manifest of a staged copy of `version` that verifies again now, else None.
+
+        The signature and the wheel's digest are checked on every call, so a
+        staged folder changed on disk, or signed by a key no longer trusted,
+        is never used.
+        """
         folder = self.updates_dir / version
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-            wheel = folder / manifest["file"]
-            if Path(manifest["file"]).name != manifest["file"]:
+            name = manifest["file"]
+            if not isinstance(name, str) or Path(name).name != name or manifest["version"] \
+                    != version:
                 return None
-            if _sha256_file(wheel) != manifest["sha256"]:
+            digest, key_id = check_manifest(
+                (folder / SUMS).read_bytes(), (folder / SIG).read_text(encoding="utf-8"),
+                self.keys, version, name)
+            wheel = folder / name
+            if _sha256_file(wheel) != digest:
                 return None
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, DownloadError):
             return None
-        return {**manifest, "path": str(wheel)}
+        return {**manifest, "sha256": digest, "signed_by": key_id, "path": str(wheel)}
 
-    def _sum_from_file(self, assets: list[dict[str, Any]], filename: str, version: str) -> str:
+    def _signed_manifest(self, assets: list[dict[str, Any]], version: str) -> tuple[bytes, str]:
         sums = next((a for a in assets if a["name"] in SUMS_NAMES), None)
-        if sums is None:
+        sig = None if sums is None else next(
+            (a for a in assets if a["name"] == sums["name"] + ".minisig"), None)
+        if sums is None or sig is None:
             raise DownloadError(
-                f"release {version} publishes no SHA-256 for {filename} (no digest, no "
-                "SHA256SUMS); refusing to install unverified code", "unverifiable"
-            )
+                f"release {version} is not signed (no SHA256SUMS with SHA256SUMS.minisig); "
+                "refusing to install code whose origin cannot be checked", "unsigned")
         deadline = time.monotonic() + SUMS_DEADLINE
+        body = self._small(sums, MAX_SUMS_BYTES, deadline)
+        signature = self._small(sig, minisign.MAX_SIGNATURE_BYTES, deadline)
+        return body, signature.decode("utf-8", "replace")
+
+    def _small(self, asset: dict[str, Any], limit: int, deadline: float) -> bytes:
         with requests.Session() as session:
-            resp = net.open_url(session, sums["url"], policy=self.policy, headers=self.headers,
+            resp = net.open_url(session, asset["url"], policy=self.policy, headers=self.headers,
                                 timeout=self.timeout, verify=self.verify)
             with resp:
                 if resp.status_code != 200:
-                    raise DownloadError(f"cannot fetch SHA256SUMS (HTTP {resp.status_code})")
-                text = net.read_capped(resp, MAX_SUMS_BYTES, deadline, sums["url"])
-        found = parse_sha256sums(text.decode("utf-8", "replace"), filename)
-        if found is None:
-            raise DownloadError(
-                f"SHA256SUMS of release {version} does not list {filename}", "unverifiable"
-            )
-        return found
+                    raise DownloadError(f"cannot fetch {asset['name']} "
+                                        f"(HTTP {resp.status_code})")
+                try:
+                    return net.read_capped(resp, limit, deadline, asset["url"])
+                except net.TooLarge:
+                    raise DownloadError(f"{asset['name']} is larger than any real one "
+                                        f"({limit} bytes)", "unverifiable") from None
 
     def _fetch_to(self, wheel: dict[str, Any], target: Path) -> tuple[str, int]:
         limit = self.max_bytes if wheel["size"] is None else min(self.max_bytes, wheel["size"])

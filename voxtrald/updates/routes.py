@@ -11,17 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from voxtrald.api.router import ApiError, Request, Router
+from voxtrald.install.apply import Applier, ApplyError
 from voxtrald.updates.checker import UpdateChecker
 
 # What the release offers (nothing newer, no wheel, no checksum) is a 409; what
 # went wrong fetching it is the upstream's fault (502) or ours (500).
 _DOWNLOAD_STATUS = {
-    "no_update": 409, "no_asset": 409, "unverifiable": 409,
+    "no_update": 409, "no_asset": 409, "unverifiable": 409, "unsigned": 409,
+    "bad_signature": 409,
     "check_failed": 503, "staging_failed": 500,
 }
 
 
-def register_routes(router: Router, checker: UpdateChecker) -> None:
+def register_routes(router: Router, checker: UpdateChecker,
+                    applier: Applier | None = None) -> None:
     def check(request: Request) -> dict[str, Any]:
         refresh = request.query.get("refresh", "").lower() in ("1", "true", "yes")
         return checker.check(refresh=refresh)
@@ -43,18 +46,32 @@ def register_routes(router: Router, checker: UpdateChecker) -> None:
         return result
 
     def apply(request: Request) -> tuple[int, dict[str, Any]]:
-        staged = checker.staged()
-        if staged:
-            how = f"install the staged wheel with `pip install {staged['path']}`"
-        else:
-            how = (f"nothing is staged yet (`voxtrald download-update` stages one under "
-                   f"{checker.staged_dir()}/X.Y.Z/); then install its wheel with pip")
-        raise ApiError(
-            501, "not_implemented",
-            f"applying updates is not built in: {how} and restart voxtrald",
-        )
+        body = request.json()
+        retry = body.get("retry_failed") is True
+        if applier is None:
+            raise ApiError(409, "not_updatable", "this daemon cannot apply updates")
+        try:
+            return 202, applier.apply(retry_failed=retry)
+        except ApplyError as exc:
+            raise ApiError(exc.status, exc.code, str(exc)) from None
+
+    def apply_status(_request: Request) -> dict[str, Any]:
+        if applier is None:
+            return {"state": "idle", "can_apply": False}
+        return applier.status()
+
+    def rollback(request: Request) -> tuple[int, dict[str, Any]]:
+        request.json()
+        if applier is None:
+            raise ApiError(409, "not_updatable", "this daemon cannot roll back")
+        try:
+            return 202, applier.rollback()
+        except ApplyError as exc:
+            raise ApiError(exc.status, exc.code, str(exc)) from None
 
     router.add("GET", "/api/updates/check", check)
     router.add("POST", "/api/updates/dismiss", dismiss)
     router.add("POST", "/api/updates/download", download)
     router.add("POST", "/api/updates/apply", apply)
+    router.add("GET", "/api/updates/apply", apply_status)
+    router.add("POST", "/api/updates/rollback", rollback)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,10 @@ log = logging.getLogger("voxtrald.updates")
 
 STATE_FILE = "update-state.json"
 MAX_REMEMBERED = 50  # dismissed/announced versions kept; old ones fall off
+# A time further ahead than this is no time we wrote (GitHub's longest wait is capped
+# at a day): the file was damaged or hand-edited.
+MAX_FUTURE = 2 * 86400.0
+_TIMES = ("last_attempt", "next_request_at")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -42,7 +48,22 @@ def load(path: Path) -> dict[str, Any]:
     for key, kinds in _TYPES.items():
         if key in data and not isinstance(data[key], kinds):
             data.pop(key)
+    bad = [key for key in _TIMES if not _sane_time(data.get(key))]
+    if bad:
+        # NaN made the checker spin, 1e308 silenced it for good: start afresh, once, loudly.
+        log.warning("update state %s has an impossible %s (%r); starting afresh", path,
+                    bad[0], data.get(bad[0]))
+        data = {key: data[key] for key in ("dismissed", "announced")}
     return data
+
+
+def _sane_time(value: object) -> bool:
+    """None, or a finite epoch time from 0 up to a little ahead of now."""
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and 0 <= value <= time.time() + MAX_FUTURE
 
 
 _TYPES: dict[str, Any] = {
