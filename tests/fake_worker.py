@@ -24,7 +24,8 @@ def segment(start: float, end: float, text: str) -> Segment:
 
 
 def chunked(job_id: int, texts: Sequence[str], first: int = 0, seconds: float = 60.0,
-            crash_after: int | None = None, language: str = "fr") -> list[wp.Reply | None]:
+            crash_after: int | None = None, language: str = "fr",
+            sha256: str | None = None) -> list[wp.Reply | None]:
     """Replies for a file of len(texts) chunks of `seconds` each, from chunk `first` on."""
     replies: list[wp.Reply | None] = [wp.Started(job_id, seconds * len(texts))]
     for index in range(first, len(texts)):
@@ -35,7 +36,8 @@ def chunked(job_id: int, texts: Sequence[str], first: int = 0, seconds: float = 
         replies.append(wp.ChunkDone(job_id, index, start + seconds,
                                     (segment(start + 1, start + 5, texts[index]),),
                                     language, 0.97))
-    replies.append(wp.Done(job_id, seconds * len(texts), len(texts) - first, language, 0.97))
+    replies.append(wp.Done(job_id, seconds * len(texts), len(texts) - first, language, 0.97,
+                           sha256=sha256))
     return replies
 
 

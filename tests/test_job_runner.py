@@ -259,3 +259,17 @@ def test_a_job_that_fails_for_good_removes_the_incomplete_transcripts_of_its_att
     (out / "other.txt").write_text("another source's transcript")
     assert rig.run_next().state == "failed"
     assert sorted(p.name for p in out.iterdir()) == ["other.txt"]
+
+
+def test_other_bytes_decoded_than_hashed_at_intake_run_again_under_their_own_hash(
+    rig: Rig,
+) -> None:
+    decoded = {"sha": "bytes swapped in after intake"}
+    script(rig, lambda req: chunked(req.job_id, ["new audio"], sha256=decoded["sha"]))
+    job = rig.drop("a.wav")
+    after = rig.run_next()
+    assert after.state == "queued" and after.attempts == 0
+    assert after.sha256 == "bytes swapped in after intake" != job.sha256
+    assert not (rig.cfg.paths.transcripts / "a.txt").exists()
+    done = rig.run_next()  # decoded again: now the same bytes as recorded
+    assert done.state == "done" and done.sha256 == "bytes swapped in after intake"

@@ -17,9 +17,12 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
+
+from voxtrald import hashing
 
 SAMPLE_RATE = 16000
 log = logging.getLogger("voxtrald.audio")
@@ -35,11 +38,13 @@ class DecodeStats:
     bad_packets: int = 0
     samples: int = 0
     warnings: list[str] = field(default_factory=list)
+    # SHA-256 of the very bytes decoded (read again through the same descriptor).
+    sha256: str | None = None
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def _open(fh: BinaryIO) -> av.container.InputContainer:
     try:
-        return av.open(str(path), mode="r", metadata_errors="ignore")
+        return av.open(fh, mode="r", metadata_errors="ignore")
     except av.error.InvalidDataError as exc:
         raise MediaError("not a readable audio or video file (invalid data)") from exc
     except av.error.FFmpegError as exc:
@@ -59,8 +64,22 @@ def decode_blocks(path: Path, stats: DecodeStats, skip: int = 0) -> Iterator[np.
     """Yield float32 mono 16 kHz blocks; damaged packets are skipped and counted.
 
     The first `skip` samples are decoded (and counted in `stats`) but not yielded.
+    The file is opened without following a link and must be a plain file, checked
+    on the descriptor that is then decoded and hashed: what the daemon hashed at
+    intake and what is transcribed are compared by the job runner.
     """
-    container = _open(path)
+    try:
+        fh = hashing.open_regular(path)
+    except hashing.NotRegular as exc:
+        raise MediaError(f"{exc}; links and special files are not read") from exc
+    with fh:
+        yield from _decode(fh, stats, skip)
+        fh.seek(0)
+        stats.sha256 = hashing.sha256_stream(fh)
+
+
+def _decode(fh: BinaryIO, stats: DecodeStats, skip: int) -> Iterator[np.ndarray]:
+    container = _open(fh)
     try:
         if not container.streams.audio:
             raise MediaError("the file has no audio stream")

@@ -97,6 +97,23 @@ class Outcomes:
             return None
         return st if (st.st_size, st.st_mtime) != (job.size, job.mtime) else None
 
+    def content_changed(self, job: Job, sha256: str) -> None:
+        """The worker decoded other bytes than intake hashed: record them and go again.
+
+        Without this a file overwritten in place (same size, mtime restored) would be
+        transcribed as its new audio but recorded under the old hash, and the old audio
+        dropped later would count as a duplicate of something never transcribed.
+        """
+        log.warning("%s changed after it was queued (its content differs from what was "
+                    "hashed); transcribing it again", job.file)
+        try:
+            st = Path(job.source_path).stat()
+        except OSError:
+            st = None
+        self.store.requeue(job.id, delay=self.cfg.inbox.settle_seconds + 1,
+                           size=st.st_size if st else None, mtime=st.st_mtime if st else None,
+                           sha256=sha256)
+
     def _write(self, job: Job, result: Result, meta: dict[str, Any]) -> list[Path]:
         folder = self.cfg.paths.transcripts / job.rel_dir
         formats = self.cfg.outputs.formats

@@ -180,6 +180,11 @@ class JobRunner:
                 self.outcomes.fail(job.id, msg.message, permanent=msg.permanent)
                 return
             elif isinstance(msg, wp.Done):
+                if msg.sha256 and job.sha256 and msg.sha256 != job.sha256:
+                    # Other bytes than the ones hashed at intake (the file was rewritten in
+                    # place, or swapped): transcribe it again as it is now.
+                    self.outcomes.content_changed(job, msg.sha256)
+                    return
                 result = Result(
                     segments=attempt.segments, duration=msg.duration, chunks=msg.chunks,
                     language=msg.language or attempt.language,

@@ -264,20 +264,22 @@ class JobStore:
             db.execute("UPDATE jobs SET source_path=? WHERE id=?", (source_path, job_id))
 
     def requeue(self, job_id: int, delay: float = 0.0, size: int | None = None,
-                mtime: float | None = None) -> None:
+                mtime: float | None = None, sha256: str | None = None) -> None:
         """Back to the queue, the attempt not counted (the file was not at fault).
 
-        `size`/`mtime` record the file as it is now when it changed during its run;
-        its finished chunks then no longer describe it and are dropped.
+        `size`/`mtime`/`sha256` record the file as it is now when it changed during
+        its run; its finished chunks then no longer describe it and are dropped.
         """
+        changed = size is not None or mtime is not None or sha256 is not None
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='queued', attempts=MAX(attempts-1, 0), percent=0,"
                 " eta_seconds=NULL, next_attempt_at=?, size=COALESCE(?, size),"
-                " mtime=COALESCE(?, mtime) WHERE id=? AND state='running'",
-                (time.time() + delay if delay else 0, size, mtime, job_id),
+                " mtime=COALESCE(?, mtime), sha256=COALESCE(?, sha256)"
+                " WHERE id=? AND state='running'",
+                (time.time() + delay if delay else 0, size, mtime, sha256, job_id),
             )
-            if size is not None or mtime is not None:
+            if changed:
                 db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
 
     def pending_for(self, source_path: str) -> bool:

@@ -175,7 +175,7 @@ class Transcriber:
             if note:
                 warnings.append(note)
         send(Done(req.job_id, round(stats.samples / SAMPLE_RATE, 3), index - req.first_chunk,
-                  language, _rounded(probability), tuple(warnings)))
+                  language, _rounded(probability), tuple(warnings), stats.sha256))
 
 
 def _rounded(p: float | None) -> float | None:

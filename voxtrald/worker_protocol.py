@@ -170,6 +170,8 @@ class Done:
     language: str | None = None
     language_probability: float | None = None
     warnings: tuple[str, ...] = ()
+    # The SHA-256 of the bytes decoded, read through the same descriptor.
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
