@@ -74,9 +74,12 @@ def test_the_same_audio_under_another_name_is_a_duplicate_moved_on(parts: Parts)
     (inbox / "a.wav").write_bytes(b"same bytes")
     (inbox / "b.wav").write_bytes(b"same bytes")
     parts.intake.take(inbox / "a.wav")
+    first = parts.store.list("queued")[0]
+    parts.store.start(first.id)
+    parts.store.finish(first.id, [], 1.0, 1.0, "en")
     parts.intake.take(inbox / "b.wav")
     dup = parts.store.list("duplicate")[0]
-    assert dup.file == "b.wav" and dup.duplicate_of == parts.store.list("queued")[0].id
+    assert dup.file == "b.wav" and dup.duplicate_of == first.id
     moved = parts.cfg.paths.processed / "b.wav"
     assert moved.exists() and not (inbox / "b.wav").exists()
     assert parts.store.get(dup.id).source_path == str(moved)  # type: ignore[union-attr]

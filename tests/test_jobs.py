@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from voxtrald import store_schema
-from voxtrald.jobs import Chunk, Job, JobStore
+from voxtrald.checkpoints import Chunk
+from voxtrald.jobs import Job, JobStore
 from voxtrald.transcript import Segment
 
 
@@ -23,13 +24,38 @@ def add(store: JobStore, name: str, sha: str = "abc") -> Job:
     return job
 
 
-def test_same_content_is_a_duplicate(store: JobStore) -> None:
+def test_same_content_as_a_finished_job_is_a_duplicate(store: JobStore) -> None:
     first = add(store, "a.wav")
+    store.start(first.id)
+    store.finish(first.id, [], 1.0, 1.0, "en")
     second = add(store, "b.wav")
     other = add(store, "c.wav", sha="def")
-    assert first.state == "queued" and other.state == "queued"
+    assert other.state == "queued"
     assert second.state == "duplicate" and second.duplicate_of == first.id
     assert store.counts()["duplicate"] == 1
+
+
+def test_a_copy_of_audio_still_waiting_waits_too_and_is_a_duplicate_once_the_first_is_done(
+    store: JobStore,
+) -> None:
+    first = add(store, "take.wav")
+    copy = add(store, "take backup.wav")
+    assert copy.state == "queued"  # not thrown away: the first may still change or fail
+    assert store.duplicate_if_done(copy.id) is None
+    store.start(first.id)
+    store.finish(first.id, [], 1.0, 1.0, "en")
+    dup = store.duplicate_if_done(copy.id)
+    assert dup is not None and dup.state == "duplicate" and dup.duplicate_of == first.id
+
+
+def test_a_copy_whose_first_changed_before_it_ran_is_transcribed_itself(store: JobStore) -> None:
+    first = add(store, "take.wav")
+    copy = add(store, "take backup.wav")
+    store.add("/in/take.wav", "take.wav", "", "the next take", 20, 2.0, 3)  # reused
+    store.start(first.id)
+    store.finish(first.id, [], 1.0, 1.0, "en")
+    assert store.duplicate_if_done(copy.id) is None
+    assert store.get(copy.id).state == "queued"  # type: ignore[union-attr]
 
 
 def test_a_failed_original_does_not_block_a_new_try(store: JobStore) -> None:
@@ -142,8 +168,8 @@ def test_finished_chunks_are_kept_for_a_resume_and_dropped_when_the_job_is_done(
 ) -> None:
     job = add(store, "long.wav")
     store.start(job.id)
-    store.save_chunk(job.id, _chunk(0, 60.0, "un"))
-    store.save_chunk(job.id, _chunk(1, 118.5, "deux"))
+    store.save_chunk(job.id, _chunk(0, 60.0, "un"), job.sha256)
+    store.save_chunk(job.id, _chunk(1, 118.5, "deux"), job.sha256)
     store.requeue(job.id)  # a stop mid-job: the chunks stay
     chunks = store.chunks(job.id)
     assert [(c.index, c.end, c.segments[0].text) for c in chunks] == [
@@ -160,12 +186,12 @@ def test_finished_chunks_are_kept_for_a_resume_and_dropped_when_the_job_is_done(
 def test_chunks_of_other_content_or_with_a_gap_are_not_resumed(store: JobStore) -> None:
     job = add(store, "a.wav")
     store.start(job.id)
-    store.save_chunk(job.id, _chunk(0, 60.0, "old"))
+    store.save_chunk(job.id, _chunk(0, 60.0, "old"), job.sha256)
     store.requeue(job.id, delay=0, size=99, mtime=9.0)  # the file changed during its run
     assert store.chunks(job.id) == []
     store.start(job.id)
-    store.save_chunk(job.id, _chunk(0, 60.0, "a"))
-    store.save_chunk(job.id, _chunk(2, 180.0, "c"))  # chunk 1 never finished
+    store.save_chunk(job.id, _chunk(0, 60.0, "a"), job.sha256)
+    store.save_chunk(job.id, _chunk(2, 180.0, "c"), job.sha256)  # chunk 1 never finished
     assert [c.index for c in store.chunks(job.id)] == [0]
     store.requeue(job.id)
     store.add("/in/a.wav", "a.wav", "", "other content", 20, 3.0, 3)  # refreshed in the queue
@@ -174,7 +200,7 @@ def test_chunks_of_other_content_or_with_a_gap_are_not_resumed(store: JobStore) 
 
 def test_a_chunk_for_a_job_that_is_not_running_is_not_saved(store: JobStore) -> None:
     job = add(store, "a.wav")
-    store.save_chunk(job.id, _chunk(0, 60.0, "late"))
+    store.save_chunk(job.id, _chunk(0, 60.0, "late"), job.sha256)
     assert store.chunks(job.id) == []
 
 

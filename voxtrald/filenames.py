@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from voxtrald import _platform
@@ -51,11 +51,14 @@ def fit_with_suffix(name: str, suffix: str, limit: int) -> str:
     return fit(name, limit - encoded_len(suffix)) + suffix
 
 
-def free_stem(folder: Path, stem: str, suffixes: Iterable[str], limit: int | None = None) -> str:
+def free_stem(folder: Path, stem: str, suffixes: Iterable[str], limit: int | None = None,
+              reserved: Collection[str] = ()) -> str:
     """A stem for which no STEM+suffix exists yet in `folder`: 'talk', 'talk-2', 'talk-3'…
 
     Shortened so that every STEM+suffix fits the filesystem's limit; a
-    dangling link counts as taken too, so nothing is written through one.
+    dangling link counts as taken too, so nothing is written through one. A
+    `reserved` stem is taken even before any of its files exist (another job
+    chose it and has not written yet).
     """
     limit = limit or _platform.name_max(folder)
     ends = list(suffixes)
@@ -64,7 +67,8 @@ def free_stem(folder: Path, stem: str, suffixes: Iterable[str], limit: int | Non
     while True:
         tail = "" if n == 1 else f"-{n}"
         candidate = fit(stem, limit - longest - len(tail)) + tail
-        if not any(_taken(folder / f"{candidate}{s}") for s in ends):
+        if candidate not in reserved and not any(_taken(folder / f"{candidate}{s}")
+                                                 for s in ends):
             return candidate
         n += 1
 

@@ -119,7 +119,12 @@ class Outcomes:
         formats = self.cfg.outputs.formats
         try:
             atomic.ensure_folder(folder)
-            stem = job.output_stem or outputs.free_stem(folder, Path(job.file).stem, formats)
+            # A name is reserved in the store before its files exist, so two jobs never
+            # share one, even when one of them has not written yet (a full disk, a retry).
+            reserved = self.store.stems_in(job.rel_dir, job.id)
+            stem = job.output_stem
+            if not stem or stem in reserved:
+                stem = outputs.free_stem(folder, Path(job.file).stem, formats, reserved)
             self.store.set_output_stem(job.id, stem)
             return outputs.write_transcripts(folder, stem, formats, result.segments, meta,
                                              mode=transcript_mode(job))
@@ -183,8 +188,12 @@ class Outcomes:
         self.events.emit("job_failed", id=job_id, file=job.file, error=error, final=final)
 
     def _remove_partial_set(self, job: Job) -> None:
-        """Transcripts of a job that never finished (a kill between renames): not a result."""
-        if not job.output_stem:
+        """Transcripts of a job that never finished (a kill between renames): not a result.
+
+        Only its own: a name another job holds (a store from before names were
+        reserved) is left alone.
+        """
+        if not job.output_stem or job.output_stem in self.store.stems_in(job.rel_dir, job.id):
             return
         folder = self.cfg.paths.transcripts / job.rel_dir
         for fmt in outputs.FORMATS:

@@ -21,10 +21,11 @@ from typing import Protocol
 from voxtrald import vocabulary
 from voxtrald import worker_protocol as wp
 from voxtrald.activity import CurrentJob, Heartbeat
+from voxtrald.checkpoints import Chunk
 from voxtrald.config import Config
 from voxtrald.events import EventLog
 from voxtrald.job_outcomes import Outcomes, Result
-from voxtrald.jobs import Chunk, Job, JobStore
+from voxtrald.jobs import Job, JobStore
 from voxtrald.policy import estimate
 from voxtrald.transcript import Segment
 from voxtrald.worker import WorkerError
@@ -82,6 +83,12 @@ class JobRunner:
         self.stopping = stopping
 
     def run(self, job: Job) -> None:
+        duplicate = self.store.duplicate_if_done(job.id)
+        if duplicate is not None:
+            log.info("%s is the same audio as job %d, done meanwhile; not transcribing it "
+                     "again", job.file, duplicate.duplicate_of)
+            self.outcomes.disposal.finish(duplicate)
+            return
         source = Path(job.source_path)
         try:
             st = source.lstat()
@@ -203,7 +210,8 @@ class JobRunner:
                                                               msg.language_probability)
         self.store.save_chunk(attempt.job.id, Chunk(msg.index, msg.end, msg.segments,
                                                     attempt.language,
-                                                    attempt.language_probability))
+                                                    attempt.language_probability),
+                              attempt.job.sha256)
         self._progress(attempt, msg.end)
 
     def _progress(self, attempt: _Attempt, position: float) -> None:

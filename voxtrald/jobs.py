@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from voxtrald.checkpoints import ChunkLog
 from voxtrald.schema import JobState
-from voxtrald.store_schema import migrate
-from voxtrald.transcript import Segment
 
 _PENDING = "('queued','running')"
 
@@ -66,48 +62,8 @@ class Job:
         return cls(**data)
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """A finished chunk of a running job: its segments and where the next one starts."""
-
-    index: int
-    end: float
-    segments: tuple[Segment, ...]
-    language: str | None
-    language_probability: float | None
-
-
-class JobStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self.previous_schema = migrate(self._db)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
-            return row
+class JobStore(ChunkLog):
+    """The jobs table: recording files, the queue, the outcome of each attempt."""
 
     def _job(self, job_id: int) -> Job:
         job = self.get(job_id)
@@ -153,11 +109,14 @@ class JobStore:
                     db.execute("DELETE FROM chunks WHERE job_id=?", (pending["id"],))
                 job_id, refreshed = pending["id"], True
             else:
+                # Only a finished transcript makes a copy redundant: a copy of audio still
+                # waiting is queued too, and becomes a duplicate when its turn comes if
+                # the first has finished by then (`duplicate_if_done`). Otherwise a copy
+                # thrown away now would be lost if the first changed or failed.
                 original = None
                 if sha256:
                     original = db.execute(
-                        "SELECT id FROM jobs WHERE sha256=?"
-                        " AND state IN ('queued','running','done') ORDER BY id LIMIT 1",
+                        "SELECT id FROM jobs WHERE sha256=? AND state='done' ORDER BY id LIMIT 1",
                         (sha256,),
                     ).fetchone()
                 state = JobState.DUPLICATE if original else JobState.QUEUED
@@ -199,6 +158,21 @@ class JobStore:
         row = self._one("SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state='queued'")
         return float(row["t"]) if row and row["t"] is not None else None
 
+    def duplicate_if_done(self, job_id: int) -> Job | None:
+        """Record a queued job as a duplicate when the same audio is done by now; the job then."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET state='duplicate', finished_at=?, duplicate_of=("
+                " SELECT o.id FROM jobs o, jobs j WHERE j.id=? AND o.sha256=j.sha256"
+                " AND o.state='done' AND o.id!=j.id ORDER BY o.id LIMIT 1)"
+                " WHERE id=? AND state='queued' AND sha256 IS NOT NULL AND EXISTS ("
+                " SELECT 1 FROM jobs o WHERE o.sha256=jobs.sha256 AND o.state='done'"
+                " AND o.id!=jobs.id)",
+                (time.time(), job_id, job_id),
+            )
+            changed = cur.rowcount
+        return self.get(job_id) if changed else None
+
     def start(self, job_id: int) -> Job:
         with self._tx() as db:
             db.execute(
@@ -216,6 +190,14 @@ class JobStore:
                 " WHERE id=?",
                 (percent, eta, duration, job_id),
             )
+
+    def stems_in(self, rel_dir: str, except_id: int) -> set[str]:
+        """Transcript names other jobs of this folder hold, written yet or not."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT output_stem FROM jobs WHERE rel_dir=? AND id!=?"
+                " AND output_stem IS NOT NULL", (rel_dir, except_id)).fetchall()
+        return {str(r["output_stem"]) for r in rows}
 
     def set_output_stem(self, job_id: int, stem: str) -> None:
         with self._tx() as db:
@@ -315,35 +297,6 @@ class JobStore:
                 (path, size, mtime, job_id),
             )
         return self._job(job_id)
-
-    # -- finished chunks (resume) ----------------------------------------------------------
-
-    def save_chunk(self, job_id: int, chunk: Chunk) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO chunks (job_id, idx, end_seconds, sha256, segments,"
-                " language, language_probability)"
-                " SELECT id, ?, ?, sha256, ?, ?, ? FROM jobs WHERE id=? AND state='running'",
-                (chunk.index, chunk.end, json.dumps([s.to_dict() for s in chunk.segments]),
-                 chunk.language, chunk.language_probability, job_id),
-            )
-
-    def chunks(self, job_id: int) -> list[Chunk]:
-        """The job's finished chunks in order, as long as they are contiguous from 0."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT c.* FROM chunks c JOIN jobs j ON j.id=c.job_id"
-                " WHERE c.job_id=? AND c.sha256 IS j.sha256 ORDER BY c.idx",
-                (job_id,),
-            ).fetchall()
-        out: list[Chunk] = []
-        for row in rows:
-            if row["idx"] != len(out):
-                break
-            segments = tuple(Segment.from_dict(s) for s in json.loads(row["segments"]))
-            out.append(Chunk(row["idx"], float(row["end_seconds"]), segments, row["language"],
-                             row["language_probability"]))
-        return out
 
     # -- reading ---------------------------------------------------------------------------
 

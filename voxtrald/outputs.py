@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,13 +131,16 @@ RENDERERS: dict[str, Renderer] = {
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
 
 
-def free_stem(folder: Path, stem: str, formats: Iterable[str]) -> str:
-    """A stem for which no STEM.fmt exists yet: 'talk', then 'talk-2', 'talk-3'…
+def free_stem(folder: Path, stem: str, formats: Iterable[str],
+              reserved: Collection[str] = ()) -> str:
+    """A stem for which no STEM.fmt exists yet and no other job has reserved: 'talk',
+    then 'talk-2', 'talk-3'…
 
     Shortened (with a short hash) when STEM.fmt would be too long for the
     filesystem, so a source named at the limit still gets its transcripts.
     """
-    return filenames.free_stem(folder, stem, [f".{fmt}" for fmt in formats])
+    return filenames.free_stem(folder, stem, [f".{fmt}" for fmt in formats],
+                               reserved=reserved)
 
 
 def write_transcripts(

@@ -1,0 +1,57 @@
+"""Finished chunks of running jobs, kept so a long job resumes instead of starting over.
+
+Each chunk is stamped with the hash of the content it was transcribed from;
+only an unbroken run of chunks from 0 whose stamp still matches the job's
+file is ever resumed, so a file that changed never gets its old text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from voxtrald.store_db import Database
+from voxtrald.transcript import Segment
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A finished chunk of a running job: its segments and where the next one starts."""
+
+    index: int
+    end: float
+    segments: tuple[Segment, ...]
+    language: str | None
+    language_probability: float | None
+
+
+class ChunkLog(Database):
+    def save_chunk(self, job_id: int, chunk: Chunk, sha256: str | None) -> None:
+        """Keep a finished chunk of a running job, stamped with the hash of the content it
+        was transcribed from (the attempt's, not whatever the job records by now)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO chunks (job_id, idx, end_seconds, sha256, segments,"
+                " language, language_probability)"
+                " SELECT id, ?, ?, ?, ?, ?, ? FROM jobs WHERE id=? AND state='running'",
+                (chunk.index, chunk.end, sha256,
+                 json.dumps([s.to_dict() for s in chunk.segments]),
+                 chunk.language, chunk.language_probability, job_id),
+            )
+
+    def chunks(self, job_id: int) -> list[Chunk]:
+        """The job's finished chunks in order, as long as they are contiguous from 0."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.* FROM chunks c JOIN jobs j ON j.id=c.job_id"
+                " WHERE c.job_id=? AND c.sha256 IS j.sha256 ORDER BY c.idx",
+                (job_id,),
+            ).fetchall()
+        out: list[Chunk] = []
+        for row in rows:
+            if row["idx"] != len(out):
+                break
+            segments = tuple(Segment.from_dict(s) for s in json.loads(row["segments"]))
+            out.append(Chunk(row["idx"], float(row["end_seconds"]), segments, row["language"],
+                             row["language_probability"]))
+        return out
