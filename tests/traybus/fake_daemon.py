@@ -133,12 +133,17 @@ class FakeDaemon:
             self._server = None
         self.socket_path.unlink(missing_ok=True)
 
-    def restart(self) -> None:
-        """A new daemon: new instance id, event numbering from scratch, same state."""
+    def restart(self, *told: tuple[str, dict[str, Any]]) -> None:
+        """A new daemon: new instance id, event numbering from scratch, same state.
+
+        `told`: events it emits before anyone can ask, as a daemon put back after a
+        failed update announces the rollback as it starts."""
         self.stop()
         with self.cond:
             self.instance = secrets.token_hex(4)
             self.events = []
+        for type_, data in told:
+            self.emit(type_, **data)
         self.start()
 
     # -- routes --------------------------------------------------------------------------
