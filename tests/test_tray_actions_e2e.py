@@ -218,6 +218,7 @@ def test_install_and_restart(
     tray.wait_menu(lambda m: any(i.label == install and i.enabled for i in m), "the item back")
     tray.click(install)
     wait_for(lambda: fake.count("POST", "/api/updates/apply") == 3, 10, "the second apply")
+    fake.apply_state = {"state": "restarting", "version": "1.1.0", "can_apply": True}
     fake.emit("update_restarting", version="1.1.0", previous="1.0.0")
     tray.wait_menu(lambda m: any(i.label == "Restarting into 1.1.0…" for i in m), "restarting")
 
@@ -275,10 +276,11 @@ def test_recent_open_log_and_only_real_local_folders(
     log_file = Path(tray.opened()[1])
     assert log_file.name == "voxtral-tray.log" and log_file.is_relative_to(tmp_path / "state")
     assert "daemon socket" in log_file.read_text()
+    # Each click runs in a thread of its own: the refusals may be logged after the log opened.
+    refusals = ["not opening 'https://evil.example/x': not an existing local folder",
+                f"not opening '{invented}': not an existing local folder"]
+    wait_for(lambda: all(line in tray.output() for line in refusals), 10, "both refusals logged")
     assert not invented.exists()
-    out = tray.output()
-    assert "not opening 'https://evil.example/x': not an existing local folder" in out
-    assert f"not opening '{invented}': not an existing local folder" in out
 
 
 def test_x11_backend_without_pygobject(
