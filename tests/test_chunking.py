@@ -1,4 +1,4 @@
-"""Chunk cutting: in silence, nothing lost, nothing repeated; size follows free memory."""
+"""Chunk cutting: in silence, nothing lost, nothing repeated; offsets in whole samples."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from voxtrald.audio import SAMPLE_RATE
-from voxtrald.chunking import choose_chunk_seconds, chunk_stream, quietest_cut
-
-GB = 1024**3
+from voxtrald.chunking import chunk_stream, quietest_cut
 
 
 def tone(seconds: float) -> np.ndarray:
@@ -33,8 +31,7 @@ def test_chunks_cover_every_sample_once() -> None:
     joined = np.concatenate([c for _o, c in chunks])
     assert np.array_equal(joined, audio)
     offsets = [o for o, _c in chunks]
-    expected = np.cumsum([0] + [c.size for _o, c in chunks[:-1]]) / SAMPLE_RATE
-    assert np.allclose(offsets, expected)
+    assert offsets == list(np.cumsum([0] + [c.size for _o, c in chunks[:-1]]))
     for _o, c in chunks[:-1]:
         assert 7.4 * SAMPLE_RATE <= c.size <= 10.2 * SAMPLE_RATE
         # Each cut is in a quiet stretch, not mid-tone.
@@ -49,10 +46,13 @@ def test_chunk_size_is_asked_for_each_chunk() -> None:
     assert sum(sizes_s) == pytest.approx(45)
 
 
-@pytest.mark.parametrize(
-    ("available", "expected"),
-    [(None, 90.0), (0, 60.0), (int(3.99 * GB), 60.0), (4 * GB, 90.0), (int(7.9 * GB), 90.0),
-     (8 * GB, 120.0), (64 * GB, 120.0)],
-)
-def test_chunk_seconds_follow_available_memory(available: int | None, expected: float) -> None:
-    assert choose_chunk_seconds(available) == expected
+def test_a_resumed_stream_counts_from_its_start_and_cuts_alike() -> None:
+    rng = np.random.default_rng(2)
+    audio = np.concatenate([np.concatenate([tone(rng.uniform(0.5, 2)),
+                                            np.zeros(SAMPLE_RATE // 3, np.float32)])
+                            for _ in range(40)])
+    full = list(chunk_stream(np.array_split(audio, 50), lambda: 10.0))
+    at = full[1][0] + full[1][1].size  # where the third chunk starts
+    resumed = list(chunk_stream(np.array_split(audio[at:], 7), lambda: 10.0, start=at))
+    assert [o for o, _c in resumed] == [o for o, _c in full[2:]]
+    assert all(np.array_equal(a, b) for (_o, a), (_p, b) in zip(resumed, full[2:], strict=True))

@@ -66,7 +66,9 @@ def test_a_crash_mid_job_fails_the_attempt_and_the_retry_resumes_after_the_last_
     done = rig.run_next()
     assert done.state == "done" and done.attempts == 2
     assert (attempts[1].start_at, attempts[1].first_chunk) == (120.0, 2)
-    assert attempts[1].options.language == "fr"  # the language heard before the crash
+    assert attempts[1].known_language == "fr"  # the language heard before the crash
+    assert attempts[1].known_language_probability == 0.97
+    assert attempts[1].options.language is None  # known, not forced
     text = (rig.cfg.paths.transcripts / "long.txt").read_text()
     assert text == "one\ntwo\nthree\n"
     doc = json.loads((rig.cfg.paths.transcripts / "long.json").read_text())

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voxtrald.config import EngineConfig, MemoryConfig
-from voxtrald.memory import choose_chunk_seconds, model_fits, model_need_bytes
-from voxtrald.memory.figures import GiB, MiB
+from voxtrald.config import MemoryConfig
+from voxtrald.memory import model_fits, model_need_bytes
+from voxtrald.memory.figures import MiB
 from voxtrald.memory.levels import CRITICAL, NORMAL, WARNING, next_level, raw_level
 from voxtrald.memory.sampler import interval_for, reminder_due
 from voxtrald.memory.trend import Trend, seconds_to, slope
@@ -90,19 +90,6 @@ def test_reminder_due_only_while_critical_after_the_period() -> None:
     assert not reminder_due(CRITICAL, 0.0, 599.9, 10)
     assert reminder_due(CRITICAL, 0.0, 600.0, 10)
     assert not reminder_due(WARNING, 0.0, 6000.0, 10)
-
-
-@pytest.mark.parametrize(
-    ("available_gb", "expected"),
-    [(0.5, 60.0), (3.99, 60.0), (4.0, 90.0), (7.99, 90.0), (8.0, 120.0), (64.0, 120.0)],
-)
-def test_chunk_seconds_follow_available_memory(available_gb: float, expected: float) -> None:
-    assert choose_chunk_seconds(int(available_gb * GiB), EngineConfig()) == expected
-
-
-def test_chunk_seconds_unknown_memory_is_middle_value() -> None:
-    cfg = EngineConfig(chunk_seconds_mid=75.0)
-    assert choose_chunk_seconds(None, cfg) == 75.0
 
 
 def test_model_fit_uses_factor_and_margin() -> None:

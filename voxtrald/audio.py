@@ -4,6 +4,11 @@ Decoding a two-hour recording whole costs hundreds of megabytes before the
 model even starts; decoding frame by frame and handing out bounded blocks
 keeps the worker's memory flat whatever the file's length. Samples match
 faster-whisper's own decoder (s16 resampling, scaled to [-1, 1)).
+
+A resumed job skips audio by decoding and discarding it, not by seeking: a
+seek lands on a packet boundary and restarts the resampler, so the samples
+after it would differ slightly from an uninterrupted run's, and with them the
+chunk cuts and the text. Decoding is a small fraction of transcribing.
 """
 
 from __future__ import annotations
@@ -50,8 +55,11 @@ def probe_duration(container: av.container.InputContainer) -> float | None:
     return None
 
 
-def decode_blocks(path: Path, stats: DecodeStats) -> Iterator[np.ndarray]:
-    """Yield float32 mono 16 kHz blocks; damaged packets are skipped and counted."""
+def decode_blocks(path: Path, stats: DecodeStats, skip: int = 0) -> Iterator[np.ndarray]:
+    """Yield float32 mono 16 kHz blocks; damaged packets are skipped and counted.
+
+    The first `skip` samples are decoded (and counted in `stats`) but not yielded.
+    """
     container = _open(path)
     try:
         if not container.streams.audio:
@@ -79,15 +87,46 @@ def decode_blocks(path: Path, stats: DecodeStats) -> Iterator[np.ndarray]:
             for frame in frames:
                 frame.pts = None
                 for out in resampler.resample(frame):
-                    yield _to_float(out, stats)
+                    block = _skipped(_to_float(out, stats), stats.samples, skip)
+                    if block.size:
+                        yield block
         for out in resampler.resample(None):
-            yield _to_float(out, stats)
+            block = _skipped(_to_float(out, stats), stats.samples, skip)
+            if block.size:
+                yield block
     finally:
         container.close()
-    if stats.bad_packets and not stats.warnings:
+    if stats.bad_packets and not any("damaged" in w for w in stats.warnings):
         stats.warnings.append(f"skipped {stats.bad_packets} damaged packet(s)")
-    if stats.samples == 0 and stats.bad_packets:
-        raise MediaError("no decodable audio (the file is damaged or truncated)")
+    if stats.samples == 0:
+        raise MediaError("no decodable audio (the file is empty, damaged or truncated)")
+    shortfall = shortfall_warning(stats.samples / SAMPLE_RATE, stats.duration)
+    if shortfall:
+        stats.warnings.append(shortfall)
+
+
+def _skipped(block: np.ndarray, decoded: int, skip: int) -> np.ndarray:
+    """The part of `block` (which ends at sample `decoded`) that lies at or after `skip`."""
+    start = decoded - block.size
+    if decoded <= skip:
+        return block[:0]
+    return block[max(0, skip - start):]
+
+
+def shortfall_warning(decoded_s: float, container_s: float | None) -> str | None:
+    """A warning when far less audio decoded than the container announces.
+
+    Containers without an exact length (MP3 without a header of frame counts)
+    estimate it from the bit rate, so small differences are normal: only a
+    shortfall of over 2 s and over 5 % is reported.
+    """
+    if container_s is None or container_s <= 0:
+        return None
+    missing = container_s - decoded_s
+    if missing > 2.0 and missing > 0.05 * container_s:
+        return (f"decoded {decoded_s:.1f} s of {container_s:.1f} s: "
+                "the file looks truncated or damaged")
+    return None
 
 
 def _to_float(frame: av.AudioFrame, stats: DecodeStats) -> np.ndarray:

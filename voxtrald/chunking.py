@@ -3,6 +3,8 @@
 A cut through a word garbles it on both sides, so each chunk ends at the
 quietest short stretch near its nominal length, not at the exact sample
 count; the remainder opens the next chunk and nothing is dropped or repeated.
+Offsets are whole samples, so a chunk's end is an exact place to resume from.
+How long a chunk should be is memory's decision (`memory.chunks.chunk_seconds`).
 """
 
 from __future__ import annotations
@@ -32,12 +34,15 @@ def quietest_cut(samples: np.ndarray, target: int, search: int) -> int:
 
 
 def chunk_stream(
-    blocks: Iterable[np.ndarray], chunk_seconds: Callable[[], float]
-) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield (offset_seconds, samples) chunks; `chunk_seconds` is asked afresh for each."""
+    blocks: Iterable[np.ndarray], chunk_seconds: Callable[[], float], start: int = 0
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (offset_in_samples, samples) chunks; `chunk_seconds` is asked afresh for each.
+
+    `start` is the sample index of the first block's first sample (a resumed run).
+    """
     pending: list[np.ndarray] = []
     pending_len = 0
-    offset = 0
+    offset = start
     target = int(chunk_seconds() * SAMPLE_RATE)
     for block in blocks:
         pending.append(block)
@@ -46,30 +51,12 @@ def chunk_stream(
             buf = np.concatenate(pending)
             search = int(min(MAX_SEARCH_S * SAMPLE_RATE, target * SEARCH_FRACTION))
             cut = quietest_cut(buf, target, search)
-            yield offset / SAMPLE_RATE, buf[:cut]
+            yield offset, buf[:cut]
             offset += cut
             rest = buf[cut:].copy()
             del buf
             pending, pending_len = [rest], rest.size
             target = int(chunk_seconds() * SAMPLE_RATE)
     if pending_len:
-        yield offset / SAMPLE_RATE, np.concatenate(pending)
+        yield offset, np.concatenate(pending)
 
-
-def choose_chunk_seconds(
-    available_bytes: int | None,
-    low: float = 60.0,
-    mid: float = 90.0,
-    high: float = 120.0,
-    low_below_gb: float = 4.0,
-    mid_below_gb: float = 8.0,
-) -> float:
-    """Shorter chunks when memory is short: 60 s under 4 GB free, 90 s under 8 GB, else 120 s."""
-    if available_bytes is None:
-        return mid
-    gb = available_bytes / 1024**3
-    if gb < low_below_gb:
-        return low
-    if gb < mid_below_gb:
-        return mid
-    return high

@@ -46,6 +46,9 @@ class EngineConfig:
     # Names and jargon to expect (comma-separated); a NAME.vocab.txt beside a file adds more.
     hotwords: str = ""
     initial_prompt: str = ""
+    # Windows decoded at once; 0 lets the memory available choose (1 at critical).
+    batch_size: int = 0
+    word_timestamps: bool = True
     idle_unload_seconds: float = 300.0
     chunk_seconds_low: float = 60.0
     chunk_seconds_mid: float = 90.0
@@ -165,6 +168,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "engine.model": (lambda v: bool(v.strip()), "a non-empty model name or folder"),
     "engine.threads": _range(0, 256, "0 = automatic", integer=True),
     "engine.beam_size": _range(1, 20, "", integer=True),
+    "engine.batch_size": _range(0, 64, "0 = chosen from the memory available", integer=True),
     "engine.idle_unload_seconds": _range(0, 7 * _DAY, "seconds"),
     "engine.chunk_seconds_low": _range(10, 3600, "seconds"),
     "engine.chunk_seconds_mid": _range(10, 3600, "seconds"),

@@ -104,10 +104,13 @@ class JobRunner:
         vocab = vocabulary.for_source(source, self.cfg.engine.hotwords)
         request = wp.Transcribe(
             job.id, str(source), start_at=attempt.resumed_at, first_chunk=attempt.first_chunk,
-            # A resumed job keeps the language its first chunks were heard in.
-            options=wp.JobOptions(language=self.cfg.engine.language or attempt.language,
+            options=wp.JobOptions(language=self.cfg.engine.language or None,
                                   hotwords=vocab.hotwords,
                                   initial_prompt=self.cfg.engine.initial_prompt or None),
+            # A resumed job goes on in the language its first chunks were heard in,
+            # without forcing it (a later window may still switch language).
+            known_language=attempt.language,
+            known_language_probability=attempt.language_probability,
         )
         try:
             self._ensure_worker()

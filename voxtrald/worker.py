@@ -31,10 +31,22 @@ class WorkerError(Exception):
 
 
 def worker_settings(cfg: Config) -> dict[str, Any]:
-    """What the worker needs to know: the engine section of the config, as is, and the log level."""
-    settings = dataclasses.asdict(cfg.engine)
-    settings["log_level"] = logging.getLevelName(logging.getLogger().level)
-    return settings
+    """What the worker needs to know: the engine section, the memory levels, the log level.
+
+    Built through EngineSettings so a key the worker does not know fails here, at
+    start-up, not as a worker that cannot parse its argument.
+    """
+    settings = {k: v for k, v in dataclasses.asdict(cfg.engine).items()
+                if k in _ENGINE_KEYS}
+    return dataclasses.asdict(wp.EngineSettings(
+        **settings,
+        memory_warning_percent=cfg.memory.warning_percent,
+        memory_critical_percent=cfg.memory.critical_percent,
+        log_level=logging.getLevelName(logging.getLogger().level),
+    ))
+
+
+_ENGINE_KEYS = {f.name for f in dataclasses.fields(wp.EngineSettings)}
 
 
 def describe_exit(code: int | None) -> str:

@@ -12,7 +12,73 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
+from voxtrald.memory.chunks import ChunkSizing
 from voxtrald.transcript import Segment
+
+# -- the worker's settings (its one command-line argument) -------------------------------
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Everything the worker needs for its whole life; per-job choices are JobOptions.
+
+    Names match the config's [engine] keys, so the daemon can pass that section
+    as it is; keys the worker has no use for (idle_unload_seconds) are ignored.
+    `language`, `hotwords` and `initial_prompt` are the defaults a job's
+    options override. `batch_size` 0 lets memory choose (see batching.py).
+    """
+
+    model: str = "default"
+    device: str = "cpu"
+    compute_type: str = "int8"
+    threads: int = 0
+    beam_size: int = 5
+    language: str = ""
+    hotwords: str = ""
+    initial_prompt: str = ""
+    batch_size: int = 0
+    word_timestamps: bool = True
+    chunk_seconds_low: float = 60.0
+    chunk_seconds_mid: float = 90.0
+    chunk_seconds_high: float = 120.0
+    chunk_low_below_gb: float = 4.0
+    chunk_mid_below_gb: float = 8.0
+    memory_warning_percent: float = 80.0
+    memory_critical_percent: float = 90.0
+    log_level: str = "INFO"
+
+    @property
+    def chunks(self) -> ChunkSizing:
+        return ChunkSizing(self.chunk_seconds_low, self.chunk_seconds_mid,
+                           self.chunk_seconds_high, self.chunk_low_below_gb,
+                           self.chunk_mid_below_gb)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str, ignored: list[str] | None = None) -> EngineSettings:
+        """Parse the worker's argument; a value of the wrong type is a ValueError naming it.
+
+        Keys it does not know are left out (and listed in `ignored`).
+        """
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("worker settings must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        if ignored is not None:
+            ignored.extend(sorted(set(data) - known))
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for name in known & set(data):
+            value, want = data[name], type(getattr(defaults, name))
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
+                raise ValueError(f"worker setting {name} must be {want.__name__}")
+            values[name] = value
+        return cls(**values)
+
 
 # -- daemon → worker ---------------------------------------------------------------------
 
@@ -35,6 +101,10 @@ class Transcribe:
     start_at: float = 0.0
     first_chunk: int = 0
     options: JobOptions = field(default_factory=JobOptions)
+    # Resume: the language an earlier attempt detected, taken as detected (not forced), so
+    # the later chunks come out as they would have in one run.
+    known_language: str | None = None
+    known_language_probability: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,20 @@
 """Memory: readings (host, cgroup, processes), levels with hysteresis, the sampler, the route.
 
-The engine worker imports only `available_bytes` and `choose_chunk_seconds`;
+The engine worker imports only `read_system` and the chunk rule (`chunk_seconds`);
 the daemon wires `MemoryMonitor` and `register_routes`.
 """
 
-from voxtrald.memory.chunks import choose_chunk_seconds, model_fits, model_need_bytes
-from voxtrald.memory.reading import available_bytes
+from voxtrald.memory.chunks import ChunkSizing, chunk_seconds, model_fits, model_need_bytes
+from voxtrald.memory.reading import available_bytes, read_system
 
 __all__ = [
+    "ChunkSizing",
     "MemoryMonitor",
     "available_bytes",
-    "choose_chunk_seconds",
+    "chunk_seconds",
     "model_fits",
     "model_need_bytes",
+    "read_system",
     "register_routes",
 ]
 

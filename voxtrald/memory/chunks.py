@@ -2,41 +2,49 @@
 
 Shorter chunks hold less decoded audio and fewer decoder states at once, so
 the engine asks before each chunk; a model that does not fit waits rather than
-pushing the machine into swap.
+pushing the machine into swap. The chunk rule is declared here once, with its
+one settings type, and kept free of numpy so the daemon can import it.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
 
-from voxtrald.memory.figures import MiB
-
-
-class ChunkSettings(Protocol):
-    chunk_seconds_low: float
-    chunk_seconds_mid: float
-    chunk_seconds_high: float
-    chunk_low_below_gb: float
-    chunk_mid_below_gb: float
+from voxtrald.memory.figures import GiB, MiB
+from voxtrald.schema import MemoryLevel
 
 
-def choose_chunk_seconds(available_bytes: int | None, engine_cfg: ChunkSettings) -> float:
-    """Chunk length for the memory available now; unknown memory gets the middle value.
+@dataclass(frozen=True)
+class ChunkSizing:
+    """Chunk lengths by free memory: `low_s` under `low_below_gb`, `mid_s` under `mid_below_gb`."""
 
-    The thresholds live in the engine's chunking module (one rule, one place);
-    this is the config-shaped door to it. Imported late: chunking brings numpy,
-    which the daemon's memory monitor has no use for.
+    low_s: float = 60.0
+    mid_s: float = 90.0
+    high_s: float = 120.0
+    low_below_gb: float = 4.0
+    mid_below_gb: float = 8.0
+
+
+def chunk_seconds(
+    available_bytes: int | None,
+    level: MemoryLevel | str = MemoryLevel.NORMAL,
+    sizing: ChunkSizing = ChunkSizing(),  # frozen: one shared default is safe
+) -> float:
+    """Chunk length for the memory available now.
+
+    Unknown memory gets the middle length; critical memory the shortest
+    whatever the figure says. A batch never spans chunks, so the default
+    lengths (2 to 4 windows of 30 s) also bound the batch a chunk can fill.
     """
-    from voxtrald import chunking
-
-    return chunking.choose_chunk_seconds(
-        available_bytes,
-        engine_cfg.chunk_seconds_low,
-        engine_cfg.chunk_seconds_mid,
-        engine_cfg.chunk_seconds_high,
-        engine_cfg.chunk_low_below_gb,
-        engine_cfg.chunk_mid_below_gb,
-    )
+    if level == MemoryLevel.CRITICAL:
+        return sizing.low_s
+    if available_bytes is None:
+        return sizing.mid_s
+    if available_bytes < sizing.low_below_gb * GiB:
+        return sizing.low_s
+    if available_bytes < sizing.mid_below_gb * GiB:
+        return sizing.mid_s
+    return sizing.high_s
 
 
 def model_need_bytes(model_bytes: int, factor: float, margin_mb: float) -> int:
