@@ -222,6 +222,13 @@ def test_apply_as_the_tray_follows_it(steps: list[str], applying: str | None,
     assert (state.install_offer() is None) is (applying is not None)
 
 
+def test_a_late_answer_does_not_undo_what_came_first() -> None:
+    state, _ = seen(TrayState(), status(update=offer()))
+    for what in ("click", "event update_restarting", "accepted downloading"):
+        state, _ = _step(state, what)
+    assert (state.install.applying, state.install.step) == ("1.1.0", "restarting")
+
+
 def test_refusal_tells_the_daemons_reason() -> None:
     state, _ = seen(TrayState(), status(update=offer()))
     state = notifier.on_apply_requested(state, "1.1.0")

@@ -65,13 +65,15 @@ def refused(state: InstallState, version: str, reason: str) -> tuple[InstallStat
 def started(state: InstallState, progress: ApplyProgress) -> InstallState:
     """The daemon accepted the request (202) with its first step; an answer that names no
     step leaves the progress reads to tell."""
+    if state.step not in ("", REQUESTED) and state.applying == progress.version:
+        return state  # an event or a progress read came first and knows more
     if progress.running:
         return replace(state, applying=progress.version, step=progress.state)
     return replace(state, applying=None, step="")
 
 
 def observed(state: InstallState, progress: ApplyProgress) -> InstallState:
-    """The daemon's word on its apply: the 202 answer, or a read of its progress."""
+    """A read of the daemon's apply progress, whoever started the apply."""
     if progress.running:
         return replace(state, applying=progress.version, step=progress.state)
     if state.step == REQUESTED:
