@@ -182,6 +182,69 @@ def test_memory_and_update_buttons(
     tray.wait_menu(lambda m: not any(i.label.startswith("Update") for i in m), "offer gone")
 
 
+def test_install_and_restart(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray]
+) -> None:
+    """The tray's side of applying an update: the daemon's answers are scripted here."""
+    fake.set_update("1.1.0", RELEASE_URL, can_apply=True, event=False)
+    fake.refuse_apply("busy", "Voxtral 1.1.0 is already being applied (installing)")
+    tray = start_tray(fake.socket_path)
+    update = note_titled(services, "Voxtral 1.1.0 is available", 10)
+    assert list(update.actions) == ["default", "open_release", "install_update", "skip_version"]
+    assert update.actions["install_update"] == "Install and restart"
+    install = "Install 1.1.0 and restart"
+    tray.wait_menu(lambda m: any(i.label == install and i.enabled for i in m), "the install item")
+
+    # Refused: the daemon's reason is told, and the item can be used again.
+    tray.click(install)
+    refused = note_titled(services, "Could not install Voxtral 1.1.0", 10)
+    assert refused.body == "Voxtral 1.1.0 is already being applied (installing)."
+    assert fake.count("POST", "/api/updates/apply") == 1
+    tray.wait_menu(lambda m: any(i.label == install and i.enabled for i in m), "the item back")
+
+    # The notification's button asks for it too; while it runs the item says so.
+    fake.apply_answer = None
+    services.invoke(update, "install_update")
+    wait_for(lambda: fake.count("POST", "/api/updates/apply") == 2, 10, "the apply request")
+    items = tray.wait_menu(lambda m: any(i.label == "Installing 1.1.0…" for i in m), "running")
+    assert not next(i for i in items if i.label == "Installing 1.1.0…").enabled
+
+    # It fails before the switch: told once, and it can be tried again.
+    fake.apply_state = {"state": "failed", "version": "1.1.0", "can_apply": True}
+    fake.emit("update_failed", version="1.1.0",
+              message="cannot apply the update: No space left on device")
+    failed = note_titled(services, "Voxtral 1.1.0 was not installed", 10)
+    assert failed.body.startswith("Cannot apply the update: No space left on device.")
+    tray.wait_menu(lambda m: any(i.label == install and i.enabled for i in m), "the item back")
+    tray.click(install)
+    wait_for(lambda: fake.count("POST", "/api/updates/apply") == 3, 10, "the second apply")
+    fake.apply_state = {"state": "restarting", "version": "1.1.0", "can_apply": True}
+    fake.emit("update_restarting", version="1.1.0", previous="1.0.0")
+    tray.wait_menu(lambda m: any(i.label == "Restarting into 1.1.0…" for i in m), "restarting")
+
+    # The new version does not come up: the daemon put back tells it as it starts, before
+    # the tray is back in touch. One notice, with both versions and the reason.
+    fake.status["update"] = {**fake.status["update"], "update_available": False,
+                             "rolled_back": True, "can_apply": False}
+    fake.apply_state = {"state": "idle", "version": None, "can_apply": True}
+    fake.restart(("update_rolled_back", {"version": "1.1.0", "restored": "1.0.0",
+                                         "reason": "it exited during its first start (code 3)"}))
+    title = "Voxtral 1.1.0 did not start properly; back on 1.0.0"
+    rolled = note_titled(services, title, 20)
+    assert rolled.body == ("It exited during its first start (code 3). "
+                           "Voxtral 1.1.0 is not offered again.")
+    tray.wait_menu(lambda m: not any(i.label.startswith(("Install", "Restarting")) for i in m),
+                   "no install item")
+    # Neither the live events nor a restarted tray tell it again.
+    tray.stop()
+    again = start_tray(fake.socket_path)
+    again.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+    polls_after(fake)
+    assert services.summaries().count(title) == 1
+    assert services.summaries().count("Voxtral 1.1.0 was not installed") == 1
+    assert "Traceback" not in tray.output() + again.output()
+
+
 def test_recent_open_log_and_only_real_local_folders(
     fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray], tmp_path: Path
 ) -> None:
@@ -213,10 +276,11 @@ def test_recent_open_log_and_only_real_local_folders(
     log_file = Path(tray.opened()[1])
     assert log_file.name == "voxtral-tray.log" and log_file.is_relative_to(tmp_path / "state")
     assert "daemon socket" in log_file.read_text()
+    # Each click runs in a thread of its own: the refusals may be logged after the log opened.
+    refusals = ["not opening 'https://evil.example/x': not an existing local folder",
+                f"not opening '{invented}': not an existing local folder"]
+    wait_for(lambda: all(line in tray.output() for line in refusals), 10, "both refusals logged")
     assert not invented.exists()
-    out = tray.output()
-    assert "not opening 'https://evil.example/x': not an existing local folder" in out
-    assert f"not opening '{invented}': not an existing local folder" in out
 
 
 def test_x11_backend_without_pygobject(

@@ -128,6 +128,7 @@ class TrayUI:
             "open_transcripts": self._action(lambda: c.open_folder("transcripts")),
             "check_updates": self._action(c.check_updates),
             "open_release": self._action(c.open_release_page),
+            "install_update": self._command("install_update"),
             "skip_version": self._action(c.skip_version),
             "dismiss_memory": self._action(c.dismiss_memory),
             "open_log": self._action(c.open_log),

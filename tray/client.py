@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tray.model import EventBatch, Finished, Status, recent_from_jobs
+from tray.model import ApplyProgress, EventBatch, Finished, Status, recent_from_jobs
 from voxtrald.client import ApiResponseError, Client, DaemonUnreachable, ForeignServer
 
 
@@ -92,6 +92,20 @@ class TrayClient:
     def check_updates(self) -> dict[str, Any]:
         # Asking GitHub can take a while; the daemon bounds it, we wait a bit longer.
         return self._action("GET", "/api/updates/check?refresh=1", timeout=self.timeout + 30)
+
+    def apply_update(self) -> ApplyProgress:
+        """Ask the daemon to install the offered update and restart; ActionFailed with its
+        reason when it will not (busy, not an install it can update, nothing to apply)."""
+        # It asks GitHub first (a deliberate act gets fresh news): wait as for a check.
+        answer = self._action("POST", "/api/updates/apply", {}, timeout=self.timeout + 30)
+        return ApplyProgress.parse(answer)
+
+    def apply_progress(self) -> ApplyProgress:
+        """What an apply is doing; "idle" when the daemon cannot say (an older daemon)."""
+        try:
+            return ApplyProgress.parse(self._action("GET", "/api/updates/apply"))
+        except ActionFailed:
+            return ApplyProgress()
 
     def dismiss_version(self, version: str) -> None:
         self._action("POST", "/api/updates/dismiss", {"version": version})

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tray import desktop, notifier, statefile
 from tray.client import ActionFailed, Offline, TrayClient
+from tray.installing import InstallState
 from tray.notices import Command, name
 from tray.notifier import Notification, Settings, TrayState
 from tray.prefs import NotifyPrefs
@@ -50,8 +51,10 @@ class Controller:
         self.log_file = log_file
         saved = statefile.load_announced(state_file)
         prefs = statefile.load_prefs(state_file, default_prefs or NotifyPrefs())
-        self._saved = (saved, prefs)
-        self.state = TrayState(announced_versions=saved, prefs=prefs)
+        news = statefile.load_news(state_file)
+        self._saved = (saved, prefs, news)
+        self.state = TrayState(announced_versions=saved, prefs=prefs,
+                               install=InstallState(news_seen=news))
         self._offline_logged = False
         self._recent_done: int | None = None  # the done count the recent list was read at
 
@@ -62,7 +65,7 @@ class Controller:
             before = self.state
             self.state, notes = fn(before)
             state = self.state
-            wanted = (state.announced_versions, state.prefs)
+            wanted = (state.announced_versions, state.prefs, state.install.news_seen)
             if wanted != self._saved and statefile.save(self.state_file, *wanted):
                 self._saved = wanted
         for note in notes:
@@ -84,6 +87,16 @@ class Controller:
         self._apply(lambda s: notifier.on_status(s, status, self.settings))
         if status.done != self._recent_done:
             self._refresh_recent(status.done)
+        if notifier.watch_apply(self.state):
+            progress = self.client.apply_progress()
+            self._apply(lambda s: (notifier.on_apply_progress(s, progress), []))
+        if self.state.history_wanted:
+            self._read_history()
+
+    def _read_history(self) -> None:
+        """The events a daemon just met still holds: the outcome of an install may be there."""
+        batch = self.client.events(0, 0)
+        self._apply(lambda s: notifier.on_history(s, batch))
 
     def _refresh_recent(self, done: int) -> None:
         try:
@@ -110,6 +123,9 @@ class Controller:
                 if self.client.events_supported:
                     after = self.state.last_seq or 0
                     batch = self.client.events(after, wait)
+                    if notifier.wants_status_first(batch):
+                        self.refresh_status()
+                        last_status = time.monotonic()
                     self._apply(partial(notifier.on_events, batch=batch, settings=self.settings,
                                         now=time.monotonic()))
                 else:
@@ -183,6 +199,8 @@ class Controller:
             self.retry(arg)
         elif verb == "show_error" and isinstance(arg, int):
             self.show_error(arg)
+        elif verb == "install_update" and isinstance(arg, str):
+            self.install_update(arg)
         else:
             log.warning("ignoring %s %r", verb, arg)
 
@@ -244,6 +262,30 @@ class Controller:
                     "low",
                 )
             )
+
+    def install_update(self, version: str) -> None:
+        """Ask the daemon to install `version` and restart; a refusal is told, not raised."""
+        accepted = False
+
+        def request(state: TrayState) -> tuple[TrayState, list[Notification]]:
+            nonlocal accepted  # checked and set under the lock: two clicks, one request
+            accepted = state.install.applying is None
+            return notifier.on_apply_requested(state, version), []
+
+        self._apply(request)
+        if not accepted:
+            log.info("an install of %s is already running", self.state.install.applying)
+            return
+        log.info("installing %s", name(version))
+        try:
+            progress = self.client.apply_update()
+        except ActionFailed as exc:
+            reason = str(exc)
+            log.warning("install of %s refused: %s", name(version), reason)
+            self._apply(lambda s: notifier.on_apply_refused(s, version, reason))
+            self._after_action()
+            return
+        self._apply(lambda s: (notifier.on_apply_started(s, progress), []))
 
     def skip_version(self) -> None:
         offer = self.state.update_offer()

@@ -123,6 +123,29 @@ class Update:
     latest_version: str | None
     release_url: str | None
     dismissed: bool
+    can_apply: bool = False  # this install can apply it itself (a side-by-side install)
+
+
+# The steps of an apply in progress, as GET /api/updates/apply names them; any other state
+# ("idle", "failed", "rolling back") means no apply is running.
+APPLY_STEPS = ("downloading", "installing", "testing", "restarting")
+
+
+@dataclass(frozen=True)
+class ApplyProgress:
+    """GET /api/updates/apply: what an apply is doing, whoever started it."""
+
+    state: str = "idle"
+    version: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state in APPLY_STEPS and self.version is not None
+
+    @classmethod
+    def parse(cls, raw: Any) -> ApplyProgress:
+        data = _dict(raw)
+        return cls(state=_str(data.get("state"), "idle"), version=_opt_str(data.get("version")))
 
 
 @dataclass(frozen=True)
@@ -163,6 +186,7 @@ class Status:
                 latest_version=_opt_str(update_raw.get("latest_version")),
                 release_url=_opt_str(update_raw.get("release_url")),
                 dismissed=update_raw.get("dismissed") is True,
+                can_apply=update_raw.get("can_apply") is True,
             )
         paused = data.get("paused") is True
         state = _str(data.get("state"), "idle")

@@ -18,9 +18,14 @@ from voxtrald.schema import MemoryLevel
 from voxtrald.textsafe import escape_controls
 
 Verb = Literal[
-    "open_file", "open_folder", "retry", "show_error", "open_release", "skip_version", "pause"
+    "open_file", "open_folder", "retry", "show_error", "open_release", "skip_version", "pause",
+    "install_update",
 ]
-Kind = Literal["memory", "update", "job_done", "job_failed"]
+# "install": what became of installing an update (not the "New versions" switch's business:
+# a version that was put back is news even to someone who wants no offers).
+Kind = Literal["memory", "update", "job_done", "job_failed", "install"]
+# The reason the daemon records for a rollback asked for with `voxtrald rollback`.
+MANUAL_ROLLBACK = "rolled back by hand"
 # How many names a summary lists before "and N more".
 SUMMARY_NAMES = 3
 
@@ -38,6 +43,9 @@ class Action:
     key: str  # the action's id on the notification server, stable per kind
     label: str
     command: Command
+    # Whether a click on the notification's body may do this; never for what cannot be
+    # undone (installing, skipping a version).
+    default_ok: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,12 @@ class Notification:
     message: str
     urgency: str = "normal"  # "low", "normal" or "critical", as in the freedesktop spec
     actions: tuple[Action, ...] = ()
+
+
+def default_action(note: Notification) -> Action | None:
+    """What a click on the notification's body does: the first action safe to do by
+    accident (opening something), never installing or skipping a version."""
+    return next((a for a in note.actions if a.default_ok), None)
 
 
 def name(text: str) -> str:
@@ -78,18 +92,58 @@ def back_to_normal_notice(mem: Memory) -> Notification:
     return Notification("memory", "Memory back to normal", f"RAM in use: {pct}.", "low")
 
 
-def update_notice(version: str, release_url: str | None) -> Notification:
+def update_notice(version: str, release_url: str | None, can_apply: bool = False) -> Notification:
+    """The offer of a release; with *Install and restart* where this install can apply it."""
     actions = []
     if release_url and release_url.lower().startswith("https://"):
         actions.append(Action("open_release", "Open release page",
                               Command("open_release", release_url)))
-    actions.append(Action("skip_version", "Skip this version", Command("skip_version", version)))
+    if can_apply:
+        actions.append(Action("install_update", "Install and restart",
+                              Command("install_update", version), default_ok=False))
+    actions.append(Action("skip_version", "Skip this version", Command("skip_version", version),
+                          default_ok=False))
+    message = ("Install it now (Voxtral restarts), see the release page, or skip this version."
+               if can_apply else "See the release page, or skip this version.")
+    return Notification("update", f"Voxtral {name(version)} is available", message,
+                        actions=tuple(actions))
+
+
+def _sentence(text: str) -> str:
+    """A reason from the daemon ("the self-check ... failed") as a sentence of its own."""
+    text = name(text).strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
+def install_refused(version: str, reason: str) -> Notification:
+    """The daemon said no to "Install and restart" (busy, not an updatable install, ...)."""
+    return Notification("install", f"Could not install Voxtral {name(version)}",
+                        _sentence(reason) or "The daemon refused.", "normal")
+
+
+def install_failed(version: str, message: str) -> Notification:
+    """An apply that stopped before the switch: nothing changed, the daemon runs on."""
+    text = _sentence(message) or "The update could not be prepared."
+    return Notification("install", f"Voxtral {name(version)} was not installed",
+                        f"{text} The running version carries on.")
+
+
+def rolled_back(version: str, restored: str, reason: str) -> Notification:
+    version, restored = name(version), name(restored)
+    if reason == MANUAL_ROLLBACK:
+        return Notification("install", f"Back on Voxtral {restored}",
+                            f"Voxtral {version} was rolled back by hand.", "low")
+    why = _sentence(reason) or "It did not report healthy."
     return Notification(
-        "update",
-        f"Voxtral {version} is available",
-        "See the release page, or skip this version.",
-        actions=tuple(actions),
+        "install",
+        f"Voxtral {version} did not start properly; back on {restored}",
+        f"{why} Voxtral {version} is not offered again.",
     )
+
+
+def update_applied(version: str, previous: str) -> Notification:
+    text = f"Updated from {name(previous)}." if previous else "Updated."
+    return Notification("install", f"Voxtral {name(version)} is running", text, "low")
 
 
 def _common_folder(paths: list[str]) -> str | None:

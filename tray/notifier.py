@@ -16,7 +16,9 @@ trustworthy are tested directly:
 - a daemon restart or a burst of events never repeats or multiplies notices;
 - finished jobs are announced in batches: one notice once the queue is idle
   (or every BATCH_MAX_HOLD seconds in a long run), not one per file;
-- each kind can be switched off (TrayState.prefs, the Notifications menu).
+- each kind can be switched off (TrayState.prefs, the Notifications menu);
+- an update this install can apply is offered with *Install and restart*, and
+  what became of an install is told once (tray.installing).
 
 Time comes in as `now` (a monotonic clock reading), so batching is pure too.
 """
@@ -27,8 +29,9 @@ from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion, Version
 
-from tray import notices
-from tray.model import LEVELS, EventBatch, Finished, Memory, Status, level_rank
+from tray import installing, notices
+from tray.installing import InstallState
+from tray.model import LEVELS, ApplyProgress, EventBatch, Finished, Memory, Status, level_rank
 from tray.notices import Notification
 from tray.prefs import NotifyPrefs
 from voxtrald.schema import MemoryLevel
@@ -73,6 +76,10 @@ class TrayState:
     finished_last: float = 0.0
     status_since_finished: bool = False
     recent: tuple[Finished, ...] = ()  # newest first, at most RECENT
+    install: InstallState = InstallState()
+    # A daemon instance was just met: its event history may hold the outcome of an install
+    # (a restarted daemon tells it before the tray is back in touch).
+    history_wanted: bool = False
 
     def update_offer(self) -> tuple[str, str | None] | None:
         """(version, release_url) of an available release the user has not skipped."""
@@ -82,6 +89,14 @@ class TrayState:
         if upd.dismissed or upd.latest_version in self.dismissed_versions:
             return None
         return upd.latest_version, upd.release_url
+
+    def install_offer(self) -> str | None:
+        """The offered version when this daemon can install it itself and none is running."""
+        offer = self.update_offer()
+        upd = self.status.update if self.status else None
+        if offer is None or upd is None or not upd.can_apply or self.install.applying:
+            return None
+        return offer[0]
 
 
 Result = tuple[TrayState, list[Notification]]
@@ -129,14 +144,16 @@ def _remember(versions: frozenset[str], version: str) -> frozenset[str]:
     return frozenset(kept[-MAX_REMEMBERED_VERSIONS:])
 
 
-def _observe_update(state: TrayState, version: str, url: str | None, dismissed: bool) -> Result:
+def _observe_update(
+    state: TrayState, version: str, url: str | None, dismissed: bool, can_apply: bool
+) -> Result:
     if dismissed:
         return replace(state, dismissed_versions=state.dismissed_versions | {version}), []
     if version in state.dismissed_versions or version in state.announced_versions:
         return state, []
     if not state.prefs.updates:
         return state, []  # not announced, so switching notices back on still tells
-    note = notices.update_notice(version, url)
+    note = notices.update_notice(version, url, can_apply)
     return replace(state, announced_versions=_remember(state.announced_versions, version)), [note]
 
 
@@ -146,7 +163,8 @@ def _sync_instance(state: TrayState, instance: str | None, last_seq: int | None)
         if state.last_seq is None and last_seq is not None:
             return replace(state, last_seq=last_seq)
         return state
-    return replace(state, instance=instance, last_seq=last_seq, memory_seq=-1)
+    return replace(state, instance=instance, last_seq=last_seq, memory_seq=-1,
+                   history_wanted=True, install=installing.restarted(state.install))
 
 
 def on_status(state: TrayState, status: Status, settings: Settings) -> Result:
@@ -163,7 +181,8 @@ def on_status(state: TrayState, status: Status, settings: Settings) -> Result:
         notes += more
     upd = status.update
     if upd and upd.available and upd.latest_version:
-        state, more = _observe_update(state, upd.latest_version, upd.release_url, upd.dismissed)
+        state, more = _observe_update(state, upd.latest_version, upd.release_url, upd.dismissed,
+                                      upd.can_apply)
         notes += more
     return state, _coalesce(state, notes)
 
@@ -205,8 +224,17 @@ def _on_event(
         version = data.get("version")
         if isinstance(version, str) and version:
             url = data.get("release_url")
-            return _observe_update(state, version, url if isinstance(url, str) else None, False)
+            # The event does not say whether this install can apply it; a status that
+            # already shows this version does (the controller reads one first).
+            upd = state.status.update if state.status else None
+            can_apply = bool(upd and upd.latest_version == version and upd.can_apply)
+            return _observe_update(state, version, url if isinstance(url, str) else None, False,
+                                   can_apply)
         return state, []
+    if kind in installing.OUTCOMES or kind == installing.RESTARTING:
+        key = installing.news_key(state.instance, seq)
+        install, notes = installing.on_event(state.install, key, kind, data)
+        return replace(state, install=install), notes
     if kind == "job_done":
         return _on_finished(state, data, now), []
     if kind == "job_failed":
@@ -316,3 +344,48 @@ def on_dismiss_memory(state: TrayState) -> TrayState:
 def on_skip_version(state: TrayState, version: str) -> TrayState:
     """The user skipped a release; a newer one will still be announced."""
     return replace(state, dismissed_versions=state.dismissed_versions | {version})
+
+
+# -- installing an update --------------------------------------------------------------
+
+
+def wants_status_first(batch: EventBatch) -> bool:
+    """A release was announced: read the status before the events, since only the status
+    says whether this install can apply it (the notice's *Install and restart*)."""
+    return any(e.type == "update_available" for e in batch.events)
+
+
+def watch_apply(state: TrayState) -> bool:
+    """Whether the apply progress is worth reading: an install runs or could be started."""
+    return state.online and (state.install.applying is not None
+                             or state.install_offer() is not None)
+
+
+def on_history(state: TrayState, batch: EventBatch) -> Result:
+    """The events a daemon held when the tray met it: only install outcomes are news."""
+    if batch.instance is not None and batch.instance != state.instance:
+        return state, []  # yet another instance; the next status asks again
+    install, notes = state.install, []
+    for event in batch.events:
+        if event.type in installing.OUTCOMES:
+            key = installing.news_key(batch.instance, event.seq)
+            install, more = installing.on_event(install, key, event.type, event.data, live=False)
+            notes += more
+    return replace(state, install=install, history_wanted=False), _coalesce(state, notes)
+
+
+def on_apply_requested(state: TrayState, version: str) -> TrayState:
+    return replace(state, install=installing.requested(state.install, version))
+
+
+def on_apply_refused(state: TrayState, version: str, reason: str) -> Result:
+    install, note = installing.refused(state.install, version, reason)
+    return replace(state, install=install), [note]
+
+
+def on_apply_started(state: TrayState, progress: ApplyProgress) -> TrayState:
+    return replace(state, install=installing.started(state.install, progress))
+
+
+def on_apply_progress(state: TrayState, progress: ApplyProgress) -> TrayState:
+    return replace(state, install=installing.observed(state.install, progress))

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tray.dbus_notify import DBusNotifications
-from tray.notices import Command, Notification
+from tray.notices import Command, Notification, default_action
 from voxtrald import _platform
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,11 @@ class DesktopNotifier:
             log.info("notification server %s: %s", server,
                      "with buttons" if with_actions else "no buttons, plain notifications")
         actions: tuple[tuple[str, str], ...] = ()
+        default = default_action(note)
         if with_actions and note.actions:
-            first = note.actions[0]
-            actions = (("default", first.label),) + tuple((a.key, a.label) for a in note.actions)
+            actions = tuple((a.key, a.label) for a in note.actions)
+            if default is not None:
+                actions = (("default", default.label),) + actions
         nid = dbus.notify(
             APP_NAME,
             note.title,
@@ -135,7 +137,8 @@ class DesktopNotifier:
         )
         if actions:
             commands = {a.key: a.command for a in note.actions}
-            commands["default"] = note.actions[0].command
+            if default is not None:
+                commands["default"] = default.command
             with self._lock:
                 self._pending[nid] = commands
                 while len(self._pending) > MAX_PENDING:

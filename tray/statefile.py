@@ -1,5 +1,6 @@
-"""The little the tray remembers across its own restarts: versions announced, and
-which kinds of notification the user switched on or off.
+"""The little the tray remembers across its own restarts: versions announced, the
+install outcomes told (so a restarted tray reading the daemon's history does not
+tell them again), and which kinds of notification the user switched on or off.
 
 Written atomically (`voxtrald.atomic`: temp file, fsync, rename) and read forgivingly, in the spirit
 of pip's self-check state: a missing or damaged file just means "nothing
@@ -45,16 +46,26 @@ def load_announced(path: Path) -> frozenset[str]:
     return frozenset(v for v in versions if isinstance(v, str) and v)
 
 
+def load_news(path: Path) -> tuple[str, ...]:
+    """Keys of the install outcomes already told (tray.installing), oldest first."""
+    keys = _read(path).get("install_news")
+    if not isinstance(keys, list):
+        return ()
+    return tuple(k for k in keys if isinstance(k, str) and k)
+
+
 def load_prefs(path: Path, default: NotifyPrefs) -> NotifyPrefs:
     """The Notifications menu's switches as last saved; `default` where none was."""
     return NotifyPrefs.from_dict(_read(path).get("notifications"), default)
 
 
-def save(path: Path, versions: frozenset[str], prefs: NotifyPrefs) -> bool:
+def save(path: Path, versions: frozenset[str], prefs: NotifyPrefs,
+         news: tuple[str, ...] = ()) -> bool:
     """Write the state; on failure log and go on (the worst case is one repeated notice)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"announced_versions": sorted(versions), "notifications": prefs.to_dict()}
+        data = {"announced_versions": sorted(versions), "notifications": prefs.to_dict(),
+                "install_news": list(news)}
         atomic.write_atomic(path, json.dumps(data))
         return True
     except OSError as exc:
@@ -63,5 +74,5 @@ def save(path: Path, versions: frozenset[str], prefs: NotifyPrefs) -> bool:
 
 
 def save_announced(path: Path, versions: frozenset[str]) -> bool:
-    """Write the announced versions, keeping the saved switches."""
-    return save(path, versions, load_prefs(path, NotifyPrefs()))
+    """Write the announced versions, keeping the rest."""
+    return save(path, versions, load_prefs(path, NotifyPrefs()), load_news(path))

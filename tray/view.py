@@ -53,6 +53,7 @@ MENU_KEYS = (
     "-2",
     "check_updates",
     "open_release",
+    "install_update",
     "skip_version",
     "dismiss_memory",
     "-3",
@@ -179,6 +180,20 @@ def _recent(state: TrayState) -> MenuEntry:
     return MenuEntry("recent", "Recent transcripts", children=tuple(children))
 
 
+def _install(state: TrayState) -> MenuEntry:
+    """"Install X.Y.Z and restart"; while an install runs, disabled and saying so."""
+    install = state.install
+    if install.applying is not None:
+        running = name(install.applying)
+        text = f"Restarting into {running}…" if install.restarting else f"Installing {running}…"
+        return MenuEntry("install_update", text, enabled=False)
+    offer = state.install_offer() if state.online else None
+    if offer is None:
+        return MenuEntry("install_update", "", enabled=False, visible=False)
+    return MenuEntry("install_update", f"Install {name(offer)} and restart",
+                     command=Command("install_update", offer))
+
+
 def _notifications(state: TrayState) -> MenuEntry:
     chosen = state.prefs.to_dict()
     children = tuple(
@@ -216,6 +231,7 @@ def menu(state: TrayState) -> list[MenuEntry]:
             enabled=bool(offer and safe_release_url(offer[1])),
             visible=offer is not None,
         ),
+        "install_update": _install(state),
         "skip_version": MenuEntry(
             "skip_version",
             f"Skip version {offer[0]}" if offer else "",

@@ -1,8 +1,9 @@
 """A small stand-in daemon: real HTTP/1.1 on a real Unix socket, scripted state.
 
 It serves the API shapes the tray reads (status, long-polled events, pause,
-resume, update check and dismiss), so the real tray process can be tested
-before, and independently of, the real daemon.
+resume, update check, dismiss and apply), so the real tray process can be tested
+before, and independently of, the real daemon. An apply is only recorded and
+answered as scripted (`apply_answer`); applying for real is the daemon's test.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class FakeDaemon:
         self.events: list[dict[str, Any]] = []
         self.jobs: list[dict[str, Any]] = []  # what GET /api/jobs lists, newest last
         self.requests: list[tuple[str, str, Any]] = []
+        # The answer to POST /api/updates/apply (None: accept it), and what GET reports.
+        self.apply_answer: tuple[int, dict[str, Any]] | None = None
+        self.apply_state: dict[str, Any] = {"state": "idle", "version": None, "can_apply": True}
         self.cond = threading.Condition()
         self._server: _Server | None = None
         self.start()
@@ -84,7 +88,8 @@ class FakeDaemon:
                 reminder=reminder,
             )
 
-    def set_update(self, version: str, url: str | None, dismissed: bool = False) -> None:
+    def set_update(self, version: str, url: str | None, dismissed: bool = False,
+                   can_apply: bool = False, event: bool = True) -> None:
         with self.cond:
             self.status["update"] = {
                 "update_available": True,
@@ -93,8 +98,16 @@ class FakeDaemon:
                 "release_url": url,
                 "dismissed": dismissed,
                 "error": None,
+                "rolled_back": False,
+                "can_apply": can_apply,
             }
-        self.emit("update_available", version=version, release_url=url, release_name=version)
+        if event:
+            self.emit("update_available", version=version, release_url=url,
+                      release_name=version)
+
+    def refuse_apply(self, code: str, message: str) -> None:
+        """The next applies are answered 409 with this reason, as the daemon refuses one."""
+        self.apply_answer = (409, {"error": {"code": code, "message": message}})
 
     def snapshot(self) -> dict[str, Any]:
         with self.cond:
@@ -120,12 +133,17 @@ class FakeDaemon:
             self._server = None
         self.socket_path.unlink(missing_ok=True)
 
-    def restart(self) -> None:
-        """A new daemon: new instance id, event numbering from scratch, same state."""
+    def restart(self, *told: tuple[str, dict[str, Any]]) -> None:
+        """A new daemon: new instance id, event numbering from scratch, same state.
+
+        `told`: events it emits before anyone can ask, as a daemon put back after a
+        failed update announces the rollback as it starts."""
         self.stop()
         with self.cond:
             self.instance = secrets.token_hex(4)
             self.events = []
+        for type_, data in told:
+            self.emit(type_, **data)
         self.start()
 
     # -- routes --------------------------------------------------------------------------
@@ -159,12 +177,25 @@ class FakeDaemon:
                 "error": None,
             }
             return 200, upd
+        if parts.path == "/api/updates/apply":
+            return self._apply(method)
         if method == "POST" and parts.path == "/api/updates/dismiss":
             with self.cond:
                 if self.status["update"]:
                     self.status["update"]["dismissed"] = True
             return 200, {"dismissed": (body or {}).get("version")}
         return 404, {"error": {"code": "not_found", "message": f"no route {parts.path}"}}
+
+    def _apply(self, method: str) -> tuple[int, dict[str, Any]]:
+        with self.cond:
+            if method == "GET":
+                return 200, dict(self.apply_state)
+            if self.apply_answer is not None:
+                return self.apply_answer
+            version = (self.status["update"] or {}).get("latest_version")
+            self.apply_state = {"state": "downloading", "version": version, "can_apply": True}
+            return 202, {"state": "downloading", "version": version, "error": None,
+                         "code": None}
 
     def _job_route(self, method: str, path: str) -> tuple[int, dict[str, Any]]:
         tail = path.removeprefix("/api/jobs/").split("/")
