@@ -109,3 +109,11 @@ def test_values_that_would_break_the_daemon_stop_start_up_naming_the_key(
     path.write_text(toml)
     with pytest.raises(config.ConfigError, match=re.escape(message)):
         config.load(path)
+
+
+@pytest.mark.parametrize("key", ["processed", "failed", "transcripts", "state_dir"])
+def test_folders_the_daemon_fills_must_be_outside_the_inbox(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f'[paths]\ninbox = "{tmp_path}/In"\n{key} = "{tmp_path}/In/Out"\n')
+    with pytest.raises(config.ConfigError, match=f"'paths.{key}'.*inside the inbox"):
+        config.load(path)

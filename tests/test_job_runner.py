@@ -187,13 +187,21 @@ def test_the_vocabulary_beside_a_file_reaches_the_worker_and_a_bad_one_is_a_warn
         r.close()
 
 
-def test_a_worker_that_cannot_start_fails_the_attempt_with_its_reason(rig: Rig) -> None:
+def test_a_model_that_cannot_load_holds_the_job_without_counting_it_against_the_file(
+    rig: Rig,
+) -> None:
     script(rig, lambda req: chunked(req.job_id, ["x"]))
     rig.worker.fail_start = "cannot load model 'x': corrupt"
-    rig.drop("a.wav")
+    job = rig.drop("a.wav")
+    started = time.time()
     after = rig.run_next()
-    assert after.state == "queued" and after.error == "cannot load model 'x': corrupt"
-    assert rig.heartbeat.fresh()
+    assert after.state == "queued" and after.attempts == 0
+    assert after.next_attempt_at >= started + 50  # tried again later, not at once
+    assert rig.runner.load_error == "cannot load model 'x': corrupt"
+    assert (rig.cfg.paths.inbox / "a.wav").exists()  # not set aside: the file is fine
+    rig.worker.fail_start = None
+    assert rig.run_next().state == "done" and rig.runner.load_error is None
+    assert rig.job(job.id).attempts == 1
 
 
 def test_a_worker_that_goes_silent_is_stopped_at_the_stall_limit(tmp_path: Path) -> None:

@@ -53,3 +53,10 @@ def test_when_an_idle_worker_goes(idle: float, level: MemoryLevel, became_critic
     else:
         assert unload is not None and expected in unload.reason
         assert unload.urgent == (expected == "critical")
+
+
+def test_retry_waits_are_capped_however_many_attempts() -> None:
+    from voxtrald.policy import MAX_RETRY_DELAY
+
+    assert retry_delay(30, 20) == MAX_RETRY_DELAY
+    assert retry_delay(30, 10_000) == MAX_RETRY_DELAY

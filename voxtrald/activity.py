@@ -47,6 +47,7 @@ class CurrentJob:
         self._lock = threading.Lock()
         self._data: dict[str, Any] | None = None
         self._last_news = time.monotonic()
+        self._loading = False
 
     def begin(self, job: Job) -> None:
         with self._lock:
@@ -55,6 +56,11 @@ class CurrentJob:
                           "attempt": job.attempts}
             self._last_news = time.monotonic()
 
+    def loading(self, on: bool) -> None:
+        """The model is loading for this job: that wait is not the job's silence."""
+        self._loading = on
+        self._last_news = time.monotonic()
+
     def news(self) -> None:
         """The worker said something about this job: it is moving."""
         self._last_news = time.monotonic()
@@ -62,7 +68,9 @@ class CurrentJob:
     def silent_for(self) -> float:
         """Seconds since the running job's last news; 0 when no job runs."""
         with self._lock:
-            return time.monotonic() - self._last_news if self._data else 0.0
+            if not self._data or self._loading:
+                return 0.0
+            return time.monotonic() - self._last_news
 
     def update(self, percent: float, eta_seconds: float | None) -> None:
         with self._lock:

@@ -342,7 +342,18 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> C
     for key, name in (("processed", "Processed"), ("failed", "Failed")):
         if f"paths.{key}" not in cfg.explicit:
             setattr(cfg.paths, key, cfg.paths.inbox.parent / name)
+    _outside_the_inbox(cfg)
     return cfg
+
+
+def _outside_the_inbox(cfg: Config) -> None:
+    """Folders the daemon fills must not be inside the inbox: it would take its own files."""
+    inbox = cfg.paths.inbox
+    for key in ("transcripts", "processed", "failed", "state_dir"):
+        folder: Path = getattr(cfg.paths, key)
+        if folder == inbox or folder.is_relative_to(inbox):
+            raise ConfigError(f"config key 'paths.{key}': {folder} is inside the inbox "
+                              f"{inbox}; choose a folder outside it")
 
 
 def client_socket(flag: str | None = None, path: Path | None = None) -> Path:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voxtrald import sources
+from voxtrald import hashing, sources
 from voxtrald.activity import CurrentJob
 from voxtrald.config import Config
 from voxtrald.events import EventLog
@@ -98,9 +98,14 @@ class Control:
         if self.store.pending_for(str(source)):
             raise ValueError(f"{source.name} already has a job waiting or running")
         try:
+            # Hashed where it lies, before it moves: the user may have put a good copy in
+            # place of the broken one, and nothing of the old content may be resumed.
+            digest = hashing.sha256_of(source)
             if source.is_relative_to(self.cfg.paths.failed):
                 source = sources.bring_back(source, self.cfg.paths.inbox / job.rel_dir)
-            job = self.store.retry(job_id, source)
+            job = self.store.retry(job_id, source, digest, self.cfg.jobs.max_attempts)
+        except hashing.NotRegular as exc:
+            raise ValueError(f"{exc}; put the recording itself there to retry") from exc
         except OSError as exc:
             raise ValueError(f"cannot bring {source.name} back: {exc.strerror or exc}") from exc
         log.info("job %d queued again by request", job_id)

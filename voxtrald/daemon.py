@@ -55,6 +55,7 @@ class Daemon:
         self._model_bytes = model_files_bytes(cfg.engine.model)
         self.store: JobStore | None = None
         self.scheduler: Scheduler | None = None
+        self.runner: JobRunner | None = None
         self.inbox: Inbox | None = None
         self.api: ApiServer | None = None
         self.memory: MemoryMonitor | None = None
@@ -70,8 +71,8 @@ class Daemon:
         disposal = Disposal(store, cfg)
         disposal.reconcile()
         outcomes = Outcomes(store, cfg, self.events, disposal)
-        runner = JobRunner(store, self.worker, outcomes, cfg, self.events, self.current,
-                           self.heartbeat, self.stopping)
+        self.runner = runner = JobRunner(store, self.worker, outcomes, cfg, self.events,
+                                         self.current, self.heartbeat, self.stopping)
         self.memory = memory = MemoryMonitor(cfg.memory, self.events, lambda: self.worker.pid)
         self.scheduler = scheduler = Scheduler(
             store, runner, outcomes, self.worker, self.events, self.current, self.heartbeat,
@@ -156,6 +157,8 @@ class Daemon:
                   ("control API", self.api)) if part is None or not part.alive()]
         if self.inbox is not None:
             found.extend(self.inbox.problems())
+        if self.runner is not None and self.runner.load_error:
+            found.append(f"the model cannot be loaded: {self.runner.load_error}")
         if not self.heartbeat.fresh():
             found.append("the scheduler has stopped making progress")
         silent = self.current.silent_for()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from voxtrald import sources, vocabulary
+from voxtrald import atomic, sources, vocabulary
 from voxtrald.config import Config
 from voxtrald.events import utc_now_iso
 from voxtrald.jobs import Job, JobStore
@@ -33,8 +33,18 @@ class Disposal:
             elif how == "move":
                 sidecar = vocabulary.sidecar_for(source)
                 folder = self.cfg.paths.processed / job.rel_dir
-                moved = sources.move_into(source, folder)
-                self.store.set_source(job.id, str(moved))
+                atomic.ensure_folder(folder)
+                target = sources.free_path(folder / source.name)
+                # Recorded first, as for a set-aside file: a kill mid-move leaves the job
+                # pointing where the file goes, and a file still in the inbox is known
+                # again by its content.
+                self.store.set_source(job.id, str(target))
+                try:
+                    sources.move_file(source, target)
+                except OSError:
+                    if source.exists() or source.is_symlink():
+                        self.store.set_source(job.id, str(source))
+                    raise
                 if sidecar is not None:  # the vocabulary belongs with its recording
                     sources.move_into(sidecar, folder)
         except OSError as exc:

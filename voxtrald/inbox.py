@@ -94,6 +94,7 @@ class Inbox:
         self._missing_logged = False
         # Why the inbox works only in part (shown by /api/health), each logged once.
         self._degraded: dict[str, str] = {}
+        self._next_scan = 0.0
 
     def start(self) -> None:
         self._start_observer()
@@ -220,32 +221,31 @@ class Inbox:
             self.touch(path)
 
     def _loop(self) -> None:
-        next_scan = 0.0
         while not self._stop.is_set():
             try:
-                next_scan = self._tick(next_scan)
+                self._tick()
             except Exception:  # the watcher must outlive any one bad file
                 log.exception("inbox watcher error; going on")
             self._stop.wait(TICK)
 
-    def _tick(self, next_scan: float) -> float:
+    def _tick(self) -> None:
         now = time.monotonic()
         if not self.folder.is_dir():
             self._stop_observer()
             if not self._recreate_folder():
-                return next_scan
+                return
             self._start_observer()
             self._scan_now.set()
         elif self._observer is not None and not self._observer.is_alive():
             self._stop_observer()
             self._start_observer()
             self._scan_now.set()
-        if self._scan_now.is_set() or now >= next_scan:
+        if self._scan_now.is_set() or now >= self._next_scan:
             self._scan_now.clear()
+            # Set first: a scan that fails waits its turn too instead of repeating each tick.
+            self._next_scan = now + self.scan_interval
             self._scan()
-            next_scan = now + self.scan_interval
         self._check_settled()
-        return next_scan
 
     def _check_settled(self) -> None:
         now = time.monotonic()

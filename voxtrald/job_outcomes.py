@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voxtrald import atomic, outputs
+from voxtrald import atomic, hashing, outputs
 from voxtrald.config import Config
 from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog, utc_now_iso
@@ -90,12 +90,32 @@ class Outcomes:
 
     @staticmethod
     def source_changed(job: Job) -> os.stat_result | None:
-        """The file now, if a writer paused longer than the settle time and went on."""
+        """The file now, if its size or time moved since it was taken."""
         try:
-            st = Path(job.source_path).stat()
+            st = Path(job.source_path).lstat()
         except OSError:
             return None
         return st if (st.st_size, st.st_mtime) != (job.size, job.mtime) else None
+
+    def _still_the_same(self, job: Job, st: os.stat_result) -> bool:
+        """After a change of size or time: is it the content that was transcribed?
+
+        A sync client or an editor touches files; that is no reason to throw a
+        finished run away. Real new content is queued under its own hash, so the
+        job never records bytes it did not transcribe.
+        """
+        try:
+            digest = hashing.sha256_of(Path(job.source_path))
+        except OSError:
+            digest = None
+        if digest is not None and digest == job.sha256:
+            self.store.note_touched(job.id, st.st_size, st.st_mtime)
+            return True
+        log.info("%s changed while it was transcribed; transcribing it again once it "
+                 "settles", job.file)
+        self.store.requeue(job.id, delay=self.cfg.inbox.settle_seconds + 1,
+                           size=st.st_size, mtime=st.st_mtime, sha256=digest)
+        return False
 
     def content_changed(self, job: Job, sha256: str) -> None:
         """The worker decoded other bytes than intake hashed: record them and go again.
@@ -134,11 +154,7 @@ class Outcomes:
 
     def complete(self, job: Job, result: Result, wall: float) -> None:
         changed = self.source_changed(job)
-        if changed:
-            log.info("%s changed while it was transcribed; transcribing it again once it "
-                     "settles", job.file)
-            self.store.requeue(job.id, delay=self.cfg.inbox.settle_seconds + 1,
-                               size=changed.st_size, mtime=changed.st_mtime)
+        if changed is not None and not self._still_the_same(job, changed):
             return
         meta = self.metadata(job, result, wall)
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import stat
 import threading
 import time
@@ -34,6 +35,8 @@ log = logging.getLogger("voxtrald")
 # The store's copy of the progress is refreshed at most this often.
 PROGRESS_EVERY = 0.5
 MODEL_LOAD_TIMEOUT = 300.0
+# A model that would not load is tried again after this long; the job waits meanwhile.
+MODEL_RETRY_SECONDS = 60.0
 
 
 class Worker(Protocol):
@@ -67,6 +70,7 @@ class _Attempt:
         self.language_probability = done[-1].language_probability if done else None
         self.started = time.monotonic()
         self.last_saved = 0.0
+        self.progress_unsaved = False
 
 
 class JobRunner:
@@ -81,26 +85,13 @@ class JobRunner:
         self.current = current
         self.heartbeat = heartbeat
         self.stopping = stopping
+        # Why the model would not load the last time it was asked to, for /api/health.
+        self.load_error: str | None = None
 
     def run(self, job: Job) -> None:
-        duplicate = self.store.duplicate_if_done(job.id)
-        if duplicate is not None:
-            log.info("%s is the same audio as job %d, done meanwhile; not transcribing it "
-                     "again", job.file, duplicate.duplicate_of)
-            self.outcomes.disposal.finish(duplicate)
+        if self._now_a_duplicate(job) or not self._readable(job):
             return
         source = Path(job.source_path)
-        try:
-            st = source.lstat()
-        except OSError:
-            self.outcomes.fail(job.id, "the source file disappeared before transcription",
-                               permanent=True, move=False, count=True)
-            return
-        if not stat.S_ISREG(st.st_mode):
-            # A pipe would block the worker for good, a link could point anywhere.
-            self.outcomes.fail(job.id, "the source is no longer a regular file (a link, a pipe "
-                               "or a device took its place)", permanent=True, count=True)
-            return
         job = self.store.start(job.id)
         self.current.begin(job)
         attempt = _Attempt(job, self.store.chunks(job.id))
@@ -121,20 +112,64 @@ class JobRunner:
         )
         try:
             self._ensure_worker()
+        except WorkerError as exc:
+            self._cannot_load(job, str(exc))
+            return
+        try:
             self.worker.submit(request)
         except WorkerError as exc:
             self.outcomes.interrupted(job.id, str(exc), self.stopping.is_set())
             return
         self._follow(attempt, vocab.warnings)
 
+    def _now_a_duplicate(self, job: Job) -> bool:
+        """The same audio finished meanwhile (a copy queued beside it): not run again."""
+        duplicate = self.store.duplicate_if_done(job.id)
+        if duplicate is None:
+            return False
+        log.info("%s is the same audio as job %d, done meanwhile; not transcribing it again",
+                 job.file, duplicate.duplicate_of)
+        self.outcomes.disposal.finish(duplicate)
+        return True
+
+    def _readable(self, job: Job) -> bool:
+        """The source is still a plain file; a look that fails for a passing reason retries."""
+        try:
+            st = Path(job.source_path).lstat()
+        except FileNotFoundError:
+            self.outcomes.fail(job.id, "the source file disappeared before transcription",
+                               permanent=True, move=False, count=True)
+            return False
+        except OSError as exc:  # a network folder away for a moment, a disk error
+            self.outcomes.fail(job.id, f"cannot reach the source file: {exc.strerror or exc}",
+                               permanent=False, move=False, count=True)
+            return False
+        if not stat.S_ISREG(st.st_mode):
+            # A pipe would block the worker for good, a link could point anywhere.
+            self.outcomes.fail(job.id, "the source is no longer a regular file (a link, a pipe "
+                               "or a device took its place)", permanent=True, count=True)
+            return False
+        return True
+
+    def _cannot_load(self, job: Job, reason: str) -> None:
+        """The model would not load: no fault of this file, so no attempt is counted."""
+        self.load_error = reason
+        log.error("the model cannot be loaded (%s); job %d waits and is tried again in %.0f s",
+                  reason, job.id, MODEL_RETRY_SECONDS)
+        self.store.requeue(job.id, delay=MODEL_RETRY_SECONDS)
+
     def _ensure_worker(self) -> None:
         if self.worker.alive():
             return
-        # A big model loads for minutes; the watchdog must not take that for a hang.
+        # A big model loads for minutes; neither the watchdog nor /api/health may take that
+        # for a hang.
         self.heartbeat.allow(MODEL_LOAD_TIMEOUT)
+        self.current.loading(True)
         try:
             self.worker.start(MODEL_LOAD_TIMEOUT)
+            self.load_error = None
         finally:
+            self.current.loading(False)
             self.heartbeat.done_waiting()
 
     def _stalled(self, job: Job) -> bool:
@@ -222,4 +257,12 @@ class JobRunner:
         self.current.update(est.percent, est.eta_seconds)
         if now - attempt.last_saved >= PROGRESS_EVERY:
             attempt.last_saved = now
-            self.store.progress(attempt.job.id, est.percent, est.eta_seconds, attempt.duration)
+            try:
+                self.store.progress(attempt.job.id, est.percent, est.eta_seconds,
+                                    attempt.duration)
+            except sqlite3.Error as exc:
+                # Only a figure for the job list (the live one is in memory): not worth
+                # the attempt. Said once per attempt.
+                if not attempt.progress_unsaved:
+                    log.warning("cannot record the progress of job %d: %s", attempt.job.id, exc)
+                attempt.progress_unsaved = True

@@ -199,6 +199,11 @@ class JobStore(ChunkLog):
                 " AND output_stem IS NOT NULL", (rel_dir, except_id)).fetchall()
         return {str(r["output_stem"]) for r in rows}
 
+    def note_touched(self, job_id: int, size: int, mtime: float) -> None:
+        """The file's size or time moved but not its content: remember it as it is now."""
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET size=?, mtime=? WHERE id=?", (size, mtime, job_id))
+
     def set_output_stem(self, job_id: int, stem: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE jobs SET output_stem=? WHERE id=?", (stem, job_id))
@@ -222,21 +227,22 @@ class JobStore(ChunkLog):
 
         True if final, False if requeued, None when the job was not running (nothing done).
         """
-        job = self.get(job_id)
-        if job is None or job.state != JobState.RUNNING:
-            return None
-        final = retry_in is None or job.attempts >= job.max_attempts
         with self._tx() as db:
+            row = db.execute("SELECT attempts, max_attempts FROM jobs WHERE id=?"
+                             " AND state='running'", (job_id,)).fetchone()
+            if row is None:
+                return None
+            final = retry_in is None or row["attempts"] >= row["max_attempts"]
             if final:
                 db.execute(
                     "UPDATE jobs SET state='failed', finished_at=?, error=?, eta_seconds=NULL"
-                    " WHERE id=?",
+                    " WHERE id=? AND state='running'",
                     (time.time(), error, job_id),
                 )
             else:
                 db.execute(
                     "UPDATE jobs SET state='queued', error=?, next_attempt_at=?,"
-                    " eta_seconds=NULL WHERE id=?",
+                    " eta_seconds=NULL WHERE id=? AND state='running'",
                     (error, time.time() + (retry_in or 0), job_id),
                 )
         return final
@@ -281,8 +287,13 @@ class JobStore(ChunkLog):
             )
         return ids
 
-    def retry(self, job_id: int, source: Path | None = None) -> Job:
-        """Queue a failed job again; `source` is where its file is now (it may have moved)."""
+    def retry(self, job_id: int, source: Path | None = None, sha256: str | None = None,
+              max_attempts: int | None = None) -> Job:
+        """Queue a failed job again; `source` is where its file is now (it may have moved).
+
+        `sha256` is the file's content now: a file the user replaced with a good
+        copy keeps none of the old content's finished chunks.
+        """
         job = self._job(job_id)
         if job.state != JobState.FAILED:
             raise ValueError(f"job {job_id} is {job.state}; only failed jobs can be retried")
@@ -293,9 +304,13 @@ class JobStore(ChunkLog):
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='queued', attempts=0, next_attempt_at=0, error=NULL,"
-                " finished_at=NULL, percent=0, source_path=?, size=?, mtime=? WHERE id=?",
-                (path, size, mtime, job_id),
+                " finished_at=NULL, percent=0, source_path=?, size=?, mtime=?,"
+                " sha256=COALESCE(?, sha256), max_attempts=COALESCE(?, max_attempts)"
+                " WHERE id=?",
+                (path, size, mtime, sha256, max_attempts, job_id),
             )
+            if sha256 is not None and sha256 != job.sha256:
+                db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
         return self._job(job_id)
 
     # -- reading ---------------------------------------------------------------------------

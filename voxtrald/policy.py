@@ -14,9 +14,13 @@ from voxtrald.schema import MemoryLevel
 CRITICAL_IDLE_GRACE = 10.0
 
 
+# However many attempts a job is allowed, none waits longer than this for its next.
+MAX_RETRY_DELAY = 6 * 3600.0
+
+
 def retry_delay(base_seconds: float, attempts: int) -> float:
-    """Wait before the next attempt: base, then doubling (30 s, 60 s, 120 s ...)."""
-    return base_seconds * 2 ** max(0, attempts - 1)
+    """Wait before the next attempt: base, then doubling (30 s, 60 s, 120 s ...), capped."""
+    return min(MAX_RETRY_DELAY, base_seconds * 2 ** min(max(0, attempts - 1), 40))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The queue's loop: one job at a time, when nothing holds it back.
 
-The scheduler is the only thread that starts and stops the worker. It takes
+While the daemon runs, the scheduler is the only thread that starts and stops
+the worker (the daemon ends it once more on the way out). It takes
 the oldest runnable job unless the queue is paused or memory says the model
 would not fit now, hands it to the job runner, and between jobs ends an idle
 worker (after `idle_unload_seconds`, or soon once memory turns critical) so
@@ -105,7 +106,11 @@ class Scheduler:
                 self.stopping.wait(self.fault_pause)
                 continue
             if job is None:
-                self._idle_wait()
+                try:
+                    self._idle_wait()
+                except Exception:
+                    log.exception("error between jobs; going on")
+                    self.stopping.wait(self.fault_pause)
                 continue
             self._run(job)
 
@@ -125,6 +130,9 @@ class Scheduler:
         finally:
             self.worker.last_used = time.monotonic()
             self.current.clear()
+            # The job's allowance for a long silence ends with it: from now the loop's own
+            # beats must keep the heartbeat fresh.
+            self.heartbeat.done_waiting()
 
     def _record_unrecorded(self) -> None:
         for job_id in sorted(self._unrecorded):

@@ -46,6 +46,9 @@ def move_file(source: Path, target: Path) -> None:
     """
     try:
         os.rename(source, target)
+        atomic.sync_folder(target.parent)  # the rename itself must survive a power cut
+        if source.parent != target.parent:
+            atomic.sync_folder(source.parent)
         return
     except OSError as exc:
         if exc.errno != errno.EXDEV or not stat.S_ISREG(source.lstat().st_mode):

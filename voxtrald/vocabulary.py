@@ -9,9 +9,10 @@ warning in the transcript rather than failing the job.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from voxtrald import hashing
 
 SUFFIX = ".vocab.txt"
 MAX_BYTES = 16 * 1024
@@ -62,12 +63,12 @@ def read_sidecar(path: Path) -> tuple[list[str], str | None]:
     """The terms of a sidecar file, or a warning saying why it was ignored."""
     name = path.name
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) |
-                     getattr(os, "O_NONBLOCK", 0))
+        with hashing.open_regular(path) as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except hashing.NotRegular:
+        return [], f"vocabulary file {name} is not a regular file; ignored"
     except OSError as exc:
         return [], f"vocabulary file {name} cannot be read ({exc.strerror or exc}); ignored"
-    with os.fdopen(fd, "rb") as fh:
-        raw = fh.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         return [], f"vocabulary file {name} is larger than {MAX_BYTES // 1024} KiB; ignored"
     if b"\0" in raw:

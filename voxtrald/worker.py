@@ -24,6 +24,8 @@ from voxtrald import worker_protocol as wp
 from voxtrald.config import Config
 
 log = logging.getLogger("voxtrald.worker")
+# How long a killed worker may take to go before the daemon stops waiting for it.
+KILL_WAIT = 10.0
 
 
 class WorkerError(Exception):
@@ -155,15 +157,16 @@ class WorkerProcess:
                     proc.wait(timeout=grace / 2)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-                    proc.wait()
+                    try:
+                        proc.wait(timeout=KILL_WAIT)
+                    except subprocess.TimeoutExpired:
+                        # Stuck in the kernel (a dead network mount): it goes when the
+                        # kernel lets it; the scheduler must not wait for that.
+                        log.error("transcription worker %s does not end even when killed; "
+                                  "leaving it", proc.pid)
         self._last_exit = proc.returncode
         for stream in (proc.stdin, proc.stdout):
             with contextlib.suppress(OSError):
                 if stream:
                     stream.close()
         log.info("transcription worker %s ended", proc.pid)
-
-    def kill(self) -> None:
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            _platform.hard_kill(proc.pid)
