@@ -62,7 +62,7 @@ class Disposal:
         count = 0
         for job in self.store.ended_under(str(self.cfg.paths.inbox)):
             try:
-                st = Path(job.source_path).stat()
+                st = Path(job.source_path).lstat()
             except OSError:
                 continue
             if (st.st_size, st.st_mtime) == (job.size, job.mtime):
