@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voxtrald.audio import SAMPLE_RATE, DecodeStats, decode_blocks  # noqa: E402
+from voxtrald.engine.audio import SAMPLE_RATE, DecodeStats, decode_blocks  # noqa: E402
 
 AUDIO_DIR = ROOT.parent / "shared" / "audio"
 SILENCE_SECONDS = 30.0

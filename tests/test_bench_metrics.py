@@ -37,7 +37,7 @@ from benchmarks.report import (
     row,
     targets,
 )
-from voxtrald.audio import SAMPLE_RATE
+from voxtrald.engine.audio import SAMPLE_RATE
 
 AUDIO = Path(__file__).resolve().parent.parent.parent / "shared" / "audio"
 

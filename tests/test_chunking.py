@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voxtrald.audio import SAMPLE_RATE
-from voxtrald.chunking import chunk_stream, quietest_cut
+from voxtrald.engine.audio import SAMPLE_RATE
+from voxtrald.engine.chunking import chunk_stream, quietest_cut
 
 
 def tone(seconds: float) -> np.ndarray:

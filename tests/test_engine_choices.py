@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from voxtrald.audio import shortfall_warning
-from voxtrald.batching import choose_batch_size, item_bytes
-from voxtrald.language import Trial, candidates, doubtful_seconds, english_only_warning, pick
+from voxtrald.engine.audio import shortfall_warning
+from voxtrald.engine.batching import choose_batch_size, item_bytes
+from voxtrald.engine.language import Trial, candidates, doubtful_seconds, english_only_warning, pick
+from voxtrald.engine.segmenting import split_sentences
+from voxtrald.engine.spelling import respell_text, respell_words, terms
+from voxtrald.engine.whisper_batch import window_language
+from voxtrald.engine.windows import plan_windows
 from voxtrald.memory.chunks import ChunkSizing, chunk_seconds
 from voxtrald.schema import MemoryLevel
-from voxtrald.segmenting import split_sentences
-from voxtrald.spelling import respell_text, respell_words, terms
 from voxtrald.transcript import Segment, Word
-from voxtrald.whisper_batch import window_language
-from voxtrald.windows import plan_windows
 from voxtrald.worker_protocol import EngineSettings
 
 GiB = 1024**3

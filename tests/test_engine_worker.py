@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine_worker import AUDIO, WorkerClient, assemble_base
-from voxtrald.quality import kept
+from voxtrald.engine.quality import kept
 from voxtrald.transcript import Segment
 from voxtrald.worker_protocol import (
     ChunkDone,

@@ -24,8 +24,8 @@ from job_rig import Rig
 
 from voxtrald import outputs
 from voxtrald import worker_protocol as wp
-from voxtrald.audio import DecodeStats, MediaError, decode_blocks
 from voxtrald.control import Control
+from voxtrald.engine.audio import DecodeStats, MediaError, decode_blocks
 from voxtrald.inbox import Inbox
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import DaemonProc
-from voxtrald.audio import SAMPLE_RATE, DecodeStats, decode_blocks
+from voxtrald.engine.audio import SAMPLE_RATE, DecodeStats, decode_blocks
 from voxtrald.memory.fakeproc import write_meminfo, write_meminfo_percent
 from voxtrald.memory.figures import GiB, MiB
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voxtrald.quality import (
+from voxtrald.engine.quality import (
     DROP_FLAGS,
     HALLUCINATION,
     LOW_CONFIDENCE,

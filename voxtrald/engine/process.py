@@ -7,7 +7,7 @@ talks to it in `worker_protocol` messages, one JSON line each: requests on
 stdin, replies on a private copy of stdout (fd 1 itself is pointed at
 stderr, so a stray print from a native library cannot corrupt the protocol).
 
-Run as `python -m voxtrald.engine '<EngineSettings as JSON>'`.
+Started as `python -m voxtrald.engine '<EngineSettings as JSON>'`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import IO
 
 from voxtrald import _platform, textsafe
-from voxtrald.audio import MediaError
+from voxtrald.engine.audio import MediaError
+from voxtrald.engine.transcriber import Transcriber
 from voxtrald.models import model_files_bytes, resolve_model
-from voxtrald.transcriber import Transcriber
 from voxtrald.worker_protocol import (
     EngineSettings,
     Failed,

@@ -27,7 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voxtrald.quality import COMPRESSION_LIMIT, HALLUCINATION, REPETITION
+from voxtrald.engine.quality import COMPRESSION_LIMIT, HALLUCINATION, REPETITION
 from voxtrald.transcript import Segment
 
 #: Detection at or above this is taken as it is.

@@ -21,17 +21,17 @@ from typing import Any
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from voxtrald import language as lang_rules
-from voxtrald import quality, segmenting, spelling
-from voxtrald.audio import SAMPLE_RATE, DecodeStats, decode_blocks
-from voxtrald.batching import choose_batch_size
-from voxtrald.chunking import chunk_stream
+from voxtrald.engine import language as lang_rules
+from voxtrald.engine import quality, segmenting, spelling
+from voxtrald.engine.audio import SAMPLE_RATE, DecodeStats, decode_blocks
+from voxtrald.engine.batching import choose_batch_size
+from voxtrald.engine.chunking import chunk_stream
+from voxtrald.engine.whisper_batch import SteadyBatchedPipeline, detect_and_score
+from voxtrald.engine.windows import plan_windows
 from voxtrald.memory import chunk_seconds, read_system
 from voxtrald.memory.levels import raw_level
 from voxtrald.schema import MemoryLevel
 from voxtrald.transcript import Segment
-from voxtrald.whisper_batch import SteadyBatchedPipeline, detect_and_score
-from voxtrald.windows import plan_windows
 from voxtrald.worker_protocol import (
     ChunkDone,
     Done,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-from voxtrald.audio import SAMPLE_RATE
+from voxtrald.engine.audio import SAMPLE_RATE
 
 QUIET_WINDOW_S = 0.2
 SEARCH_FRACTION = 0.25

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voxtrald.audio import SAMPLE_RATE
+from voxtrald.engine.audio import SAMPLE_RATE
 
 WINDOW_SECONDS = 30.0
 #: A pause this long (or longer) between speech stretches starts a new window.
