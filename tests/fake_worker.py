@@ -15,7 +15,7 @@ from voxtrald.transcript import Segment, Word
 from voxtrald.worker import WorkerError
 
 Script = Callable[[wp.Transcribe], Sequence[wp.Reply | None]]
-CRASH = "the transcription worker killed by SIGKILL (likely out of memory)"
+CRASH = "the transcription worker was killed by SIGKILL (likely out of memory)"
 
 
 def segment(start: float, end: float, text: str) -> Segment:

@@ -57,14 +57,14 @@ def hard_kill(pid: int) -> None:
 def describe_exit(code: int | None) -> str:
     """A child's exit status in the user's words, with the likely cause of a SIGKILL."""
     if code is None:
-        return "still running"
+        return "is still running"
     if code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
         hint = " (likely out of memory)" if -code == signal.SIGKILL else ""
-        return f"killed by {name}{hint}"
+        return f"was killed by {name}{hint}"
     return f"exited with code {code}"
 
 

@@ -61,7 +61,7 @@ def hard_kill(pid: int) -> None:
 
 def describe_exit(code: int | None) -> str:
     if code is None:
-        return "still running"
+        return "is still running"
     return f"exited with code {code}"
 
 
