@@ -197,7 +197,7 @@ def test_a_second_daemon_lock_in_another_process_is_refused(tmp_path: Path) -> N
 
 
 def test_describe_exit_names_the_signal() -> None:
-    assert _platform.describe_exit(None) == "still running"
+    assert _platform.describe_exit(None) == "is still running"
     assert _platform.describe_exit(3) == "exited with code 3"
     if _platform.NAME != "windows":
         assert "likely out of memory" in _platform.describe_exit(-9)
