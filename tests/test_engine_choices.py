@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from voxtrald.config import EngineConfig
 from voxtrald.engine.audio import shortfall_warning
 from voxtrald.engine.batching import choose_batch_size, item_bytes
 from voxtrald.engine.language import Trial, candidates, doubtful_seconds, english_only_warning, pick
@@ -13,7 +14,7 @@ from voxtrald.engine.segmenting import split_sentences
 from voxtrald.engine.spelling import respell_text, respell_words, terms
 from voxtrald.engine.whisper_batch import window_language
 from voxtrald.engine.windows import plan_windows
-from voxtrald.memory.chunks import ChunkSizing, chunk_seconds
+from voxtrald.memory.chunks import chunk_seconds
 from voxtrald.schema import MemoryLevel
 from voxtrald.transcript import Segment, Word
 from voxtrald.worker_protocol import EngineSettings
@@ -32,12 +33,13 @@ N, W, C = MemoryLevel.NORMAL, MemoryLevel.WARNING, MemoryLevel.CRITICAL
     ],
 )
 def test_chunk_seconds(available: int | None, level: MemoryLevel, expected: float) -> None:
-    assert chunk_seconds(available, level, ChunkSizing()) == expected
+    assert chunk_seconds(available, level, EngineConfig()) == expected
 
 
 def test_chunk_sizing_is_configurable() -> None:
-    assert chunk_seconds(None, N, ChunkSizing(mid_s=75.0)) == 75.0
-    assert chunk_seconds(GiB, N, ChunkSizing(10, 10, 10)) == 10.0
+    assert chunk_seconds(None, N, EngineConfig(chunk_seconds_mid=75.0)) == 75.0
+    short = EngineConfig(chunk_seconds_low=10, chunk_seconds_mid=10, chunk_seconds_high=10)
+    assert chunk_seconds(GiB, N, short) == 10.0
 
 
 @pytest.mark.parametrize(
@@ -161,12 +163,12 @@ def test_shortfall_warning(decoded: float, container: float | None, warns: bool)
 def test_engine_settings_round_trip_and_refuse_bad_values() -> None:
     settings = EngineSettings(model="base", batch_size=2, chunk_seconds_low=45.0)
     assert EngineSettings.from_json(settings.to_json()) == settings
-    assert settings.chunks == ChunkSizing(low_s=45.0)
+    assert chunk_seconds(0, N, settings) == 45.0
     ignored: list[str] = []
     parsed = EngineSettings.from_json(
-        '{"threads": 2, "memory_warning_percent": 75, "idle_unload_seconds": 300}', ignored)
+        '{"threads": 2, "memory_warning_percent": 75, "from_a_newer_daemon": 1}', ignored)
     assert parsed.threads == 2 and parsed.memory_warning_percent == 75.0
-    assert ignored == ["idle_unload_seconds"]
+    assert ignored == ["from_a_newer_daemon"]
     for bad, name in [({"batch_size": "4"}, "batch_size"), ({"word_timestamps": 1},
                       "word_timestamps"), ({"threads": True}, "threads"),
                       ({"chunk_seconds_low": None}, "chunk_seconds_low")]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from voxtrald import _platform
@@ -31,10 +33,6 @@ class LockFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
 
     def acquire(self) -> None:
         """Take the lock without waiting and write our pid into the file."""
@@ -59,6 +57,37 @@ class LockFile:
             os.lseek(fd, 0, os.SEEK_SET)
             os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+
+    def acquire_waiting(self, wait: float, on_wait: Callable[[], None] | None = None,
+                        poll: float = 0.1) -> None:
+        """Take the lock, waiting up to `wait` s for another holder; AlreadyLocked after that.
+
+        `on_wait` is called once, when the lock turns out to be held, so the caller
+        can say why it is waiting.
+        """
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                self.acquire()
+                return
+            except AlreadyLocked:
+                if time.monotonic() >= deadline:
+                    raise
+                if on_wait is not None and not told:
+                    on_wait()
+                    told = True
+                time.sleep(poll)
+
+    @contextlib.contextmanager
+    def held(self, wait: float = 0.0, on_wait: Callable[[], None] | None = None
+             ) -> Iterator[None]:
+        """The lock for the length of a `with` block."""
+        self.acquire_waiting(wait, on_wait)
+        try:
+            yield
+        finally:
+            self.release()
 
     def release(self) -> None:
         """Let go; the file stays, since unlinking it would let two daemons lock two inodes."""

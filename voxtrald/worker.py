@@ -38,17 +38,12 @@ def worker_settings(cfg: Config) -> dict[str, Any]:
     Built through EngineSettings so a key the worker does not know fails here, at
     start-up, not as a worker that cannot parse its argument.
     """
-    settings = {k: v for k, v in dataclasses.asdict(cfg.engine).items()
-                if k in _ENGINE_KEYS}
     return dataclasses.asdict(wp.EngineSettings(
-        **settings,
+        **dataclasses.asdict(cfg.engine),
         memory_warning_percent=cfg.memory.warning_percent,
         memory_critical_percent=cfg.memory.critical_percent,
         log_level=logging.getLevelName(logging.getLogger().level),
     ))
-
-
-_ENGINE_KEYS = {f.name for f in dataclasses.fields(wp.EngineSettings)}
 
 
 def describe_exit(code: int | None) -> str:

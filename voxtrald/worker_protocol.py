@@ -12,46 +12,24 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-from voxtrald.memory.chunks import ChunkSizing
+from voxtrald.config import EngineConfig
 from voxtrald.transcript import Segment
 
 # -- the worker's settings (its one command-line argument) -------------------------------
 
 
-@dataclass(frozen=True)
-class EngineSettings:
+@dataclass
+class EngineSettings(EngineConfig):
     """Everything the worker needs for its whole life; per-job choices are JobOptions.
 
-    Names match the config's [engine] keys, so the daemon can pass that section
-    as it is; keys the worker has no use for (idle_unload_seconds) are ignored.
-    `language`, `hotwords` and `initial_prompt` are the defaults a job's
-    options override. `batch_size` 0 lets memory choose (see batching.py).
+    The config's [engine] section, declared once there, plus what the worker
+    must know of the rest (the memory levels, the log level). `language`,
+    `hotwords` and `initial_prompt` are the defaults a job's options override.
     """
 
-    model: str = "default"
-    device: str = "cpu"
-    compute_type: str = "int8"
-    threads: int = 0
-    beam_size: int = 5
-    language: str = ""
-    hotwords: str = ""
-    initial_prompt: str = ""
-    batch_size: int = 0
-    word_timestamps: bool = True
-    chunk_seconds_low: float = 60.0
-    chunk_seconds_mid: float = 90.0
-    chunk_seconds_high: float = 120.0
-    chunk_low_below_gb: float = 4.0
-    chunk_mid_below_gb: float = 8.0
     memory_warning_percent: float = 80.0
     memory_critical_percent: float = 90.0
     log_level: str = "INFO"
-
-    @property
-    def chunks(self) -> ChunkSizing:
-        return ChunkSizing(self.chunk_seconds_low, self.chunk_seconds_mid,
-                           self.chunk_seconds_high, self.chunk_low_below_gb,
-                           self.chunk_mid_below_gb)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -79,7 +79,7 @@ class Transcriber:
 
     def _chunk_seconds(self) -> float:
         available, level = self._memory()
-        return chunk_seconds(available, level, self.settings.chunks)
+        return chunk_seconds(available, level, self.settings)
 
     # -- vocabulary and language ----------------------------------------------------------
 

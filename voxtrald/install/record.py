@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from voxtrald import _platform, atomic
+from voxtrald import atomic
 from voxtrald.install.layout import InstallRoot, valid_version
+from voxtrald.lockfile import AlreadyLocked, LockFile
 
 log = logging.getLogger("voxtrald.install")
 
@@ -74,24 +74,12 @@ def save(root: InstallRoot, state: State) -> None:
 @contextlib.contextmanager
 def locked(root: InstallRoot, wait: float = LOCK_WAIT) -> Iterator[None]:
     """Hold the install's lock (waiting up to `wait` s for another holder)."""
-    fd = os.open(root.path / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                _platform.try_lock(fd)
-                break
-            except _platform.LockHeld:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{root.path} is busy (another update or rollback "
-                                       "is changing it)") from None
-                time.sleep(0.1)
-        try:
+        with LockFile(root.path / LOCK).held(wait):
             yield
-        finally:
-            _platform.unlock(fd)
-    finally:
-        os.close(fd)
+    except AlreadyLocked as exc:
+        raise TimeoutError(f"{root.path} is busy (another update or rollback "
+                           "is changing it)") from exc
 
 
 def update(root: InstallRoot, change: Callable[[State], Any]) -> State:

@@ -8,28 +8,28 @@ one settings type, and kept free of numpy so the daemon can import it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Protocol
 
 from voxtrald.memory.figures import GiB, MiB
 from voxtrald.schema import MemoryLevel
 
 
-@dataclass(frozen=True)
-class ChunkSizing:
-    """Chunk lengths by free memory: `low_s` under `low_below_gb`, `mid_s` under `mid_below_gb`."""
+class ChunkSizing(Protocol):
+    """The chunk settings, declared (with their defaults) once: the config's [engine] keys.
 
-    low_s: float = 60.0
-    mid_s: float = 90.0
-    high_s: float = 120.0
-    low_below_gb: float = 4.0
-    mid_below_gb: float = 8.0
+    Chunk lengths by free memory: `chunk_seconds_low` under `chunk_low_below_gb`,
+    `chunk_seconds_mid` under `chunk_mid_below_gb`, else `chunk_seconds_high`.
+    """
+
+    chunk_seconds_low: float
+    chunk_seconds_mid: float
+    chunk_seconds_high: float
+    chunk_low_below_gb: float
+    chunk_mid_below_gb: float
 
 
-def chunk_seconds(
-    available_bytes: int | None,
-    level: MemoryLevel | str = MemoryLevel.NORMAL,
-    sizing: ChunkSizing = ChunkSizing(),  # frozen: one shared default is safe
-) -> float:
+def chunk_seconds(available_bytes: int | None, level: MemoryLevel | str,
+                  sizing: ChunkSizing) -> float:
     """Chunk length for the memory available now.
 
     Unknown memory gets the middle length; critical memory the shortest
@@ -37,14 +37,14 @@ def chunk_seconds(
     lengths (2 to 4 windows of 30 s) also bound the batch a chunk can fill.
     """
     if level == MemoryLevel.CRITICAL:
-        return sizing.low_s
+        return sizing.chunk_seconds_low
     if available_bytes is None:
-        return sizing.mid_s
-    if available_bytes < sizing.low_below_gb * GiB:
-        return sizing.low_s
-    if available_bytes < sizing.mid_below_gb * GiB:
-        return sizing.mid_s
-    return sizing.high_s
+        return sizing.chunk_seconds_mid
+    if available_bytes < sizing.chunk_low_below_gb * GiB:
+        return sizing.chunk_seconds_low
+    if available_bytes < sizing.chunk_mid_below_gb * GiB:
+        return sizing.chunk_seconds_mid
+    return sizing.chunk_seconds_high
 
 
 def model_need_bytes(model_bytes: int, factor: float, margin_mb: float) -> int:

@@ -22,8 +22,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from voxtrald import _platform
 from voxtrald.atomic import sync_folder
+from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
 from voxtrald.models.integrity import CHUNK, ModelError, verify_files
 from voxtrald.models.local import assembled_folder, package_folder, stamp_path
 from voxtrald.models.pins import Piece, PinnedModel
@@ -120,29 +120,16 @@ def _join(target: Path, pieces: tuple[Piece, ...]) -> None:
 
 @contextlib.contextmanager
 def _assembly_lock(root: Path, wait: float) -> Iterator[None]:
+    lock = LockFile(root / LOCK_NAME)
     try:
-        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise ModelError(f"cannot lock {root / LOCK_NAME}: {exc.strerror}") from None
+        lock.acquire_waiting(wait, lambda: log.info(
+            "waiting for another process assembling a model in %s", root), LOCK_POLL_SECONDS)
+    except AlreadyLocked:
+        raise ModelError(f"another process has been assembling a model in {root} for "
+                         f"{wait:.0f} s; try again once it is done") from None
+    except LockError as exc:
+        raise ModelError(str(exc)) from None
     try:
-        deadline = time.monotonic() + wait
-        announced = False
-        while True:
-            try:
-                _platform.try_lock(fd)
-                break
-            except _platform.LockHeld:
-                if time.monotonic() >= deadline:
-                    raise ModelError(
-                        f"another process has been assembling a model in {root} for "
-                        f"{wait:.0f} s; try again once it is done") from None
-                if not announced:
-                    log.info("waiting for another process assembling a model in %s", root)
-                    announced = True
-                time.sleep(LOCK_POLL_SECONDS)
-        try:
-            yield
-        finally:
-            _platform.unlock(fd)
+        yield
     finally:
-        os.close(fd)
+        lock.release()
