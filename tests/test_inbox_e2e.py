@@ -89,3 +89,30 @@ def test_a_thousand_nested_folders_degrade_the_inbox_but_files_elsewhere_are_tak
     log = d.log()
     assert "RecursionError" not in log and "Traceback" not in log
     assert log.count("nested deeper than") == 1  # said once, not at every scan
+
+
+def drop_as(daemon, source: Path, name: str) -> None:
+    """Copy under a short name, then rename to `name` in the inbox (names at the limit)."""
+    tmp = daemon.root / "incoming.tmp"
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, daemon.inbox / name)
+
+
+def test_a_name_at_the_filesystem_limit_gets_shortened_transcripts(
+    daemon, data_dir: Path
+) -> None:
+    name = "interview " + "x" * (255 - len("interview .wav")) + ".wav"
+    assert len(name.encode()) == 255
+    drop_as(daemon, data_dir / "fox.wav", name)
+    (job,) = daemon.wait_jobs(1)
+    assert job["state"] == "done" and job["attempts"] == 1
+    outputs = sorted(p.name for p in daemon.transcripts.iterdir())
+    assert len(outputs) == 4 and all(len(n.encode()) <= 255 for n in outputs)
+    assert all(n.startswith("interview xxx") for n in outputs)
+    assert (daemon.processed / name).exists()
+
+    broken = "broken " + "y" * (255 - len("broken .wav")) + ".wav"
+    drop_as(daemon, data_dir / "not_audio.wav", broken)
+    daemon.wait_jobs(1, states=("failed",))
+    reports = [p.name for p in daemon.failed.iterdir() if p.name.endswith(".error.json")]
+    assert len(reports) == 1 and len(reports[0].encode()) <= 255

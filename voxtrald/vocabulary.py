@@ -9,6 +9,7 @@ warning in the transcript rather than failing the job.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,8 +31,11 @@ def sidecar_for(source: Path) -> Path | None:
     """NAME.EXT.vocab.txt or NAME.vocab.txt beside the source, if one is there."""
     for candidate in (source.with_name(source.name + SUFFIX),
                       source.with_name(source.stem + SUFFIX)):
-        if candidate.is_file() and not candidate.is_symlink():
-            return candidate
+        try:
+            if stat.S_ISREG(candidate.lstat().st_mode):
+                return candidate
+        except OSError:  # none there, or a name too long to exist beside a long source
+            continue
     return None
 
 
