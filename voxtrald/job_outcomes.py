@@ -127,7 +127,7 @@ class Outcomes:
         log.warning("%s changed after it was queued (its content differs from what was "
                     "hashed); transcribing it again", job.file)
         try:
-            st = Path(job.source_path).stat()
+            st = Path(job.source_path).lstat()
         except OSError:
             st = None
         self.store.requeue(job.id, delay=self.cfg.inbox.settle_seconds + 1,
