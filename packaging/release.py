@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import hashlib
+import importlib
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -157,34 +156,29 @@ def check_artifacts(outdir: Path, version: str) -> list[Path]:
     return [wheel, sdist]
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_sums(outdir: Path, files: list[Path]) -> Path:
     """sha256sum's format ("<hex>  <name>"), so `sha256sum -c SHA256SUMS` checks it."""
-    text = "".join(f"{sha256(p)}  {p.name}\n" for p in sorted(files))
+    hashing, atomic = _project("hashing"), _project("atomic")
+    text = "".join(f"{hashing.sha256_file(p)}  {p.name}\n" for p in sorted(files))
     target = outdir / SUMS
-    fd, tmp = tempfile.mkstemp(dir=outdir, prefix=".SHA256SUMS.")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, target)
+    atomic.write_atomic(target, text, mode=atomic.USER_FILE_MODE)
     return target
 
 
-def _minisign() -> Any:
-    """The package's minisign module (the signing format lives in one place)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+def _project(name: str) -> Any:
+    """A module of the package (hashing, the atomic writer, the signing format live there once)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
     try:
-        from voxtrald.updates import minisign
+        return importlib.import_module(f"voxtrald.{name}")
     except ImportError as exc:
-        raise ReleaseError(f"cannot load the signing code ({exc}); run this with the "
+        raise ReleaseError(f"cannot load voxtrald.{name} ({exc}); run this with the "
                            "project's environment (make release)") from exc
-    return minisign
+
+
+def _minisign() -> Any:
+    return _project("updates.minisign")
 
 
 def load_key(path: Path) -> Any:
@@ -216,10 +210,8 @@ def sign_sums(sums: Path, key: Any, version: str) -> Path:
     text = key.sign(sums.read_bytes(), comment,
                     untrusted_comment=f"signature from minisign secret key {key.public.id}")
     target = sums.with_name(SIG)
-    fd, tmp = tempfile.mkstemp(dir=sums.parent, prefix=".SHA256SUMS.minisig.")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, target)
+    atomic = _project("atomic")
+    atomic.write_atomic(target, text, mode=atomic.USER_FILE_MODE)
     return target
 
 

@@ -1,8 +1,9 @@
 """Content hashes: how the daemon knows two files hold the same bytes.
 
-One function for every file the project hashes (sources for duplicate
-detection, model files against their pins), so block size and algorithm
-cannot drift apart.
+One place for every file the project hashes (sources for duplicate
+detection, model files against their pins, wheels and releases), so block
+size and algorithm cannot drift apart. A user's source is opened without
+following links or blocking on a pipe; the project's own files as they are.
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ def open_regular(path: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
+def sha256_file(path: Path) -> str:
+    """The content hash of one of the project's own files (a model, a wheel, a release)."""
+    with path.open("rb") as fh:
+        return sha256_stream(fh)
+
+
 def sha256_of(path: Path) -> str:
-    """The content hash of a plain file; NotRegular for anything else."""
+    """The content hash of a user's source file: a plain file only, NotRegular otherwise."""
     with open_regular(path) as fh:
         return sha256_stream(fh)

@@ -8,7 +8,6 @@ same version; an install of another version is changed with apply-update.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import platformdirs
 
-from voxtrald import _platform, atomic
+from voxtrald import _platform, atomic, hashing
 from voxtrald.install import envbuild
 from voxtrald.install.layout import MARKER, PROGRAMS, InstallRoot, Kind, LayoutError, detect
 from voxtrald.updates.download import wheel_version
@@ -31,12 +30,6 @@ def default_root() -> Path:
     return Path(platformdirs.user_data_dir("voxtral", appauthor=False)) / "install"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_wheel(source: Path, outdir: Path) -> Path:
@@ -90,7 +83,7 @@ def install(target: Path, wheel: Path | None) -> str:
         local = Path(tmp) / wheel.name
         if wheel.resolve() != local.resolve():
             shutil.copyfile(wheel, local)
-        envbuild.build(root, version, local, sha256_file(local))
+        envbuild.build(root, version, local, hashing.sha256_file(local))
     write_launchers(root)
     root.switch(version)
     launcher = root.bin_dir / "voxtrald"

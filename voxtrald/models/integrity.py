@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald.atomic import write_atomic
-from voxtrald.hashing import sha256_of
+from voxtrald.hashing import sha256_file
 from voxtrald.models.pins import FilePin
 
 log = logging.getLogger("voxtrald.models")
@@ -100,7 +100,7 @@ def verify_files(folder: Path, files: dict[str, FilePin], stamp: Path | None, re
             fresh[name] = entry
             continue
         try:
-            actual = sha256_of(path)
+            actual = sha256_file(path)
         except OSError as exc:
             raise ModelIntegrityError(
                 path, f"model file {path} cannot be read ({exc.strerror}); {remedy}") from None

@@ -35,6 +35,7 @@ from typing import Any
 import requests
 from packaging.version import Version
 
+from voxtrald import hashing
 from voxtrald.events import utc_now_iso
 from voxtrald.updates import minisign, net
 from voxtrald.updates.release import choose_wheel, parse_sha256sums
@@ -192,7 +193,7 @@ class Downloader:
                 (folder / SUMS).read_bytes(), (folder / SIG).read_text(encoding="utf-8"),
                 self.keys, version, name)
             wheel = folder / name
-            if _sha256_file(wheel) != digest:
+            if hashing.sha256_file(wheel) != digest:
                 return None
         except (OSError, ValueError, KeyError, TypeError, DownloadError):
             return None
@@ -271,9 +272,3 @@ class Downloader:
                 shutil.rmtree(entry)
 
 
-def _sha256_file(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1024 * 1024), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
