@@ -7,6 +7,7 @@ it through its socket and its folders, never through its internals.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -44,6 +45,26 @@ def write_toml(path: Path, config: dict[str, dict[str, Any]]) -> None:
         lines.extend(f"{key} = {_toml_value(value)}" for key, value in body.items())
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, options: str) -> Iterator[Path]:
+    """A real small filesystem at `folder` (a full or a read-only disk), unmounted after.
+
+    Mounting needs root (CI runs as root); elsewhere the test is skipped with why.
+    """
+    mount = shutil.which("mount")
+    if os.name != "posix" or os.geteuid() != 0 or mount is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([mount, "-t", "tmpfs", "-o", options, "voxtral-test", str(folder)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "",

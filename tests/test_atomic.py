@@ -5,12 +5,11 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import tmpfs
 
 from tray import statefile
 from voxtrald import atomic, outputs, sources
@@ -154,19 +153,8 @@ def test_set_aside_report_is_atomic_and_fits(tmp_path: Path) -> None:
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 KiB tmpfs, so writes fail with ENOSPC for real (needs root, as in CI)."""
-    mount = shutil.which("mount")
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    if os.name != "posix" or os.geteuid() != 0 or mount is None:
-        pytest.skip("mounting a tiny tmpfs needs root and mount(8)")
-    done = subprocess.run([mount, "-t", "tmpfs", "-o", "size=64k,mode=0755", "voxtral-full",
-                           str(folder)], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "tiny", "size=64k,mode=0755") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
 
 
 def big_transcript(n: int = 400) -> list[Segment]:

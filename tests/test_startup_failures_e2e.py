@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import tmpfs
 from test_daemon_e2e import start_and_fail
 
 pytestmark = pytest.mark.e2e
@@ -16,16 +15,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Iterator[Path]:
     """A real read-only filesystem (root can write anywhere a mode forbids it)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a read-only filesystem needs root")
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    with tmpfs(tmp_path / "ro", "ro,size=1m") as folder:
+        yield folder
 
 
 def test_a_read_only_state_folder_is_one_line(tmp_path: Path, read_only_folder: Path) -> None:

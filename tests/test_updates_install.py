@@ -8,13 +8,13 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import tmpfs
 
 from voxtrald.install import envbuild, record, rollback, storecopy, trial
 from voxtrald.install.layout import COMPLETE, InstallRoot, Kind, LayoutError, detect, scripts_dir
@@ -251,16 +251,8 @@ def test_seeding_takes_only_what_the_new_version_needs(tmp_path: Path) -> None:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 40 MB tmpfs (needs root; skipped otherwise): a disk that fills up."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
+    with tmpfs(tmp_path / "small", "size=40m") as folder:
+        yield folder
 
 
 @pytest.mark.e2e  # starts a process
