@@ -18,7 +18,6 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from traybus.bus_services import DesktopServices, Notify
 from traybus.fake_daemon import FakeDaemon
 from traybus.fixtures import (  # noqa: F401 - fixtures
@@ -30,19 +29,11 @@ from traybus.fixtures import (  # noqa: F401 - fixtures
     shared_desktop,
     start_tray,
 )
-from traybus.session import Desktop, missing_binaries
+from traybus.session import Desktop, desktop_marks
 
 from tests.conftest import DATA, DaemonProc, wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.desktop,
-    pytest.mark.timeout(180),
-    pytest.mark.skipif(
-        bool(missing_binaries()),
-        reason=f"needs {', '.join(missing_binaries())} (apt: xvfb dbus) for the tray desktop",
-    ),
-]
+pytestmark = desktop_marks(timeout=180)
 
 RELEASE_URL = "https://example.invalid/releases/v1.1.0"
 SPEECH = DATA / "fox.wav"

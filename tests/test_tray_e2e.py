@@ -31,19 +31,11 @@ from traybus.fixtures import (  # noqa: F401 - fixtures
     shared_desktop,
     start_tray,
 )
-from traybus.session import Desktop, missing_binaries
+from traybus.session import Desktop, desktop_marks
 
 from tests.conftest import wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.desktop,
-    pytest.mark.timeout(120),
-    pytest.mark.skipif(
-        bool(missing_binaries()),
-        reason=f"needs {', '.join(missing_binaries())} (apt: xvfb dbus) for the tray desktop",
-    ),
-]
+pytestmark = desktop_marks(timeout=120)
 
 RELEASE_URL = "https://example.invalid/releases/v1.1.0"
 

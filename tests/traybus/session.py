@@ -11,11 +11,26 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 REQUIRED = ("Xvfb", "dbus-daemon")
 
 
 def missing_binaries() -> list[str]:
     return [b for b in REQUIRED if shutil.which(b) is None]
+
+
+def desktop_marks(timeout: float) -> list[pytest.MarkDecorator]:
+    """What every test on the private desktop carries: its markers and its one skip."""
+    return [
+        pytest.mark.e2e,
+        pytest.mark.desktop,
+        pytest.mark.timeout(timeout),
+        pytest.mark.skipif(
+            bool(missing_binaries()),
+            reason=f"needs {', '.join(missing_binaries())} (apt: xvfb dbus) for the tray desktop",
+        ),
+    ]
 
 
 @dataclass
