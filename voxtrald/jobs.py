@@ -161,17 +161,16 @@ class JobStore(ChunkLog):
     def duplicate_if_done(self, job_id: int) -> Job | None:
         """Record a queued job as a duplicate when the same audio is done by now; the job then."""
         with self._tx() as db:
-            cur = db.execute(
-                "UPDATE jobs SET state='duplicate', finished_at=?, duplicate_of=("
-                " SELECT o.id FROM jobs o, jobs j WHERE j.id=? AND o.sha256=j.sha256"
-                " AND o.state='done' AND o.id!=j.id ORDER BY o.id LIMIT 1)"
-                " WHERE id=? AND state='queued' AND sha256 IS NOT NULL AND EXISTS ("
-                " SELECT 1 FROM jobs o WHERE o.sha256=jobs.sha256 AND o.state='done'"
-                " AND o.id!=jobs.id)",
-                (time.time(), job_id, job_id),
-            )
-            changed = cur.rowcount
-        return self.get(job_id) if changed else None
+            original = db.execute(
+                "SELECT o.id FROM jobs j JOIN jobs o ON o.sha256=j.sha256 AND o.id!=j.id"
+                " WHERE j.id=? AND j.state='queued' AND o.state='done' ORDER BY o.id LIMIT 1",
+                (job_id,),
+            ).fetchone()
+            if original is None:
+                return None
+            db.execute("UPDATE jobs SET state='duplicate', finished_at=?, duplicate_of=?"
+                       " WHERE id=?", (time.time(), original["id"], job_id))
+        return self.get(job_id)
 
     def start(self, job_id: int) -> Job:
         with self._tx() as db:
