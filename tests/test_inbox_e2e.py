@@ -114,5 +114,9 @@ def test_a_name_at_the_filesystem_limit_gets_shortened_transcripts(
     broken = "broken " + "y" * (255 - len("broken .wav")) + ".wav"
     drop_as(daemon, data_dir / "not_audio.wav", broken)
     daemon.wait_jobs(1, states=("failed",))
-    reports = [p.name for p in daemon.failed.iterdir() if p.name.endswith(".error.json")]
-    assert len(reports) == 1 and len(reports[0].encode()) <= 255
+
+    def reports() -> list[str]:  # written just after the job is recorded failed
+        return [p.name for p in daemon.failed.iterdir() if p.name.endswith(".error.json")]
+
+    (report,) = daemon.wait_for(reports, 10, "the error report")
+    assert len(report.encode()) <= 255

@@ -51,7 +51,7 @@ def test_another_users_link_is_set_aside_and_private_recordings_get_private_tran
     (job,) = daemon.wait_jobs(1, states=("failed",))
     assert job["file"] == "x.wav" and "links are not followed" in job["error"]
     assert list(daemon.transcripts.glob("x.*")) == []
-    assert (daemon.failed / "x.wav").is_symlink()
+    daemon.wait_for((daemon.failed / "x.wav").is_symlink, 10, "the link to be set aside")
 
     mine = daemon.drop(data_dir / "stella.mp3", "mine.mp3")
     mine.chmod(0o600)

@@ -79,7 +79,9 @@ class Disposal:
                   "time": utc_now_iso(), "attempts": job.attempts}
         source = Path(job.source_path)
         try:
-            target = sources.free_path(folder / source.name)
+            # Already there (set aside before a kill cut the rest short): it stays put.
+            target = source if source.parent == folder else sources.free_path(
+                folder / source.name)
             # Recorded first: a crash mid-move leaves the job pointing where the file goes.
             self.store.set_source(job.id, str(target))
             try:

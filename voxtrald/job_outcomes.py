@@ -187,17 +187,23 @@ class Outcomes:
             return
         if count:
             job = self.store.start(job_id)
-        backoff = retry_delay(self.cfg.jobs.retry_backoff_seconds, job.attempts)
-        final = self.store.fail_attempt(job_id, error, None if permanent else backoff)
-        if final is None:
+        if job.state != JobState.RUNNING:
             return  # the job was not running: nothing to record
+        backoff = retry_delay(self.cfg.jobs.retry_backoff_seconds, job.attempts)
+        final = permanent or job.attempts >= job.max_attempts
+        if final:
+            # Set aside before the job reads "failed": whoever sees it failed (the API, a
+            # retry, the tray's Show error) finds the file in Failed/ with its report.
+            self._remove_partial_set(job)
+            if move:
+                self.disposal.set_aside(job, error)
+        recorded = self.store.fail_attempt(job_id, error, None if final else backoff)
+        if recorded is None:
+            return
         job = self.store.get(job_id) or job
         if final:
             log.error("job %d failed for good after %d attempt(s): %s: %s", job_id,
                       job.attempts, job.file, error)
-            self._remove_partial_set(job)
-            if move:
-                self.disposal.set_aside(job, error)
         else:
             log.warning("job %d attempt %d failed: %s; retrying in %.0f s", job_id,
                         job.attempts, error, backoff)
