@@ -38,7 +38,7 @@ from typing import Any, cast
 
 import psutil
 
-from voxtrald.client import Client, DaemonUnreachable
+from voxtrald.client.connection import Client, DaemonUnreachable
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AUDIO = ROOT.parent / "shared" / "audio" / "jfk.flac"

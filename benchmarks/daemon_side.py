@@ -17,7 +17,7 @@ from typing import Any
 
 from benchmarks.peak_rss import PeakWatcher, descendants
 from tests.conftest import DATA, DaemonProc
-from voxtrald.client import DaemonUnreachable
+from voxtrald.client.connection import DaemonUnreachable
 
 # Loads the model without costing a transcription: the engine skips silence.
 WARM_UP = DATA / "silence.flac"

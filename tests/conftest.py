@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from voxtrald.client import Client, DaemonUnreachable
+from voxtrald.client.connection import Client, DaemonUnreachable
 from voxtrald.models import MODELS_DIR_ENV
 
 DATA = Path(__file__).resolve().parent / "data"

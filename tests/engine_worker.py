@@ -15,7 +15,7 @@ from pathlib import Path
 
 from voxtrald.models import DEFAULT
 from voxtrald.models.assembly import assemble
-from voxtrald.worker_protocol import (
+from voxtrald.worker.protocol import (
     Done,
     EngineSettings,
     Failed,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable, Sequence
 
-from voxtrald import worker_protocol as wp
-from voxtrald.transcript import Segment, Word
-from voxtrald.worker import WorkerError
+from voxtrald.transcripts.segments import Segment, Word
+from voxtrald.worker import protocol as wp
+from voxtrald.worker.process import WorkerError
 
 Script = Callable[[wp.Transcribe], Sequence[wp.Reply | None]]
 CRASH = "the transcription worker was killed by SIGKILL (likely out of memory)"

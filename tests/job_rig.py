@@ -10,15 +10,15 @@ from typing import Any
 from fake_worker import FakeWorker, Script
 
 from voxtrald import config
-from voxtrald.activity import CurrentJob, Heartbeat
-from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog
-from voxtrald.intake import Intake
-from voxtrald.job_outcomes import Outcomes
-from voxtrald.job_runner import JobRunner
-from voxtrald.jobs import Job, JobStore
-from voxtrald.scheduler import Scheduler
-from voxtrald.schema import MemoryLevel
+from voxtrald.jobs.activity import CurrentJob, Heartbeat
+from voxtrald.jobs.disposal import Disposal
+from voxtrald.jobs.intake import Intake
+from voxtrald.jobs.outcomes import Outcomes
+from voxtrald.jobs.runner import JobRunner
+from voxtrald.jobs.scheduler import Scheduler
+from voxtrald.states import MemoryLevel
+from voxtrald.store.jobs import Job, JobStore
 
 
 class Rig:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import DaemonProc
 
-from voxtrald.client import Client
+from voxtrald.client.connection import Client
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from test_api_routes import FakeControl
 from voxtrald.api import core_routes, endpoint
 from voxtrald.api.router import Router
 from voxtrald.api.server import AlreadyRunning, ApiServer
-from voxtrald.client import Client, DaemonUnreachable
+from voxtrald.client.connection import Client, DaemonUnreachable
 from voxtrald.config import ApiConfig
 
 

@@ -12,9 +12,11 @@ import pytest
 from conftest import tmpfs
 
 from tray import statefile
-from voxtrald import atomic, outputs, sources
 from voxtrald.api import endpoint
-from voxtrald.transcript import Segment, Word
+from voxtrald.files import atomic
+from voxtrald.jobs import sources
+from voxtrald.transcripts import outputs
+from voxtrald.transcripts.segments import Segment, Word
 from voxtrald.updates import state as update_state
 
 POSIX_MODES = pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX")

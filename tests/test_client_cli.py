@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from test_api_routes import FakeControl
 
-from voxtrald import cli, cli_client, commands, paths
+from voxtrald import cli, paths
 from voxtrald.api import core_routes
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer
-from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
+from voxtrald.client import calls, commands
+from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable
 from voxtrald.config import ApiConfig
 
 BUSY_STATUS: dict[str, Any] = {
@@ -259,7 +260,7 @@ def test_cli_finds_the_socket_named_in_the_config_file(
     cfg.write_text("[api]\nsocket = 5\n", encoding="utf-8")
     assert run_cli(capsys, "status", "--socket", str(sock))[0] == 0
     # ... and without a flag it falls back to the platform default.
-    assert cli_client.socket_for(None) == paths.default_socket()
+    assert calls.socket_for(None) == paths.default_socket()
 
 
 def test_cli_errors_print_once(daemon: tuple[Path, FakeControl],

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DaemonProc, wait_for
-from voxtrald.outputs import TEMP_PREFIX
+from voxtrald.transcripts.outputs import TEMP_PREFIX
 
 pytestmark = pytest.mark.e2e
 

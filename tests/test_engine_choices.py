@@ -15,9 +15,9 @@ from voxtrald.engine.spelling import respell_text, respell_words, terms
 from voxtrald.engine.whisper_batch import window_language
 from voxtrald.engine.windows import plan_windows
 from voxtrald.memory.chunks import chunk_seconds
-from voxtrald.schema import MemoryLevel
-from voxtrald.transcript import Segment, Word
-from voxtrald.worker_protocol import EngineSettings
+from voxtrald.states import MemoryLevel
+from voxtrald.transcripts.segments import Segment, Word
+from voxtrald.worker.protocol import EngineSettings
 
 GiB = 1024**3
 MiB = 1024**2

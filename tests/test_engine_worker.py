@@ -16,8 +16,8 @@ import pytest
 
 from tests.engine_worker import AUDIO, WorkerClient, assemble_base
 from voxtrald.engine.quality import kept
-from voxtrald.transcript import Segment
-from voxtrald.worker_protocol import (
+from voxtrald.transcripts.segments import Segment
+from voxtrald.worker.protocol import (
     ChunkDone,
     Done,
     EngineSettings,

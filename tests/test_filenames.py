@@ -8,7 +8,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voxtrald import _platform, filenames
+from voxtrald import _platform
+from voxtrald.files import filenames
 
 
 def test_short_names_are_kept() -> None:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald import config, hashing
+from voxtrald import config
 from voxtrald.config import Config
-from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog
-from voxtrald.intake import Intake
-from voxtrald.jobs import JobStore
+from voxtrald.files import hashing
+from voxtrald.jobs.disposal import Disposal
+from voxtrald.jobs.intake import Intake
+from voxtrald.store.jobs import JobStore
 
 
 class Parts:

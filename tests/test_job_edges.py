@@ -22,11 +22,11 @@ import pytest
 from fake_worker import chunked
 from job_rig import Rig
 
-from voxtrald import outputs
-from voxtrald import worker_protocol as wp
-from voxtrald.control import Control
+from voxtrald.api.control import Control
 from voxtrald.engine.audio import DecodeStats, MediaError, decode_blocks
-from voxtrald.inbox import Inbox
+from voxtrald.inbox.watcher import Inbox
+from voxtrald.transcripts import outputs
+from voxtrald.worker import protocol as wp
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -299,7 +299,7 @@ def test_a_scan_that_fails_is_not_retried_at_every_tick(
         raise sqlite3.OperationalError("disk I/O error")
 
     inbox = Inbox(rig.cfg.paths.inbox, 0.1, rig.intake.take, broken, scan_interval=30.0)
-    caplog.set_level(logging.ERROR, logger="voxtrald.inbox")
+    caplog.set_level(logging.ERROR, logger="voxtrald.inbox.watcher")
     inbox.start()
     try:
         time.sleep(2.0)

@@ -12,8 +12,8 @@ import pytest
 from fake_worker import CRASH, chunked
 from job_rig import Rig
 
-from voxtrald import worker_protocol as wp
-from voxtrald.disposal import Disposal
+from voxtrald.jobs.disposal import Disposal
+from voxtrald.worker import protocol as wp
 
 
 @pytest.fixture

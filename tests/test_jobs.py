@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald import store_schema
-from voxtrald.checkpoints import Chunk
-from voxtrald.jobs import Job, JobStore
-from voxtrald.transcript import Segment
+from voxtrald.store import migrations
+from voxtrald.store.chunks import Chunk
+from voxtrald.store.jobs import Job, JobStore
+from voxtrald.transcripts.segments import Segment
 
 
 @pytest.fixture
@@ -207,7 +207,7 @@ def test_a_chunk_for_a_job_that_is_not_running_is_not_saved(store: JobStore) -> 
 def test_a_store_from_before_versions_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)
-    db.executescript(store_schema._V1)
+    db.executescript(migrations._V1)
     db.execute("INSERT INTO jobs (source_path, file, state, max_attempts, created_at)"
                " VALUES ('/in/a.wav', 'a.wav', 'done', 3, 1.0)")
     db.commit()
@@ -217,15 +217,15 @@ def test_a_store_from_before_versions_is_migrated_in_place(tmp_path: Path) -> No
     (job,) = store.list()
     assert job.file == "a.wav" and job.state == "done" and job.warnings == ()
     store.close()
-    assert JobStore(path).previous_schema == store_schema.SCHEMA_VERSION
+    assert JobStore(path).previous_schema == migrations.SCHEMA_VERSION
 
 
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite3"
     JobStore(path).close()
     db = sqlite3.connect(path)
-    db.execute(f"PRAGMA user_version = {store_schema.SCHEMA_VERSION + 1}")
+    db.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 1}")
     db.commit()
     db.close()
-    with pytest.raises(store_schema.NewerSchema, match="newer than this voxtrald"):
+    with pytest.raises(migrations.NewerSchema, match="newer than this voxtrald"):
         JobStore(path)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald.media import skip_reason
+from voxtrald.inbox.media import skip_reason
 
 ROOT = Path("/in")
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald import atomic, config, outputs
-from voxtrald.transcript import REMOVED_FLAGS, Segment, Word
+from voxtrald import config
+from voxtrald.files import atomic
+from voxtrald.transcripts import outputs
+from voxtrald.transcripts.segments import REMOVED_FLAGS, Segment, Word
 
 SEGMENTS = [
     Segment(0.0, 2.5, " Hello there."),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald import sdnotify
+from voxtrald.service import sdnotify
 
 
 class Listener:

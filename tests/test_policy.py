@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voxtrald.policy import CRITICAL_IDLE_GRACE, estimate, retry_delay, unload_reason
-from voxtrald.schema import MemoryLevel
+from voxtrald.jobs.policy import CRITICAL_IDLE_GRACE, estimate, retry_delay, unload_reason
+from voxtrald.states import MemoryLevel
 
 
 @pytest.mark.parametrize(("attempts", "wait"), [(0, 30), (1, 30), (2, 60), (3, 120), (5, 480)])
@@ -56,7 +56,7 @@ def test_when_an_idle_worker_goes(idle: float, level: MemoryLevel, became_critic
 
 
 def test_retry_waits_are_capped_however_many_attempts() -> None:
-    from voxtrald.policy import MAX_RETRY_DELAY
+    from voxtrald.jobs.policy import MAX_RETRY_DELAY
 
     assert retry_delay(30, 20) == MAX_RETRY_DELAY
     assert retry_delay(30, 10_000) == MAX_RETRY_DELAY

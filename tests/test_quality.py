@@ -18,7 +18,7 @@ from voxtrald.engine.quality import (
     normalise,
     split_loops,
 )
-from voxtrald.transcript import Segment, Word
+from voxtrald.transcripts.segments import Segment, Word
 
 
 def seg(text: str, lp: float = -0.2, ns: float = 0.05, start: float = 0.0, end: float = 5.0,

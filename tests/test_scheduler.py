@@ -12,8 +12,8 @@ import pytest
 from fake_worker import chunked
 from job_rig import Rig
 
-from voxtrald import worker_protocol as wp
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
+from voxtrald.worker import protocol as wp
 
 
 def until(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tray import app as tray_app
-from voxtrald import _platform, cli_client, config, paths
+from voxtrald import _platform, config, paths
+from voxtrald.client import calls
 
 SOURCES = ("flag", "env", "config")
 COMBINATIONS = [
@@ -64,7 +65,7 @@ WAYS: dict[str, Callable[[str | None], Path]] = {
     "resolve_socket": lambda flag: paths.resolve_socket(
         flag, config.load().api.socket),
     "daemon": daemon_way,
-    "cli": cli_client.socket_for,
+    "cli": calls.socket_for,
     "tray": tray_way,
 }
 
@@ -105,10 +106,10 @@ def test_a_tilde_is_the_home_folder(where: dict[str, Path]) -> None:
 def test_a_broken_config_file_leaves_the_cli_the_other_sources(
         where: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "config.toml").write_text("[api]\nsocket = 5\n")
-    assert cli_client.socket_for(None) == paths.default_socket()
+    assert calls.socket_for(None) == paths.default_socket()
     monkeypatch.setenv("VOXTRAL_SOCKET", str(where["env"]))
-    assert cli_client.socket_for(None) == where["env"]
-    assert cli_client.socket_for(str(where["flag"])) == where["flag"]
+    assert calls.socket_for(None) == where["env"]
+    assert calls.socket_for(str(where["flag"])) == where["flag"]
 
 
 def test_the_tray_refuses_a_broken_config_file(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald import atomic, sources
+from voxtrald.files import atomic
+from voxtrald.jobs import sources
 
 SHM = Path("/dev/shm")
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import DATA, DaemonProc, wait_for
-from voxtrald import render
-from voxtrald.watch import WatchState, frame
+from voxtrald.client import render
+from voxtrald.client.watch import WatchState, frame
 
 pytestmark = [pytest.mark.timeout(180)]
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voxtrald.subtitles import Cue, Limits, build_cues, display_width
-from voxtrald.transcript import Segment, Word
+from voxtrald.transcripts.segments import Segment, Word
+from voxtrald.transcripts.subtitles import Cue, Limits, build_cues, display_width
 
 LIMITS = Limits()
 

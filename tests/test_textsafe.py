@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald import textsafe
+from voxtrald.files import textsafe
 
 
 @pytest.mark.parametrize(

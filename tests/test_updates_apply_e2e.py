@@ -30,7 +30,7 @@ import pytest
 from conftest import ROOT, DaemonProc, wait_for
 from pytest_httpserver import HTTPServer
 
-from voxtrald.store_schema import SCHEMA_VERSION
+from voxtrald.store.migrations import SCHEMA_VERSION
 from voxtrald.updates.minisign import SecretKey, default_trusted_comment
 
 pytestmark = [pytest.mark.e2e,

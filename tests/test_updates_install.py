@@ -18,9 +18,9 @@ from conftest import tmpfs
 
 from voxtrald.install import envbuild, record, rollback, storecopy, trial
 from voxtrald.install.layout import COMPLETE, InstallRoot, Kind, LayoutError, detect, scripts_dir
-from voxtrald.jobs import JobStore
-from voxtrald.schema import JobState
-from voxtrald.store_schema import SCHEMA_VERSION
+from voxtrald.states import JobState
+from voxtrald.store.jobs import JobStore
+from voxtrald.store.migrations import SCHEMA_VERSION
 from voxtrald.version import current_version
 
 ME = current_version()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voxtrald import vocabulary
+from voxtrald.jobs import vocabulary
 
 
 def test_terms_from_lines_and_commas_without_repeats_or_comments() -> None:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from voxtrald import config
-from voxtrald.worker import WorkerError, WorkerProcess, worker_settings
+from voxtrald.worker.process import WorkerError, WorkerProcess, worker_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -29,9 +29,10 @@ from tray.notices import Command
 from tray.notifier import Settings, TrayState
 from tray.notify import DesktopNotifier
 from tray.prefs import NotifyPrefs
-from voxtrald import _platform, exit_codes, paths, textsafe
+from voxtrald import _platform, exit_codes, paths
 from voxtrald.config import Config, ConfigError
 from voxtrald.config import load as load_config
+from voxtrald.files import textsafe
 
 log = logging.getLogger("voxtral-tray")
 LOG_FORMAT = "%(asctime)s voxtral-tray %(levelname)s %(message)s"

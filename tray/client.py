@@ -1,4 +1,4 @@
-"""The tray's view of the daemon API, on top of voxtrald.client.
+"""The tray's view of the daemon API, on top of voxtrald.client.connection.
 
 The tray never shows an error dialog: every way the daemon can fail to give
 a usable answer (gone, timing out, answering garbage, a 5xx) becomes one
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tray.model import ApplyProgress, EventBatch, Finished, Status, recent_from_jobs
-from voxtrald.client import ApiResponseError, Client, DaemonUnreachable, ForeignServer
+from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable, ForeignServer
 
 
 class Offline(Exception):

@@ -21,7 +21,7 @@ from tray.installing import InstallState
 from tray.notices import Command, name
 from tray.notifier import Notification, Settings, TrayState
 from tray.prefs import NotifyPrefs
-from voxtrald import sources
+from voxtrald.jobs import sources
 
 log = logging.getLogger(__name__)
 

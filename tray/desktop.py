@@ -16,7 +16,7 @@ import webbrowser
 
 from tray.view import safe_release_url
 from voxtrald import _platform
-from voxtrald.textsafe import escape_controls
+from voxtrald.files.textsafe import escape_controls
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from tray.view import IconLook
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 SIZE = 64
 _SCALE = 4  # drawn large and scaled down, for smooth edges

@@ -21,7 +21,8 @@ from pathlib import Path
 import platformdirs
 from PIL import Image
 
-from voxtrald import _platform, atomic, paths
+from voxtrald import _platform, paths
+from voxtrald.files import atomic
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 LEVELS = tuple(MemoryLevel)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tray.model import Finished, Memory
-from voxtrald.schema import MemoryLevel
-from voxtrald.textsafe import escape_controls
+from voxtrald.files.textsafe import escape_controls
+from voxtrald.states import MemoryLevel
 
 Verb = Literal[
     "open_file", "open_folder", "retry", "show_error", "open_release", "skip_version", "pause",

@@ -34,7 +34,7 @@ from tray.installing import InstallState
 from tray.model import LEVELS, ApplyProgress, EventBatch, Finished, Memory, Status, level_rank
 from tray.notices import Notification
 from tray.prefs import NotifyPrefs
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 # How many announced versions to remember; old ones can never come back.
 MAX_REMEMBERED_VERSIONS = 20

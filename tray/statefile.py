@@ -2,8 +2,8 @@
 install outcomes told (so a restarted tray reading the daemon's history does not
 tell them again), and which kinds of notification the user switched on or off.
 
-Written atomically (`voxtrald.atomic`: temp file, fsync, rename) and read forgivingly, in the spirit
-of pip's self-check state: a missing or damaged file just means "nothing
+Written atomically (`voxtrald.files.atomic`: temp file, fsync, rename) and read
+forgivingly, in the spirit of pip's self-check state: a missing or damaged file just means "nothing
 announced yet", never a crash.
 """
 
@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 
 from tray.prefs import NotifyPrefs
-from voxtrald import atomic, paths
+from voxtrald import paths
+from voxtrald.files import atomic
 
 ENV_VAR = "VOXTRAL_TRAY_STATE"
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from tray import prefs
 from tray.model import level_rank
 from tray.notices import Command, name
 from tray.notifier import RECENT, TrayState
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 APP_TITLE = "Voxtral"
 # What the X11 tray backend cannot write as Latin-1, in the nearest Latin-1 words.

@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from voxtrald import commands, exit_codes, paths
+from voxtrald import exit_codes, paths
+from voxtrald.client import commands
 from voxtrald.install import cli as install_cli
 from voxtrald.models import cli as models_cli
 from voxtrald.service import cli as service_cli

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from voxtrald import outputs, paths
+from voxtrald import paths
+from voxtrald.transcripts import outputs
 
 OUTPUT_FORMATS = outputs.FORMATS  # the formats are the renderers
 AFTER_CHOICES = ("move", "keep", "delete")

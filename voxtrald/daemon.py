@@ -12,30 +12,30 @@ import logging
 import threading
 from typing import Any
 
-from voxtrald.activity import CurrentJob, Heartbeat
 from voxtrald.api import core_routes
+from voxtrald.api.control import Control
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer, ApiServerError
 from voxtrald.config import Config
-from voxtrald.control import Control
-from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog
-from voxtrald.inbox import Inbox
+from voxtrald.files.locks import LockFile
+from voxtrald.inbox.watcher import Inbox
 from voxtrald.install.apply import Applier
-from voxtrald.intake import Intake
-from voxtrald.job_outcomes import Outcomes
-from voxtrald.job_runner import JobRunner
-from voxtrald.jobs import JobStore
-from voxtrald.lockfile import LockFile
+from voxtrald.jobs.activity import CurrentJob, Heartbeat
+from voxtrald.jobs.disposal import Disposal
+from voxtrald.jobs.intake import Intake
+from voxtrald.jobs.outcomes import Outcomes
+from voxtrald.jobs.runner import JobRunner
+from voxtrald.jobs.scheduler import Scheduler
 from voxtrald.memory.routes import register_routes as memory_routes
 from voxtrald.memory.sampler import MemoryMonitor
 from voxtrald.models import model_files_bytes
-from voxtrald.scheduler import Scheduler
 from voxtrald.startup import StartupError, lock_state_dir, open_store, prepare_folders
+from voxtrald.store.jobs import JobStore
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.updates.routes import register_routes as update_routes
 from voxtrald.version import current_version
-from voxtrald.worker import WorkerError, WorkerProcess, worker_settings
+from voxtrald.worker.process import WorkerError, WorkerProcess, worker_settings
 
 log = logging.getLogger("voxtrald")
 # A running job this long without news is reported by /api/health (it is stopped later,

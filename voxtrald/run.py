@@ -14,8 +14,9 @@ import threading
 from typing import Any
 
 from voxtrald import config as config_mod
-from voxtrald import sdnotify, textsafe
 from voxtrald.daemon import Daemon
+from voxtrald.files import textsafe
+from voxtrald.service import sdnotify
 from voxtrald.startup import StartupError
 
 log = logging.getLogger("voxtrald")

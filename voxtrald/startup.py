@@ -10,11 +10,11 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from voxtrald import atomic
 from voxtrald.config import Config
-from voxtrald.jobs import JobStore
-from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
-from voxtrald.store_schema import NewerSchema
+from voxtrald.files import atomic
+from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
+from voxtrald.store.jobs import JobStore
+from voxtrald.store.migrations import NewerSchema
 
 log = logging.getLogger("voxtrald")
 

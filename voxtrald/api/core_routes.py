@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
-from voxtrald.schema import JOB_STATE_NAMES
+from voxtrald.states import JOB_STATE_NAMES
 from voxtrald.version import APP_NAME, current_version
 
 MAX_LIST_LIMIT = 1000

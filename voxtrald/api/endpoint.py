@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxtrald import atomic
+from voxtrald.files import atomic
 
 TOKEN_HEADER = "X-Voxtral-Token"
 SUFFIX = ".tcp.json"

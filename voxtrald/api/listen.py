@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 
 from voxtrald import _platform
-from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
+from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
 
 log = logging.getLogger("voxtrald.api")
 

@@ -36,7 +36,7 @@ from voxtrald.api.listen import (
 )
 from voxtrald.api.router import Request, Router
 from voxtrald.config import ApiConfig
-from voxtrald.lockfile import LockFile
+from voxtrald.files.locks import LockFile
 
 log = logging.getLogger("voxtrald.api")
 

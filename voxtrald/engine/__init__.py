@@ -2,8 +2,8 @@
 
 Everything here runs in the worker process (`python -m voxtrald.engine`),
 never in the daemon, which therefore never imports numpy, PyAV or
-faster-whisper. The daemon's side of the conversation is `voxtrald.worker`;
-the messages are `voxtrald.worker_protocol`.
+faster-whisper. The daemon's side of the conversation is `voxtrald.worker.process`;
+the messages are `voxtrald.worker.protocol`.
 
 - `process`: the process itself (settings, the serve loop, dying with the daemon)
 - `transcriber`: one file: decoded as a stream, cut into chunks, each chunk batched

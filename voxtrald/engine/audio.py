@@ -22,7 +22,7 @@ from typing import BinaryIO
 import av
 import numpy as np
 
-from voxtrald import hashing
+from voxtrald.files import hashing
 
 SAMPLE_RATE = 16000
 log = logging.getLogger("voxtrald.audio")

@@ -12,7 +12,7 @@ higher on a GPU, and lower whenever memory is short.
 
 from __future__ import annotations
 
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 MiB = 1024**2
 #: Memory left untouched for the rest of the machine before batch items are counted.

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from voxtrald.engine.quality import COMPRESSION_LIMIT, HALLUCINATION, REPETITION
-from voxtrald.transcript import Segment
+from voxtrald.transcripts.segments import Segment
 
 #: Detection at or above this is taken as it is.
 SURE_PROBABILITY = 0.8

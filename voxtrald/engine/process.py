@@ -20,11 +20,12 @@ import time
 from pathlib import Path
 from typing import IO
 
-from voxtrald import _platform, textsafe
+from voxtrald import _platform
 from voxtrald.engine.audio import MediaError
 from voxtrald.engine.transcriber import Transcriber
+from voxtrald.files import textsafe
 from voxtrald.models import model_files_bytes, resolve_model
-from voxtrald.worker_protocol import (
+from voxtrald.worker.protocol import (
     EngineSettings,
     Failed,
     LoadFailed,

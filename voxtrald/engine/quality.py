@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 
-from voxtrald.transcript import REMOVED_FLAGS, Segment, Word
+from voxtrald.transcripts.segments import REMOVED_FLAGS, Segment, Word
 
 REPETITION = "repetition"
 HALLUCINATION = "hallucination"

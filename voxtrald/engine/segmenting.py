@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from voxtrald.transcript import Segment, Word
+from voxtrald.transcripts.segments import Segment, Word
 
 SENTENCE_END = (".", "!", "?", "。", "！", "？", "…", "؟", "।")
 PAUSE_SECONDS = 1.5

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from voxtrald.transcript import Segment, Word
+from voxtrald.transcripts.segments import Segment, Word
 
 MIN_TERM_CHARS = 4
 MAX_PARTS = 4

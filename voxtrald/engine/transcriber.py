@@ -30,9 +30,9 @@ from voxtrald.engine.whisper_batch import SteadyBatchedPipeline, detect_and_scor
 from voxtrald.engine.windows import plan_windows
 from voxtrald.memory import chunk_seconds, read_system
 from voxtrald.memory.levels import raw_level
-from voxtrald.schema import MemoryLevel
-from voxtrald.transcript import Segment
-from voxtrald.worker_protocol import (
+from voxtrald.states import MemoryLevel
+from voxtrald.transcripts.segments import Segment
+from voxtrald.worker.protocol import (
     ChunkDone,
     Done,
     EngineSettings,

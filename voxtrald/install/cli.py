@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald import config, exit_codes
-from voxtrald.cli_client import add_options, call_and_print, socket_for
-from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
+from voxtrald.client.calls import add_options, call_and_print, socket_for
+from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable
+from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
 from voxtrald.install import envbuild, rollback, selftest
 from voxtrald.install.layout import LayoutError, detect, how_to_update
 from voxtrald.install.record import failed_versions
-from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
 from voxtrald.version import current_version
 
 APPLY_TIMEOUT = 40 * 60.0  # download, environment, self-check, restart, trial

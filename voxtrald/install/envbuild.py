@@ -26,7 +26,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from voxtrald import atomic
+from voxtrald.files import atomic
 from voxtrald.install.layout import COMPLETE, InstallRoot, env_python
 from voxtrald.version import DISTRIBUTION
 

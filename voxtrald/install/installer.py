@@ -18,7 +18,8 @@ from pathlib import Path
 
 import platformdirs
 
-from voxtrald import _platform, atomic, hashing
+from voxtrald import _platform
+from voxtrald.files import atomic, hashing
 from voxtrald.install import envbuild
 from voxtrald.install.layout import MARKER, PROGRAMS, InstallRoot, Kind, LayoutError, detect
 from voxtrald.updates.download import wheel_version

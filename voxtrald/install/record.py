@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from voxtrald import atomic
+from voxtrald.files import atomic
+from voxtrald.files.locks import AlreadyLocked, LockFile
 from voxtrald.install.layout import InstallRoot, valid_version
-from voxtrald.lockfile import AlreadyLocked, LockFile
 
 log = logging.getLogger("voxtrald.install")
 

@@ -31,12 +31,12 @@ def backup_path(root: InstallRoot, version: str) -> Path:
 def store_facts(root: InstallRoot, version: str) -> tuple[int, list[str]]:
     """The job store schema and job states `version` understands (asked of its environment)."""
     if version == current_version():
-        from voxtrald.schema import JobState
-        from voxtrald.store_schema import SCHEMA_VERSION
+        from voxtrald.states import JobState
+        from voxtrald.store.migrations import SCHEMA_VERSION
 
         return SCHEMA_VERSION, [s.value for s in JobState]
-    code = ("import json; from voxtrald.store_schema import SCHEMA_VERSION as v; "
-            "from voxtrald.schema import JobState as s; "
+    code = ("import json; from voxtrald.store.migrations import SCHEMA_VERSION as v; "
+            "from voxtrald.states import JobState as s; "
             "print(json.dumps([v, [x.value for x in s]]))")
     done = subprocess.run([str(root.python(version)), "-c", code], capture_output=True,
                           text=True, timeout=120, stdin=subprocess.DEVNULL)

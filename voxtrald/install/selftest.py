@@ -41,8 +41,8 @@ def check_imports() -> None:
 
 def transcribe_clip(settings: dict[str, Any]) -> str:
     """Load the model in a real worker and transcribe the clip; returns the text."""
-    from voxtrald import worker_protocol as wp
-    from voxtrald.worker import WorkerError, WorkerProcess
+    from voxtrald.worker import protocol as wp
+    from voxtrald.worker.process import WorkerError, WorkerProcess
 
     worker = WorkerProcess(settings)
     try:
@@ -76,7 +76,7 @@ def transcribe_clip(settings: dict[str, Any]) -> str:
 def run(model: str | None, config: Path | None) -> dict[str, Any]:
     from voxtrald import config as config_mod
     from voxtrald.version import current_version
-    from voxtrald.worker import worker_settings
+    from voxtrald.worker.process import worker_settings
 
     started = time.monotonic()
     check_imports()

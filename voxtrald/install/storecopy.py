@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from voxtrald import atomic
+from voxtrald.files import atomic
 from voxtrald.install.layout import sync_dir
 
 log = logging.getLogger("voxtrald.install")

@@ -29,10 +29,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from voxtrald import _platform, sdnotify
+from voxtrald import _platform
 from voxtrald.install import record, rollback, storecopy
 from voxtrald.install.layout import InstallRoot, LayoutError
 from voxtrald.install.restart import EXIT_RESTART, SUPERVISOR_ENV, launcher_path
+from voxtrald.service import sdnotify
 from voxtrald.version import current_version
 
 log = logging.getLogger("voxtrald.install")
@@ -48,7 +49,7 @@ _ROUNDS_ENV = "VOXTRAL_TRIAL_ROUNDS"
 
 def _health(socket_path: str) -> tuple[bool, str | None, list[str]]:
     """(ok, version, problems) from the daemon's /api/health; not ok when it does not answer."""
-    from voxtrald.client import Client, DaemonUnreachable
+    from voxtrald.client.connection import Client, DaemonUnreachable
 
     try:
         status, body = Client(Path(socket_path), timeout=2.0).request("GET", "/api/health")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from voxtrald.memory.figures import GiB, MiB
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 
 class ChunkSizing(Protocol):

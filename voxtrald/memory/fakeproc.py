@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voxtrald import atomic
+from voxtrald.files import atomic
 
 KiB = 1024
 

@@ -6,7 +6,7 @@ clears only once usage falls below its threshold minus the hysteresis band.
 
 from __future__ import annotations
 
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 NORMAL = MemoryLevel.NORMAL
 WARNING = MemoryLevel.WARNING

@@ -23,7 +23,7 @@ from voxtrald.memory.levels import CRITICAL, NORMAL, WARNING, next_level
 from voxtrald.memory.process import ProcessReader, top_processes
 from voxtrald.memory.reading import read_system
 from voxtrald.memory.trend import Trend
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 log = logging.getLogger("voxtrald.memory")
 

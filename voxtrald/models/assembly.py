@@ -22,8 +22,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from voxtrald.atomic import sync_folder
-from voxtrald.lockfile import AlreadyLocked, LockError, LockFile
+from voxtrald.files.atomic import sync_folder
+from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
 from voxtrald.models.integrity import CHUNK, ModelError, verify_files
 from voxtrald.models.local import assembled_folder, package_folder, stamp_path
 from voxtrald.models.pins import Piece, PinnedModel

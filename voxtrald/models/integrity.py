@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from voxtrald.atomic import write_atomic
-from voxtrald.hashing import sha256_file
+from voxtrald.files.atomic import write_atomic
+from voxtrald.files.hashing import sha256_file
 from voxtrald.models.pins import FilePin
 
 log = logging.getLogger("voxtrald.models")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from voxtrald import atomic, exit_codes
+from voxtrald import exit_codes
+from voxtrald.files import atomic
 
 # Every file we write says where it came from, so a user who finds it later
 # knows which command owns it.
@@ -194,7 +195,7 @@ def _why(exc: OSError) -> str:
 def write_all(files: Sequence[ServiceFile]) -> None:
     """Write every file or none of them.
 
-    Each file is staged beside its destination first (`voxtrald.atomic`: same
+    Each file is staged beside its destination first (`voxtrald.files.atomic`: same
     filesystem, so the final rename is atomic); only when all are staged are
     they renamed into place. A rename that still fails puts back what was
     there before. No temp file outlives a failure.

@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from voxtrald import exit_codes
-from voxtrald.cli_client import add_options, call_and_print
+from voxtrald.client.calls import add_options, call_and_print
 
 CHECK_TIMEOUT = 60.0  # the daemon may be waiting on GitHub (5 s connect + 5 s read, redirects)
 DOWNLOAD_TIMEOUT = 16 * 60.0  # beyond the downloader's own deadline

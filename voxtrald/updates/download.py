@@ -35,8 +35,8 @@ from typing import Any
 import requests
 from packaging.version import Version
 
-from voxtrald import hashing
 from voxtrald.events import utc_now_iso
+from voxtrald.files import hashing
 from voxtrald.updates import minisign, net
 from voxtrald.updates.release import choose_wheel, parse_sha256sums
 from voxtrald.updates.versions import is_newer

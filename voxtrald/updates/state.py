@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from voxtrald import atomic
+from voxtrald.files import atomic
 
 log = logging.getLogger("voxtrald.updates")
 
@@ -79,7 +79,7 @@ _TYPES: dict[str, Any] = {
 
 
 def save(path: Path, data: dict[str, Any]) -> None:
-    """Replace the file in one step (`voxtrald.atomic`), so a reader never sees half."""
+    """Replace the file in one step (`voxtrald.files.atomic`), so a reader never sees half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from voxtrald import _platform
-from voxtrald.walk import walk_files
+from voxtrald.inbox.walk import walk_files
 
 TEMP_PREFIX = ".voxtral-tmp-"
 TEMP_SUFFIX = ".tmp"

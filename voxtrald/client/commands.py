@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import argparse
 
-from voxtrald import watch
-from voxtrald.cli_client import add_options, call_and_print
-from voxtrald.render import (  # noqa: F401 - the rendering, under its long-standing names
+from voxtrald.client import watch
+from voxtrald.client.calls import add_options, call_and_print
+from voxtrald.client.render import (  # noqa: F401 - the rendering, under its long-standing names
     format_seconds,
     progress_bar,
     render_event,
     render_jobs,
     render_status,
 )
-from voxtrald.schema import JOB_STATE_NAMES
+from voxtrald.states import JOB_STATE_NAMES
 
 # Plain strings, as argparse shows them in its "invalid choice" message.
 JOB_STATES = JOB_STATE_NAMES

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voxtrald import hashing, sources
-from voxtrald.activity import CurrentJob
 from voxtrald.config import Config
 from voxtrald.events import EventLog
-from voxtrald.jobs import Job, JobStore
-from voxtrald.scheduler import Scheduler
-from voxtrald.schema import DaemonState, JobState
+from voxtrald.files import hashing
+from voxtrald.jobs import sources
+from voxtrald.jobs.activity import CurrentJob
+from voxtrald.jobs.scheduler import Scheduler
+from voxtrald.states import DaemonState, JobState
+from voxtrald.store.jobs import Job, JobStore
 from voxtrald.version import APP_NAME, current_version
 
 log = logging.getLogger("voxtrald")

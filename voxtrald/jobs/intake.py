@@ -14,12 +14,13 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from voxtrald import hashing, sources
 from voxtrald.config import Config
-from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog
-from voxtrald.jobs import JobStore
-from voxtrald.schema import JobState
+from voxtrald.files import hashing
+from voxtrald.jobs import sources
+from voxtrald.jobs.disposal import Disposal
+from voxtrald.states import JobState
+from voxtrald.store.jobs import JobStore
 
 log = logging.getLogger("voxtrald")
 NOT_FOLLOWED = ("a link or another special file, not a regular file: links are not followed; "

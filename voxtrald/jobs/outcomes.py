@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voxtrald import atomic, hashing, outputs
 from voxtrald.config import Config
-from voxtrald.disposal import Disposal
 from voxtrald.events import EventLog, utc_now_iso
-from voxtrald.jobs import Job, JobStore
-from voxtrald.policy import retry_delay
-from voxtrald.schema import JobState
-from voxtrald.transcript import Segment
+from voxtrald.files import atomic, hashing
+from voxtrald.jobs.disposal import Disposal
+from voxtrald.jobs.policy import retry_delay
+from voxtrald.states import JobState
+from voxtrald.store.jobs import Job, JobStore
+from voxtrald.transcripts import outputs
+from voxtrald.transcripts.segments import Segment
 from voxtrald.version import APP_NAME, current_version
 
 log = logging.getLogger("voxtrald")

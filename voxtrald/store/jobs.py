@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxtrald.checkpoints import ChunkLog
-from voxtrald.schema import JobState
+from voxtrald.states import JobState
+from voxtrald.store.chunks import ChunkLog
 
 _PENDING = "('queued','running')"
 

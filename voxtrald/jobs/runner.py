@@ -19,17 +19,17 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from voxtrald import vocabulary
-from voxtrald import worker_protocol as wp
-from voxtrald.activity import CurrentJob, Heartbeat
-from voxtrald.checkpoints import Chunk
 from voxtrald.config import Config
 from voxtrald.events import EventLog
-from voxtrald.job_outcomes import Outcomes, Result
-from voxtrald.jobs import Job, JobStore
-from voxtrald.policy import estimate
-from voxtrald.transcript import Segment
-from voxtrald.worker import WorkerError
+from voxtrald.jobs import vocabulary
+from voxtrald.jobs.activity import CurrentJob, Heartbeat
+from voxtrald.jobs.outcomes import Outcomes, Result
+from voxtrald.jobs.policy import estimate
+from voxtrald.store.chunks import Chunk
+from voxtrald.store.jobs import Job, JobStore
+from voxtrald.transcripts.segments import Segment
+from voxtrald.worker import protocol as wp
+from voxtrald.worker.process import WorkerError
 
 log = logging.getLogger("voxtrald")
 # The store's copy of the progress is refreshed at most this often.

@@ -20,10 +20,10 @@ import time
 from typing import IO, Any
 
 from voxtrald import _platform
-from voxtrald import worker_protocol as wp
 from voxtrald.config import Config
+from voxtrald.worker import protocol as wp
 
-log = logging.getLogger("voxtrald.worker")
+log = logging.getLogger("voxtrald.worker.process")
 # How long a killed worker may take to go before the daemon stops waiting for it.
 KILL_WAIT = 10.0
 

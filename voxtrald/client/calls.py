@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald import config, exit_codes, paths
-from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
-from voxtrald.textsafe import escape_controls
+from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable
+from voxtrald.files.textsafe import escape_controls
 
 SOCKET_HELP = f"control socket of the daemon ({paths.SOCKET_RULE})"
 

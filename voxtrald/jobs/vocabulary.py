@@ -13,7 +13,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxtrald import hashing
+from voxtrald.files import hashing
 
 SUFFIX = ".vocab.txt"
 MAX_BYTES = 16 * 1024

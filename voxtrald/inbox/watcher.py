@@ -30,10 +30,10 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from voxtrald.media import skip_reason
-from voxtrald.walk import MAX_DEPTH, walk_files
+from voxtrald.inbox.media import skip_reason
+from voxtrald.inbox.walk import MAX_DEPTH, walk_files
 
-log = logging.getLogger("voxtrald.inbox")
+log = logging.getLogger("voxtrald.inbox.watcher")
 TICK = 0.25
 @dataclass
 class _Candidate:

@@ -3,7 +3,7 @@
 One registry, `RENDERERS`, names every format and how to render it; the
 settings' list of formats (`config.OUTPUT_FORMATS`) is taken from it, so a
 format cannot exist in one place and not the other. A renderer takes the
-segments (`voxtrald.transcript.Segment`, timed against the original file)
+segments (`voxtrald.transcripts.segments.Segment`, timed against the original file)
 and the job's metadata mapping, and returns the file's text.
 
 Removed segments. A quality guard that decides a segment is not speech the
@@ -22,10 +22,10 @@ gives), then `text` and `segments`; each segment has start, end, text, words
 gives it, so the text can be rebuilt exactly in any script), avg_logprob,
 no_speech_prob, compression_ratio, flags and removed. Times are in seconds
 rounded to the millisecond; a figure that is not a finite number is null
-(`voxtrald.jsontext`).
+(`voxtrald.files.jsontext`).
 
 Writing. All formats of a job are rendered first, then staged as temp files
-beside their targets and renamed into place together (`voxtrald.atomic`): a
+beside their targets and renamed into place together (`voxtrald.files.atomic`): a
 reader, a sync client or a crash sees no transcript or a whole one. On any
 error every temp is removed, and so is every file of the set that did not
 exist before, so a failed write leaves the folder as it was (a file that
@@ -34,7 +34,7 @@ replaced one of an earlier attempt of the same job stays: it is whole).
 Names. `free_stem` picks the name for a new source: `talk`, or `talk-2`…
 when any of its files is taken, so another source's transcript is never
 overwritten; a name too long for the filesystem is shortened, keeping a short
-hash for uniqueness (`voxtrald.filenames`).
+hash for uniqueness (`voxtrald.files.filenames`).
 
 Modes. Transcripts are the user's documents: they get the mode a file the
 user creates would get (0666 less the umask), not mkstemp's private 0600;
@@ -49,9 +49,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from voxtrald import atomic, filenames, jsontext
-from voxtrald.subtitles import Cue, build_cues
-from voxtrald.transcript import Segment, Word
+from voxtrald.files import atomic, filenames, jsontext
+from voxtrald.transcripts.segments import Segment, Word
+from voxtrald.transcripts.subtitles import Cue, build_cues
 
 TEMP_PREFIX = atomic.TEMP_PREFIX
 Meta = Mapping[str, Any]

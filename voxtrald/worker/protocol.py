@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from voxtrald.config import EngineConfig
-from voxtrald.transcript import Segment
+from voxtrald.transcripts.segments import Segment
 
 # -- the worker's settings (its one command-line argument) -------------------------------
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from voxtrald.store_db import Database
-from voxtrald.transcript import Segment
+from voxtrald.store.db import Database
+from voxtrald.transcripts.segments import Segment
 
 
 @dataclass(frozen=True)

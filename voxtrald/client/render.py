@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voxtrald.schema import JOB_STATE_NAMES, JobState, MemoryLevel
+from voxtrald.states import JOB_STATE_NAMES, JobState, MemoryLevel
 
 BAR_WIDTH = 24
 JOB_STATES = JOB_STATE_NAMES

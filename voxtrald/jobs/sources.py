@@ -4,7 +4,7 @@ Every move picks a free name in the target folder, so a second `talk.mp3`
 never replaces the first; a source that failed for good is set aside with a
 NAME.error.json beside it, so the user can see why without reading logs.
 Names that would grow past the filesystem's limit (`-2`, `.error.json`) are
-shortened with a short hash instead of failing (`voxtrald.filenames`).
+shortened with a short hash instead of failing (`voxtrald.files.filenames`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from voxtrald import _platform, atomic, filenames, jsontext
-from voxtrald.media import PARTIAL_SUFFIXES
+from voxtrald import _platform
+from voxtrald.files import atomic, filenames, jsontext
+from voxtrald.inbox.media import PARTIAL_SUFFIXES
 
 COPY_BLOCK = 1024 * 1024
 REPORT_SUFFIX = ".error.json"

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from voxtrald import atomic, sources, vocabulary
 from voxtrald.config import Config
 from voxtrald.events import utc_now_iso
-from voxtrald.jobs import Job, JobStore
+from voxtrald.files import atomic
+from voxtrald.jobs import sources, vocabulary
+from voxtrald.store.jobs import Job, JobStore
 
 log = logging.getLogger("voxtrald")
 

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from voxtrald.events import utc_now_iso
-from voxtrald.jobs import Job
+from voxtrald.store.jobs import Job
 
 # The scheduler beats at least every second; this long without a beat means it hangs.
 HEARTBEAT_LIMIT = 60.0

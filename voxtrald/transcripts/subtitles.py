@@ -38,7 +38,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voxtrald.transcript import Segment
+from voxtrald.transcripts.segments import Segment
 
 SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
 CLAUSE_END = (",", ";", ":", "—", "、", "，", "；", "：")

@@ -25,10 +25,10 @@ from types import FrameType
 from typing import Any, TextIO
 
 from voxtrald import exit_codes
-from voxtrald.cli_client import printable, socket_for
-from voxtrald.client import ApiResponseError, Client, DaemonUnreachable
-from voxtrald.render import render_event, render_status
-from voxtrald.textsafe import escape_controls
+from voxtrald.client.calls import printable, socket_for
+from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable
+from voxtrald.client.render import render_event, render_status
+from voxtrald.files.textsafe import escape_controls
 
 EVENT_WAIT = 1.0  # seconds a long-poll waits: also how often progress is redrawn
 RETRY_SECONDS = 2.0  # between attempts while the daemon is unreachable

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voxtrald.schema import MemoryLevel
+from voxtrald.states import MemoryLevel
 
 # How long an idle worker may keep its model while memory stays critical.
 CRITICAL_IDLE_GRACE = 10.0

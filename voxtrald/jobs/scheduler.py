@@ -16,13 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from voxtrald.activity import CurrentJob, Heartbeat
 from voxtrald.events import EventLog
-from voxtrald.job_outcomes import Outcomes
-from voxtrald.job_runner import JobRunner, Worker
-from voxtrald.jobs import Job, JobStore
-from voxtrald.policy import unload_reason
-from voxtrald.schema import MemoryLevel
+from voxtrald.jobs.activity import CurrentJob, Heartbeat
+from voxtrald.jobs.outcomes import Outcomes
+from voxtrald.jobs.policy import unload_reason
+from voxtrald.jobs.runner import JobRunner, Worker
+from voxtrald.states import MemoryLevel
+from voxtrald.store.jobs import Job, JobStore
 
 log = logging.getLogger("voxtrald")
 PAUSED_SETTING = "paused"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from voxtrald.store_schema import migrate
+from voxtrald.store.migrations import migrate
 
 
 class Database:

@@ -1,0 +1,1 @@
+"""Files and text handled safely: atomic writes, names, hashes, locks, untrusted text."""

@@ -1,0 +1,1 @@
+"""The job store (SQLite): the jobs table, finished chunks, the connection and migrations."""

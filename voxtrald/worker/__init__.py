@@ -1,0 +1,1 @@
+"""The daemon's side of the worker child and the typed messages both sides speak."""
