@@ -273,3 +273,13 @@ def speech_wav() -> Path:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/e2e/ start real processes: marked `e2e` by their folder."""
+    for item in items:
+        if E2E_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
