@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -44,6 +45,8 @@ class EngineConfig:
     threads: int = 0
     beam_size: int = 5
     language: str = ""
+    # The languages detection may choose from (e.g. ["en", "fr"]); empty: any the model knows.
+    languages: list[str] = field(default_factory=list)
     # Names and jargon to expect (comma-separated); a NAME.vocab.txt beside a file adds more.
     hotwords: str = ""
     initial_prompt: str = ""
@@ -77,6 +80,8 @@ class JobsConfig:
 @dataclass
 class OutputsConfig:
     formats: list[str] = field(default_factory=lambda: list(OUTPUT_FORMATS))
+    # Speech that could not be transcribed shows as [inaudible] in txt, srt and vtt.
+    mark_gaps: bool = True
 
 
 @dataclass
@@ -167,6 +172,10 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "engine.device": (lambda v: v in ("cpu", "cuda", "auto"), "one of cpu, cuda, auto"),
     "engine.compute_type": (lambda v: v in COMPUTE_TYPES, "one of " + ", ".join(COMPUTE_TYPES)),
     "engine.model": (lambda v: bool(v.strip()), "a non-empty model name or folder"),
+    "engine.languages": (
+        lambda v: len(v) <= 20 and all(re.fullmatch(r"[a-z]{2,3}", c) for c in v),
+        "a list of up to 20 language codes such as \"en\" or \"fr\"",
+    ),
     "engine.threads": _range(0, 256, "0 = automatic", integer=True),
     "engine.beam_size": _range(1, 20, "", integer=True),
     "engine.batch_size": _range(0, 64, "0 = chosen from the memory available", integer=True),

@@ -18,6 +18,14 @@ compression ratios of 5 to 22) or is unsure (avg log-probability -0.8 to
 above -0.6 and below a ratio of 2.4. When much of a file's speech looks like
 that, the job says so instead of handing over confident-looking nonsense.
 
+A person who speaks only a few languages can say which (`languages =
+["en", "fr"]`): detection then chooses among those alone, so a short French
+clip can no longer come out as Latin. Without that list, a language the
+detector ranked near zero (below OVERRULE_FLOOR) never overrules its
+confident pick (an English sentence came out as Welsh that way), and on less
+than SHORT_SPEECH_SECONDS of speech an unsure detector is not trusted at all:
+the first of `languages`, or English, is taken, and the job says so.
+
 Pure functions; the model calls are the transcriber's.
 """
 
@@ -39,6 +47,12 @@ MAX_CANDIDATES = 8
 RESCORE_MARGIN = 0.15
 #: Above this no-speech probability the window is not speech enough to judge a language by.
 JUDGE_NO_SPEECH = 0.3
+#: A tried language the detector gave less than this may not overrule its pick.
+OVERRULE_FLOOR = 0.05
+#: Below this much speech, an unsure detection is not trusted (without `languages`).
+SHORT_SPEECH_SECONDS = 3.0
+#: The language taken then, when `languages` does not name one.
+FALLBACK_LANGUAGE = "en"
 
 #: English-only check: a window below this avg log-probability is doubtful.
 DOUBTFUL_LOGPROB = -0.7
@@ -64,6 +78,19 @@ class Trial:
         return self.avg_logprob * (self.tokens + 1)
 
 
+def restricted(ranked: Sequence[tuple[str, float]],
+               allowed: Sequence[str]) -> list[tuple[str, float]]:
+    """The ranking limited to the languages a person speaks, renormalised; all of it
+    when none are named (or none of them is ranked)."""
+    if not allowed:
+        return list(ranked)
+    kept = [(lang, p) for lang, p in ranked if lang in allowed]
+    mass = sum(p for _lang, p in kept)
+    if not kept or mass <= 0:
+        return list(ranked)
+    return [(lang, p / mass) for lang, p in kept]
+
+
 def candidates(ranked: Sequence[tuple[str, float]]) -> list[str]:
     """Languages worth trying when the detector is unsure; empty when it is sure."""
     if not ranked or ranked[0][1] >= SURE_PROBABILITY:
@@ -71,15 +98,40 @@ def candidates(ranked: Sequence[tuple[str, float]]) -> list[str]:
     return [lang for lang, p in ranked[:MAX_CANDIDATES] if p >= CANDIDATE_PROBABILITY]
 
 
-def pick(ranked: Sequence[tuple[str, float]], trials: Sequence[Trial]) -> tuple[str, float]:
+def too_short_to_tell(ranked: Sequence[tuple[str, float]], speech_seconds: float,
+                      allowed: Sequence[str]) -> str | None:
+    """The language to take without trials on short, unsure speech; None to detect.
+
+    With `allowed` named, detection among them is trusted at any length.
+    """
+    if allowed or not ranked or ranked[0][1] >= SURE_PROBABILITY:
+        return None
+    if speech_seconds >= SHORT_SPEECH_SECONDS:
+        return None
+    return FALLBACK_LANGUAGE
+
+
+def short_speech_warning(language: str, speech_seconds: float) -> str:
+    return (f"only {speech_seconds:.1f} s of speech: too little to tell its language "
+            f"surely, so it was transcribed as '{language}' (set `languages` or "
+            "`language` to choose)")
+
+
+def pick(ranked: Sequence[tuple[str, float]], trials: Sequence[Trial],
+         chosen_by_person: bool = False) -> tuple[str, float]:
     """The language and its probability after the trials.
 
     The detector's top language stands unless another tried language wrote
     non-empty text with a clearly higher average log-probability, on a window
-    the model takes for speech. Without usable trials the detector's figure
-    is reported as it is.
+    the model takes for speech, and the detector gave it at least
+    OVERRULE_FLOOR (any figure, when a person named the languages to choose
+    from). Without usable trials the detector's figure is reported as it is.
     """
     top_lang, top_p = ranked[0]
+    detected = dict(ranked)
+    floor = 0.0 if chosen_by_person else OVERRULE_FLOOR
+    trials = [t for t in trials
+              if t.language == top_lang or detected.get(t.language, 0.0) >= floor]
     by_lang = {t.language: t for t in trials}
     base = by_lang.get(top_lang)
     if base is None or base.no_speech_prob >= JUDGE_NO_SPEECH:

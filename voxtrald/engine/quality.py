@@ -11,6 +11,11 @@ Flags a segment can carry:
 - ``repetition`` — a loop: the repeated tail of a phrase (its first saying is
   kept as its own segment), a segment that is the third or later identical one
   in a row, or text that compresses like a loop. **Dropped** from txt/srt/vtt.
+  When the audio is known (Silero's voiced stretches), a loop is judged by it,
+  not by the text alone: words said again with their own time in the
+  recording, spread as speech is, are speech (a chorus, a question asked
+  twice, an announcement played again) and stay; only a repeat the audio does
+  not carry (words crammed together, or timed where nobody speaks) is a loop.
 - ``hallucination`` — text where the model itself says there is no speech (high
   no-speech probability with low confidence), or a stock phrase said with
   doubt. **Dropped** from txt/srt/vtt.
@@ -28,6 +33,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
+from statistics import median
 
 from voxtrald.transcripts.segments import REMOVED_FLAGS, Segment, Word
 
@@ -61,6 +67,18 @@ STOCK_PHRASES = frozenset({
     "subtitles by the amara org community", "merci", "merci d avoir regardé cette vidéo",
     "sous titrage st 501", "untertitel im auftrag des zdf 2017", "vielen dank",
 })
+
+#: Words spread as speech: this share of their time voiced, at this many words a second,
+#: and no shorter than this each (the median), covering this share of the voiced time.
+SPEECH_VOICED_SHARE = 0.6
+SPEECH_MIN_RATE = 0.8
+SPEECH_MAX_RATE = 6.0
+SPEECH_MIN_WORD_SECONDS = 0.06
+SPEECH_MIN_COVER = 0.5
+#: Silero pads speech by this much on each side; words are widened alike when compared.
+PAD_SECONDS = 0.4
+
+Span = tuple[float, float]
 
 _WORD_CHARS = re.compile(r"[^\w]+", re.UNICODE)
 
@@ -101,6 +119,48 @@ def find_loop(tokens: Sequence[str]) -> tuple[int, int] | None:
     return None
 
 
+def _overlap(spans: Sequence[Span], voiced: Sequence[Span]) -> float:
+    return sum(max(0.0, min(e, ve) - max(s, vs)) for s, e in spans for vs, ve in voiced)
+
+
+def speech_like(words: Sequence[Word], voiced: Sequence[Span] | None) -> bool:
+    """Whether words are timed the way speech is: in voiced audio, at a speaking pace.
+
+    A model that loops writes its repeats where the audio does not carry them:
+    crammed into a moment, or timed over silence or noise. Unknown audio
+    (`voiced` None) or words without timings tell nothing: False.
+    """
+    if voiced is None or len(words) < 2:
+        return False
+    durations = [max(0.0, w.end - w.start) for w in words]
+    spoken = sum(durations)
+    span = words[-1].end - words[0].start
+    if spoken <= 0 or span <= 0:
+        return False
+    inside = [(max(vs, words[0].start), min(ve, words[-1].end)) for vs, ve in voiced]
+    inside = [(a, b) for a, b in inside if b > a]
+    voiced_here = sum(b - a for a, b in inside)
+    widened = [(w.start - PAD_SECONDS, w.end + PAD_SECONDS) for w in words]
+    rate = len(words) / span
+    return (
+        _overlap([(w.start, w.end) for w in words], voiced) / spoken >= SPEECH_VOICED_SHARE
+        and SPEECH_MIN_RATE <= rate <= SPEECH_MAX_RATE
+        and median(durations) >= SPEECH_MIN_WORD_SECONDS
+        and (voiced_here <= 0 or _overlap(_merged(widened), inside) / voiced_here
+             >= SPEECH_MIN_COVER)
+    )
+
+
+def _merged(spans: Sequence[Span]) -> list[Span]:
+    out: list[Span] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def _piece(seg: Segment, words: Sequence[Word], flags: tuple[str, ...] = ()) -> Segment:
     text = "".join(w.word for w in words)
     return replace(seg, start=words[0].start, end=words[-1].end, text=text, words=tuple(words),
@@ -112,11 +172,12 @@ def _merge(flags: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
     return flags + tuple(f for f in more if f not in flags)
 
 
-def split_loops(seg: Segment) -> list[Segment]:
+def split_loops(seg: Segment, voiced: Sequence[Span] | None = None) -> list[Segment]:
     """The segment with each loop's repeated tail cut out into its own `repetition` piece.
 
     The first saying stays in the text, so a speaker who said it once is not
     silenced. Without word timings the tail's times are shared out by words.
+    A tail whose words are timed as speech (`speech_like`) is not a loop.
     """
     if seg.words:
         units: list[tuple[str, Word | None]] = [(normalise(w.word), w) for w in seg.words]
@@ -125,19 +186,22 @@ def split_loops(seg: Segment) -> list[Segment]:
     units = [u for u in units if u[0] or u[1] is not None]
     tokens = [u[0] for u in units]
     pieces: list[tuple[int, int, bool]] = []  # (from, to, is_loop_tail)
-    pos = 0
+    pos = kept_from = 0
     while True:
         found = find_loop(tokens[pos:])
         if found is None:
             break
         keep_end, loop_end = pos + found[0], pos + found[1]
-        pieces.append((pos, keep_end, False))
-        pieces.append((keep_end, loop_end, True))
+        tail = [w for _t, w in units[keep_end:loop_end] if w is not None]
+        if not speech_like(tail, voiced):
+            pieces.append((kept_from, keep_end, False))
+            pieces.append((keep_end, loop_end, True))
+            kept_from = loop_end
         pos = loop_end
     if not pieces:
         return [seg]
-    if pos < len(tokens):
-        pieces.append((pos, len(tokens), False))
+    if kept_from < len(tokens):
+        pieces.append((kept_from, len(tokens), False))
     out = []
     for lo, hi, is_loop in pieces:
         if lo >= hi:
@@ -160,13 +224,14 @@ def _text_piece(seg: Segment, lo: int, hi: int, total: int, flags: tuple[str, ..
                    flags=_merge(seg.flags, flags))
 
 
-def judge(seg: Segment) -> tuple[str, ...]:
-    """The flags one segment earns on its own figures and text."""
+def judge(seg: Segment, voiced: Sequence[Span] | None = None) -> tuple[str, ...]:
+    """The flags one segment earns on its own figures and text (and the audio, if known)."""
     flags: list[str] = []
     lp = seg.avg_logprob if seg.avg_logprob is not None else 0.0
     ns = seg.no_speech_prob if seg.no_speech_prob is not None else 0.0
     text = seg.text.strip()
-    if len(text) >= MIN_COMPRESSIBLE_CHARS and compression_ratio(text) > COMPRESSION_LIMIT:
+    if len(text) >= MIN_COMPRESSIBLE_CHARS and compression_ratio(text) > COMPRESSION_LIMIT \
+            and not speech_like(seg.words, voiced):
         flags.append(REPETITION)
     stock = normalise(text) in STOCK_PHRASES
     if (ns >= NO_SPEECH_PROB and lp < LOW_LOGPROB) or (
@@ -180,20 +245,27 @@ def judge(seg: Segment) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def guard(segments: Sequence[Segment], previous: Sequence[Segment] = ()) -> list[Segment]:
+def guard(segments: Sequence[Segment], previous: Sequence[Segment] = (),
+          voiced: Sequence[Span] | None = None) -> list[Segment]:
     """Every segment split at loops and flagged; `previous` are the segments just before.
 
     Passing the last segments of the previous chunk lets a run of identical
-    segments be caught across a chunk boundary.
+    segments be caught across a chunk boundary. `voiced` are the stretches
+    Silero hears speech in (seconds in the file), when known: repeats the
+    audio carries are speech, not loops.
     """
     out: list[Segment] = []
     for seg in segments:
-        for piece in split_loops(seg):
-            out.append(replace(piece, flags=_merge(piece.flags, judge(piece))))
+        if seg.is_gap:
+            out.append(seg)
+            continue
+        for piece in split_loops(seg, voiced):
+            out.append(replace(piece, flags=_merge(piece.flags, judge(piece, voiced))))
     history = [normalise(s.text) for s in previous[-2:]]
     for i, seg in enumerate(out):
         key = normalise(seg.text)
-        if key and len(history) >= 2 and history[-1] == key and history[-2] == key:
+        if key and len(history) >= 2 and history[-1] == key and history[-2] == key \
+                and not speech_like(seg.words, voiced):
             out[i] = replace(seg, flags=_merge(seg.flags, (REPETITION,)))
         history.append(key)
     return out

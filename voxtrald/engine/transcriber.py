@@ -1,11 +1,12 @@
-"""One file's transcription: decoded as a stream, cut into chunks, each chunk batched.
+"""One file's transcription: decoded as a stream, cut into chunks, each chunk decoded.
 
 Per chunk: Silero voice activity detection (bundled with faster-whisper, no
-download) finds the speech; it is read in contiguous windows of up to 30 s
-(windows.py), several at a time by the batched decoder, so silence and noise
-between them are never decoded and times need no mapping back. Each chunk
-ends in a ChunkDone whose segments are final, so the daemon can checkpoint
-them and a later attempt can start where this one stopped.
+download) finds the speech, and decoding.py turns it into segments: a cheap
+batched pass over contiguous windows of up to 30 s, checked against the
+audio, with the doubted windows decoded again and what stays unheard marked
+as a gap. Each chunk ends in a ChunkDone whose segments are final, so the
+daemon can checkpoint them and a later attempt can start where this one
+stopped.
 Chunk length and batch size are asked of the memory available before every
 chunk, so a machine that fills up mid-file gets smaller steps at once.
 """
@@ -15,19 +16,19 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from voxtrald.engine import language as lang_rules
-from voxtrald.engine import quality, segmenting, spelling
+from voxtrald.engine import spelling
 from voxtrald.engine.audio import SAMPLE_RATE, DecodeStats, decode_blocks
 from voxtrald.engine.batching import choose_batch_size
 from voxtrald.engine.chunking import chunk_stream
+from voxtrald.engine.decoding import ChunkDecoder, ChunkPlan, speech_spans
 from voxtrald.engine.whisper_batch import SteadyBatchedPipeline, detect_and_score
-from voxtrald.engine.windows import plan_windows
 from voxtrald.memory import chunk_seconds, read_system
 from voxtrald.memory.levels import raw_level
 from voxtrald.states import MemoryLevel
@@ -60,6 +61,7 @@ class Transcriber:
         self.label = label
         self.multilingual = bool(model.model.is_multilingual)
         self.pipeline = SteadyBatchedPipeline(model)
+        self.decoder = ChunkDecoder(model, self.pipeline)
 
     # -- memory -------------------------------------------------------------------------
 
@@ -92,16 +94,49 @@ class Transcriber:
             return text
         return str(self.model.hf_tokenizer.decode(ids[:MAX_VOCABULARY_TOKENS])).strip()
 
-    def _detect(self, speech: np.ndarray, hotwords: str | None,
-                prompt: str | None) -> tuple[str, float]:
-        """The file's language from its first speech, tried by decoding when unsure."""
-        ranked, scored = detect_and_score(self.model, speech[:WINDOW_SAMPLES],
-                                          lang_rules.candidates, hotwords, prompt)
+    def _detect(self, speech: np.ndarray, hotwords: str | None, prompt: str | None,
+                allowed: tuple[str, ...], speech_seconds: float,
+                warnings: list[str]) -> tuple[str, float]:
+        """The file's language from its first speech, tried by decoding when unsure.
+
+        Only `allowed` languages are chosen when a person named them; short,
+        unsure speech without them takes the fallback language, with a warning.
+        """
+        short: list[str] = []
+
+        def choose(ranked: list[tuple[str, float]]) -> list[str]:
+            ranked = lang_rules.restricted(ranked, allowed)
+            fallback = lang_rules.too_short_to_tell(ranked, speech_seconds, allowed)
+            if fallback is not None:
+                short.append(fallback)
+                return []
+            return lang_rules.candidates(ranked)
+
+        ranked, scored = detect_and_score(self.model, speech[:WINDOW_SAMPLES], choose,
+                                          hotwords, prompt)
+        said = ranked[0]
+        if short:
+            log.info("language %s: only %.1f s of speech and the detector unsure (%s at "
+                     "%.2f)", short[0], speech_seconds, said[0], said[1])
+            warnings.append(lang_rules.short_speech_warning(short[0], speech_seconds))
+            return short[0], said[1] if said[0] == short[0] else 0.0
         trials = [lang_rules.Trial(*one) for one in scored]
-        chosen = lang_rules.pick(ranked, trials)
+        chosen = lang_rules.pick(lang_rules.restricted(ranked, allowed), trials,
+                                 chosen_by_person=bool(allowed))
         log.info("language %s (p=%.2f; detector said %s at %.2f)", chosen[0], chosen[1],
-                 ranked[0][0], ranked[0][1])
+                 said[0], said[1])
         return chosen
+
+    def _allowed(self, named: tuple[str, ...], warnings: list[str]) -> tuple[str, ...]:
+        """The languages a person said they speak, those the model knows."""
+        if not self.multilingual or not named:
+            return ()
+        known = set(self.model.supported_languages)
+        unknown = [code for code in named if code not in known]
+        if unknown:
+            warnings.append("not language codes the model knows, left out of `languages`: "
+                            + ", ".join(repr(c[:40]) for c in unknown[:8]))
+        return tuple(code for code in named if code in known)
 
     # -- the run -------------------------------------------------------------------------
 
@@ -122,6 +157,8 @@ class Transcriber:
             warnings.append(f"{forced[:40]!r} is not a language code the model knows; "
                             "the language was detected instead")
             forced = None
+        allowed = self._allowed(opts.languages if opts.languages is not None
+                                else tuple(s.languages), warnings)
         language = forced or req.known_language or (None if self.multilingual else "en")
         probability = None if forced else (
             req.known_language_probability if req.known_language else None)
@@ -135,28 +172,25 @@ class Transcriber:
         speech_s = doubtful_s = 0.0
         for offset, samples in chunk_stream(blocks, self._chunk_seconds, start=skip):
             check_parent()
-            offset_s = offset / SAMPLE_RATE
-            spans = _speech_spans(samples)
+            spans = speech_spans(samples)
             if language is None and spans:
-                language, probability = self._detect(_joined(samples, spans), hotwords, prompt)
+                voiced = sum(b - a for a, b in spans) / SAMPLE_RATE
+                language, probability = self._detect(_joined(samples, spans), hotwords, prompt,
+                                                     allowed, voiced, warnings)
             segments: list[Segment] = []
             if spans and language is not None:
-                clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE}
-                         for a, b in plan_windows(spans)]
-                raw, _info = self.pipeline.transcribe(
-                    samples, language=language, beam_size=s.beam_size,
-                    batch_size=self._batch_size(), word_timestamps=s.word_timestamps,
-                    multilingual=self.multilingual and forced is None, vad_filter=False,
-                    clip_timestamps=clips, hotwords=hotwords, initial_prompt=prompt,
-                    without_timestamps=True,
-                )
-                limit = (offset + samples.size) / SAMPLE_RATE
-                for seg in raw:
-                    check_parent()
-                    segments.append(segmenting.from_model(seg, offset_s, limit))
-                    send(Progress(req.job_id, round(segments[-1].end, 3)))
-            segments = spelling.respell(segments, spellings)
-            guarded = segmenting.split_all(quality.guard(segments, previous))
+                plan = ChunkPlan(language, s.beam_size, self._batch_size(),
+                                 self.multilingual and forced is None, hotwords, prompt,
+                                 tuple(spellings), allowed)
+                segments, found = self.decoder.decode(
+                    samples, offset, plan, spans, previous,
+                    lambda at: send(Progress(req.job_id, round(at, 3))), check_parent)
+                log.info("chunk %d: %d windows, %d decoded again (%s), %d replaced; "
+                         "%d unheard stretches, %d recovered, %d gaps (%.1f s)", index,
+                         found.windows, found.redecoded, found.doubts, found.replaced,
+                         found.stretches, found.recovered, found.gaps, found.gap_seconds)
+            guarded = [seg if s.word_timestamps else replace(seg, words=())
+                       for seg in segments]
             if guarded:
                 previous = guarded[-2:]
             if not self.multilingual:
@@ -193,13 +227,6 @@ def _announce(blocks: Iterator[np.ndarray], started: Callable[[], None]) -> Iter
             started()
             first = False
         yield block
-
-
-def _speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
-    """Where Silero hears speech, in sample ranges (the batched pipeline's own settings)."""
-    found = get_speech_timestamps(samples, VadOptions(max_speech_duration_s=30,
-                                                      min_silence_duration_ms=160))
-    return [(int(span["start"]), int(span["end"])) for span in found]
 
 
 def _joined(samples: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:

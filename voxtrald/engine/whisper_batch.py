@@ -25,15 +25,27 @@ SWITCH_PROBABILITY = 0.8
 
 
 def window_language(
-    ranked: list[tuple[str, float]], file_token: str, threshold: float = SWITCH_PROBABILITY
+    ranked: list[tuple[str, float]], file_token: str, threshold: float = SWITCH_PROBABILITY,
+    allowed: tuple[str, ...] = (),
 ) -> str:
-    """The language token for one window: its top language if sure enough, else the file's."""
+    """The language token for one window: its top language if sure enough, else the file's.
+
+    With `allowed` (codes such as "en"), only those languages are taken, judged
+    on their share of the probability among them.
+    """
+    if allowed:
+        kept = [(t, p) for t, p in ranked if t.strip("<|>") in allowed]
+        mass = sum(p for _t, p in kept)
+        ranked = [(t, p / mass) for t, p in kept] if mass > 0 else []
     if ranked and ranked[0][1] >= threshold:
         return ranked[0][0]
     return file_token
 
 
 class SteadyBatchedPipeline(BatchedInferencePipeline):
+    #: The languages a window may switch to (codes); empty: any.
+    allowed: tuple[str, ...] = ()
+
     def generate_segment_batched(
         self, features: np.ndarray, tokenizer: Any, options: Any
     ) -> tuple[Any, list[dict[str, Any]]]:
@@ -62,7 +74,7 @@ class SteadyBatchedPipeline(BatchedInferencePipeline):
             file_token = tokenizer.tokenizer.id_to_token(tokenizer.language)
             index = prompt.index(tokenizer.language)
             for i, ranked in enumerate(self.model.model.detect_language(encoder_output)):
-                token = window_language(ranked, file_token)
+                token = window_language(ranked, file_token, allowed=self.allowed)
                 prompts[i][index] = tokenizer.tokenizer.token_to_id(token)
         results = self.model.model.generate(
             encoder_output,

@@ -148,7 +148,8 @@ class Outcomes:
                 stem = outputs.free_stem(folder, Path(job.file).stem, formats, reserved)
             self.store.set_output_stem(job.id, stem)
             return outputs.write_transcripts(folder, stem, formats, result.segments, meta,
-                                             mode=transcript_mode(job))
+                                             mode=transcript_mode(job),
+                                             mark_gaps=self.cfg.outputs.mark_gaps)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise OutputError(f"cannot write transcripts to {folder}: {reason}") from exc

@@ -27,6 +27,7 @@ from voxtrald.jobs.outcomes import Outcomes, Result
 from voxtrald.jobs.policy import estimate
 from voxtrald.store.chunks import Chunk
 from voxtrald.store.jobs import Job, JobStore
+from voxtrald.transcripts import gaps
 from voxtrald.transcripts.segments import Segment
 from voxtrald.worker import protocol as wp
 from voxtrald.worker.process import WorkerError
@@ -104,7 +105,8 @@ class JobRunner:
             job.id, str(source), start_at=attempt.resumed_at, first_chunk=attempt.first_chunk,
             options=wp.JobOptions(language=self.cfg.engine.language or None,
                                   hotwords=vocab.hotwords,
-                                  initial_prompt=self.cfg.engine.initial_prompt or None),
+                                  initial_prompt=self.cfg.engine.initial_prompt or None,
+                                  languages=tuple(self.cfg.engine.languages)),
             # A resumed job goes on in the language its first chunks were heard in,
             # without forcing it (a later window may still switch language).
             known_language=attempt.language,
@@ -233,7 +235,8 @@ class JobRunner:
                     language_probability=(attempt.language_probability
                                           if msg.language_probability is None
                                           else msg.language_probability),
-                    warnings=(*warnings, *msg.warnings), resumed_at=attempt.resumed_at,
+                    warnings=(*warnings, *msg.warnings, *gaps.warnings(attempt.segments)),
+                    resumed_at=attempt.resumed_at,
                 )
                 self.outcomes.complete(job, result, time.monotonic() - attempt.started)
                 return

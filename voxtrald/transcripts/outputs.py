@@ -36,6 +36,11 @@ when any of its files is taken, so another source's transcript is never
 overwritten; a name too long for the filesystem is shortened, keeping a short
 hash for uniqueness (`voxtrald.files.filenames`).
 
+Gaps. Speech the engine could not transcribe is a gap segment
+(`Segment.is_gap`): txt, srt and vtt show it as `[inaudible]` (unless
+`mark_gaps` is off), and the JSON lists it under `gaps` with its reason,
+never among its `segments` (`voxtrald.transcripts.gaps`).
+
 Modes. Transcripts are the user's documents: they get the mode a file the
 user creates would get (0666 less the umask), not mkstemp's private 0600;
 `write_transcripts(mode=...)` sets another (for example a private 0600).
@@ -50,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald.files import atomic, filenames, jsontext
+from voxtrald.transcripts import gaps
 from voxtrald.transcripts.segments import Segment, Word
 from voxtrald.transcripts.subtitles import Cue, build_cues
 
@@ -70,14 +76,15 @@ _META_ORDER = (
     "source", "language", "language_probability", "duration", "model", "compute_type",
     "beam_size", "transcribed_at", "timing", "warnings", "generator",
 )
-_OWN_KEYS = ("text", "segments")
+_OWN_KEYS = ("text", "segments", "gaps")
 
 
 FILE_MODE = atomic.USER_FILE_MODE
 
 
 def shown(segments: Iterable[Segment]) -> list[Segment]:
-    """The segments that make the transcript's text: not removed, not blank."""
+    """The segments that make the transcript's text: not removed, not blank (a gap has
+    text only once `gaps.marked` gave it its marker)."""
     return [s for s in segments if not s.removed and s.text.strip()]
 
 
@@ -116,8 +123,10 @@ def render_json(segments: Sequence[Segment], meta: Meta | None = None) -> str:
     for key, value in given.items():
         if key not in doc and key not in _OWN_KEYS:
             doc[key] = value
-    doc["text"] = " ".join(s.text.strip() for s in shown(segments))
-    doc["segments"] = [_segment_doc(s) for s in segments]
+    spoken = [s for s in segments if not s.is_gap]
+    doc["text"] = " ".join(s.text.strip() for s in shown(spoken))
+    doc["segments"] = [_segment_doc(s) for s in spoken]
+    doc["gaps"] = gaps.gap_docs(segments)
     return jsontext.dumps(doc) + "\n"
 
 
@@ -151,8 +160,12 @@ def write_transcripts(
     meta: Meta,
     *,
     mode: int | None = None,
+    mark_gaps: bool = True,
 ) -> list[Path]:
     """Render every format, then put the whole set in place at once; the files written.
+
+    `mark_gaps` shows speech that could not be transcribed as `[inaudible]` in
+    txt, srt and vtt; the JSON lists gaps either way.
 
     Raises OSError (and leaves the folder as it was) when the set cannot be
     written, ValueError for a format no renderer knows.
@@ -162,7 +175,9 @@ def write_transcripts(
     unknown = [fmt for fmt in wanted if fmt not in RENDERERS]
     if unknown:
         raise ValueError(f"unknown transcript format(s): {', '.join(unknown)}")
-    texts = [(folder / f"{stem}.{fmt}", RENDERERS[fmt](segs, meta)) for fmt in wanted]
+    readable = gaps.marked(segs, mark_gaps)
+    texts = [(folder / f"{stem}.{fmt}", RENDERERS[fmt](segs if fmt == "json" else readable, meta))
+             for fmt in wanted]
     folder.mkdir(parents=True, exist_ok=True)
     file_mode = FILE_MODE if mode is None else mode
     new = {target for target, _text in texts if not os.path.lexists(target)}

@@ -15,6 +15,17 @@ from typing import Any
 #: JSON's segments with its flags and figures, so nothing is hidden silently.
 REMOVED_FLAGS: frozenset[str] = frozenset({"hallucination", "repetition"})
 
+#: A gap: speech that could not be transcribed. A gap segment has no text; its
+#: second flag says why (one of GAP_REASONS). The outputs mark it (`[inaudible]`)
+#: and the JSON lists it under `gaps`, so speech is never lost without a sign.
+GAP_FLAG = "gap"
+#: How txt, srt and vtt show a gap (unless `[outputs] mark_gaps = false`).
+INAUDIBLE = "[inaudible]"
+GAP_REASONS: dict[str, str] = {
+    "no_text": "the model wrote nothing for it",
+    "removed_text": "what the model wrote was judged a loop or invented",
+}
+
 
 @dataclass(frozen=True)
 class Word:
@@ -42,6 +53,16 @@ class Segment:
     compression_ratio: float | None = None
     # Quality findings, e.g. "repetition", "low_confidence", "no_speech".
     flags: tuple[str, ...] = field(default=())
+
+    @property
+    def is_gap(self) -> bool:
+        return GAP_FLAG in self.flags
+
+    @property
+    def gap_reason(self) -> str | None:
+        if not self.is_gap:
+            return None
+        return next((f for f in self.flags if f in GAP_REASONS), "no_text")
 
     @property
     def removed(self) -> bool:

@@ -68,6 +68,8 @@ class JobOptions:
     language: str | None = None
     hotwords: str | None = None
     initial_prompt: str | None = None
+    # The languages detection may choose from (None: the worker's settings decide).
+    languages: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,10 @@ def decode(line: str) -> Message | None:
         if cls is ChunkDone:
             data["segments"] = tuple(Segment.from_dict(s) for s in data.get("segments") or ())
         if cls is Transcribe:
-            data["options"] = JobOptions(**(data.get("options") or {}))
+            options = dict(data.get("options") or {})
+            if options.get("languages") is not None:
+                options["languages"] = tuple(str(c) for c in options["languages"])
+            data["options"] = JobOptions(**options)
         if cls is Done:
             data["warnings"] = tuple(str(w) for w in data.get("warnings") or ())
         names = {f.name for f in fields(cls)}

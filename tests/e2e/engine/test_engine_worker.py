@@ -63,9 +63,16 @@ def done(replies: list[Reply]) -> Done:
 
 def test_french_clips_are_french(base: WorkerClient) -> None:
     assert base.ready.multilingual
-    one = base.run(Transcribe(1, str(AUDIO / "bonjour.wav")))
+    # 1.2 s of speech is too little for the detector alone: among the languages a
+    # person speaks it is French...
+    one = base.run(Transcribe(1, str(AUDIO / "bonjour.wav"),
+                              options=JobOptions(languages=("en", "fr"))))
     assert done(one).language == "fr"
     assert words(one) == ["bonjour"]
+    # ...and without them it is the fallback language, with a warning saying so.
+    alone = done(base.run(Transcribe(5, str(AUDIO / "bonjour.wav"))))
+    assert alone.language == "en"
+    assert any("too little to tell its language" in w for w in alone.warnings)
     two = base.run(Transcribe(2, str(AUDIO / "punctuations.mp3")))
     assert done(two).language == "fr"
     probability = done(two).language_probability

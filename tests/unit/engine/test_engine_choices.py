@@ -9,7 +9,16 @@ import pytest
 from voxtrald.config import EngineConfig
 from voxtrald.engine.audio import shortfall_warning
 from voxtrald.engine.batching import choose_batch_size, item_bytes
-from voxtrald.engine.language import Trial, candidates, doubtful_seconds, english_only_warning, pick
+from voxtrald.engine.language import (
+    Trial,
+    candidates,
+    doubtful_seconds,
+    english_only_warning,
+    pick,
+    restricted,
+    short_speech_warning,
+    too_short_to_tell,
+)
 from voxtrald.engine.segmenting import split_sentences
 from voxtrald.engine.spelling import respell_text, respell_words, terms
 from voxtrald.engine.whisper_batch import window_language
@@ -79,8 +88,13 @@ def test_unsure_detection_goes_to_the_language_the_decoder_is_surest_of() -> Non
     ranked = [("ru", 0.66), ("pl", 0.14), ("fr", 0.011)]
     trials = [Trial("ru", -0.68, 6, 0.04, " Бонжуло!"), Trial("pl", -0.97, 5, 0.04, " Bązul?"),
               Trial("fr", -0.35, 2, 0.04, " Bonjour !")]
-    lang, p = pick(ranked, trials)
+    # A language the detector gave almost nothing cannot overrule it on its own...
+    assert pick(ranked, trials)[0] == "ru"
+    # ...but among the languages a person said they speak, the decoder decides.
+    lang, p = pick(restricted(ranked, ("fr", "ru")), trials, chosen_by_person=True)
     assert lang == "fr" and 0.5 < p <= 1.0
+    # A likely enough language still wins by the decoder's confidence.
+    assert pick([("ru", 0.66), ("fr", 0.2)], trials)[0] == "fr"
     # A close call keeps the detector's pick.
     close = [Trial("ru", -0.40, 6, 0.04, "x"), Trial("fr", -0.30, 2, 0.04, "y")]
     assert pick(ranked, close)[0] == "ru"
@@ -92,8 +106,35 @@ def test_unsure_detection_goes_to_the_language_the_decoder_is_surest_of() -> Non
         == "ru"
 
 
+def test_a_confident_detector_is_not_overruled_by_a_language_it_ranked_near_zero() -> None:
+    # An espeak English sentence once came out as Welsh this way.
+    ranked = [("en", 0.76), ("cy", 0.004), ("de", 0.1)]
+    trials = [Trial("en", -0.9, 12, 0.05, " The ferry to the island"),
+              Trial("cy", -0.4, 14, 0.05, " a fer i'r ddiol")]
+    assert pick(ranked, trials)[0] == "en"
+
+
+def test_languages_named_by_a_person_restrict_the_ranking() -> None:
+    ranked = [("la", 0.5), ("fr", 0.3), ("en", 0.1)]
+    assert restricted(ranked, ("en", "fr")) == [("fr", pytest.approx(0.75)),
+                                                ("en", pytest.approx(0.25))]
+    assert restricted(ranked, ()) == ranked
+    assert restricted(ranked, ("ja",)) == ranked  # none of them ranked: all of it
+
+
+def test_short_unsure_speech_takes_the_fallback_language() -> None:
+    unsure = [("la", 0.5), ("fr", 0.3)]
+    assert too_short_to_tell(unsure, 1.2, ()) == "en"
+    assert too_short_to_tell(unsure, 4.0, ()) is None
+    assert too_short_to_tell([("fr", 0.95)], 1.2, ()) is None
+    assert too_short_to_tell(unsure, 1.2, ("fr", "en")) is None
+    assert "1.2 s" in short_speech_warning("en", 1.2)
+
+
 def test_window_language_switches_only_when_sure() -> None:
     assert window_language([("<|de|>", 0.97)], "<|en|>") == "<|de|>"
+    assert window_language([("<|la|>", 0.9), ("<|fr|>", 0.05)], "<|en|>",
+                           allowed=("en", "fr")) == "<|fr|>"
     assert window_language([("<|ru|>", 0.66)], "<|fr|>") == "<|fr|>"
     assert window_language([], "<|fr|>") == "<|fr|>"
 
