@@ -53,6 +53,8 @@ class ChunkPlan:
     spellings: tuple[str, ...] = ()
     # The languages a window may switch to (codes); empty: any the model knows.
     allowed: tuple[str, ...] = ()
+    # Tokens the hotwords and prompt take of the model's context.
+    prompt_tokens: int = 0
 
 
 @dataclass
@@ -107,7 +109,7 @@ class ChunkDecoder:
         first = self._first_pass(samples, offset_s, limit, windows, plan, progress,
                                  check_parent)
         how = fallback.Decoding(plan.language, plan.beam_size, plan.hotwords,
-                                plan.initial_prompt)
+                                plan.initial_prompt, plan.prompt_tokens)
         window_how = how
         decoded: list[Segment] = []
         careful: list[Span] = []  # windows already decoded the careful way
@@ -159,6 +161,8 @@ class ChunkDecoder:
             multilingual=plan.switch_languages, vad_filter=False, clip_timestamps=clips,
             hotwords=plan.hotwords, initial_prompt=plan.initial_prompt,
             without_timestamps=True,
+            max_new_tokens=fallback.token_budget(
+                max((b - a) / SAMPLE_RATE for a, b in windows), plan.prompt_tokens),
         )
         per_window: list[list[Segment]] = [[] for _ in windows]
         starts = [a / SAMPLE_RATE for a, _b in windows]

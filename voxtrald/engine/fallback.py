@@ -11,7 +11,10 @@ is decoded on its own audio, so times need no mapping beyond its offset.
 
 Cost: at most one encoding and len(TEMPERATURES) decodes per 30 s of the
 stretch, with the memory of a batch of one; a file whose every window falls
-back costs about what faster-whisper's own sequential path costs.
+back costs about what faster-whisper's own sequential path costs. Each
+decode may write at most `token_budget(seconds)` tokens: a loop on a short
+stretch (laughter, a hum) would otherwise run to the model's 448 tokens at
+every temperature.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ from voxtrald.engine.quality import COMPRESSION_LIMIT, LOW_LOGPROB, NO_SPEECH_PR
 from voxtrald.transcripts.segments import Segment
 
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+#: Tokens a decode may write: a base plus this many per second of audio (speech runs
+#: at about 3-7 tokens a second in Whisper's tokens, timestamps included).
+TOKENS_BASE = 24
+TOKENS_PER_SECOND = 12
+#: Whisper's context, and the special tokens every prompt holds.
+MODEL_MAX_TOKENS = 448
+SPECIAL_TOKENS = 8
 #: Flag on segments that come from a second decode, so the JSON shows which did.
 REDECODED = "redecoded"
 
@@ -40,6 +50,14 @@ class Decoding:
     beam_size: int
     hotwords: str | None = None
     initial_prompt: str | None = None
+    # How many tokens the hotwords and the prompt take of the model's context.
+    prompt_tokens: int = 0
+
+
+def token_budget(seconds: float, prompt_tokens: int) -> int:
+    """How many tokens a decode of `seconds` of audio may write (at least 1)."""
+    room = MODEL_MAX_TOKENS - prompt_tokens - SPECIAL_TOKENS
+    return max(1, min(room, int(TOKENS_BASE + TOKENS_PER_SECOND * seconds)))
 
 
 def redecode(model: Any, samples: np.ndarray, start: int, end: int, offset_s: float,
@@ -59,6 +77,7 @@ def redecode(model: Any, samples: np.ndarray, start: int, end: int, offset_s: fl
         compression_ratio_threshold=COMPRESSION_LIMIT, log_prob_threshold=LOW_LOGPROB,
         no_speech_threshold=NO_SPEECH_PROB, hotwords=how.hotwords,
         initial_prompt=how.initial_prompt,
+        max_new_tokens=token_budget(min(30.0, audio.size / SAMPLE_RATE), how.prompt_tokens),
     )
     stretch_offset = offset_s + start / SAMPLE_RATE
     stretch_limit = min(limit_s, offset_s + end / SAMPLE_RATE)

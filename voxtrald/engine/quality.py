@@ -88,6 +88,25 @@ def normalise(text: str) -> str:
     return " ".join(_WORD_CHARS.sub(" ", text.lower()).split())
 
 
+#: Stock phrases this long are recognised inside a longer text too ("don't forget to
+#: subscribe to my channel"); shorter ones ("you", "so") only as the whole text.
+MIN_CONTAINED_STOCK_WORDS = 3
+_CONTAINED = tuple(f" {p} " for p in STOCK_PHRASES
+                   if len(p.split()) >= MIN_CONTAINED_STOCK_WORDS)
+#: A text longer than this is not a stock phrase, whatever it contains.
+MAX_STOCK_TEXT_WORDS = 10
+
+
+def is_stock(normalised: str) -> bool:
+    """Whether the text is one of the phrases Whisper writes on non-speech."""
+    if normalised in STOCK_PHRASES:
+        return True
+    if len(normalised.split()) > MAX_STOCK_TEXT_WORDS:
+        return False
+    padded = f" {normalised} "
+    return any(p in padded for p in _CONTAINED)
+
+
 def compression_ratio(text: str) -> float:
     """Length over zlib-compressed length, as Whisper measures it (loops compress well)."""
     data = text.encode("utf-8")
@@ -233,7 +252,7 @@ def judge(seg: Segment, voiced: Sequence[Span] | None = None) -> tuple[str, ...]
     if len(text) >= MIN_COMPRESSIBLE_CHARS and compression_ratio(text) > COMPRESSION_LIMIT \
             and not speech_like(seg.words, voiced):
         flags.append(REPETITION)
-    stock = normalise(text) in STOCK_PHRASES
+    stock = is_stock(normalise(text))
     if (ns >= NO_SPEECH_PROB and lp < LOW_LOGPROB) or (
         stock and (ns >= STOCK_NO_SPEECH_PROB or lp < STOCK_LOGPROB)
     ):

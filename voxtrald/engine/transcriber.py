@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import ctranslate2
 import numpy as np
 
 from voxtrald.engine import language as lang_rules
@@ -48,6 +49,7 @@ WINDOW_SAMPLES = 30 * SAMPLE_RATE
 #: Vocabulary (hotwords, prompt) is cut to this many tokens each, so both fit the
 #: model's 448-token context beside the text it writes.
 MAX_VOCABULARY_TOKENS = 100
+SAMPLING_SEED = 1
 
 
 class Transcriber:
@@ -93,6 +95,11 @@ class Transcriber:
         if len(ids) <= MAX_VOCABULARY_TOKENS:
             return text
         return str(self.model.hf_tokenizer.decode(ids[:MAX_VOCABULARY_TOKENS])).strip()
+
+    def _tokens(self, text: str | None) -> int:
+        if not text:
+            return 0
+        return len(self.model.hf_tokenizer.encode(" " + text, add_special_tokens=False).ids) + 1
 
     def _detect(self, speech: np.ndarray, hotwords: str | None, prompt: str | None,
                 allowed: tuple[str, ...], speech_seconds: float,
@@ -144,6 +151,8 @@ class Transcriber:
             check_parent: Callable[[], None]) -> None:
         s = self.settings
         opts = req.options
+        # The temperature fallback samples: the same file gives the same text every time.
+        ctranslate2.set_random_seed(SAMPLING_SEED)
         forced = (opts.language or s.language or "").strip() or None
         hotwords = self._capped(opts.hotwords if opts.hotwords is not None else s.hotwords)
         prompt = self._capped(opts.initial_prompt if opts.initial_prompt is not None
@@ -181,7 +190,8 @@ class Transcriber:
             if spans and language is not None:
                 plan = ChunkPlan(language, s.beam_size, self._batch_size(),
                                  self.multilingual and forced is None, hotwords, prompt,
-                                 tuple(spellings), allowed)
+                                 tuple(spellings), allowed,
+                                 self._tokens(hotwords) + self._tokens(prompt))
                 segments, found = self.decoder.decode(
                     samples, offset, plan, spans, previous,
                     lambda at: send(Progress(req.job_id, round(at, 3))), check_parent)

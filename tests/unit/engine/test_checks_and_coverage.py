@@ -102,3 +102,19 @@ def test_speech_said_again_is_not_a_loop_when_the_audio_carries_it() -> None:
     assert any(quality.REPETITION in s.flags for s in quality.guard([spoken]))
     # Repeats timed over silence are a loop too.
     assert not quality.speech_like(spoken.words, [(0.0, 1.0)])
+
+
+def test_a_decode_may_not_write_more_than_its_audio_can_hold() -> None:
+    from voxtrald.engine.fallback import MODEL_MAX_TOKENS, token_budget
+
+    assert token_budget(3.6, 0) < token_budget(30.0, 0) <= MODEL_MAX_TOKENS
+    assert token_budget(30.0, 200) <= MODEL_MAX_TOKENS - 200
+    assert token_budget(30.0, 10_000) == 1
+
+
+def test_credits_inside_a_short_text_are_stock_phrases() -> None:
+    assert quality.is_stock("don t forget to subscribe to my channel")
+    assert quality.is_stock("thank you")
+    assert not quality.is_stock("you know what i mean")
+    long = "we talked about how people subscribe to my channel and what they watch every day"
+    assert not quality.is_stock(long)
