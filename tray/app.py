@@ -14,6 +14,7 @@ import logging
 import logging.handlers
 import sys
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 import platformdirs
 
 from tray import icon as icon_art
-from tray import iconfile, statefile, view
+from tray import iconfile, starter, statefile, view
 from tray.client import TrayClient
 from tray.controller import Controller
 from tray.notices import Command
@@ -33,6 +34,7 @@ from voxtrald import _platform, exit_codes, paths
 from voxtrald.config import Config, ConfigError
 from voxtrald.config import load as load_config
 from voxtrald.files import textsafe
+from voxtrald.states import MemoryLevel
 
 log = logging.getLogger("voxtral-tray")
 LOG_FORMAT = "%(asctime)s voxtral-tray %(levelname)s %(message)s"
@@ -95,7 +97,7 @@ class TrayUI:
         return handler
 
     def _title(self, state: TrayState) -> str:
-        text = view.tooltip(state)
+        text = view.tooltip(state, time.monotonic())
         return view.latin1_title(text) if self._latin1 else text
 
     def _item(self, entry: view.MenuEntry, action: Callable[[Any, Any], None] | Any) -> Any:
@@ -127,6 +129,8 @@ class TrayUI:
             "pause_resume": self._action(c.toggle_pause),
             "open_inbox": self._action(lambda: c.open_folder("inbox")),
             "open_transcripts": self._action(lambda: c.open_folder("transcripts")),
+            "open_failed": self._action(c.open_failed),
+            "start_daemon": self._action(c.start_daemon),
             "check_updates": self._action(c.check_updates),
             "open_release": self._action(c.open_release_page),
             "install_update": self._command("install_update"),
@@ -240,6 +244,14 @@ def load_settings(args: argparse.Namespace) -> Config:
     return load_config(args.config, {"api.socket": args.socket})
 
 
+def local_folders(cfg: Config) -> dict[str, str]:
+    """The folders the config names, for the menu while the daemon is away (only those
+    that exist are opened, by tray.desktop)."""
+    p = cfg.paths
+    return {"inbox": str(p.inbox), "transcripts": str(p.transcripts),
+            "processed": str(p.processed), "failed": str(p.failed)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log_file = setup_logging(args.log_level, args.log_file or default_log_file())
@@ -256,8 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     state_file = args.state_file or statefile.default_path()
     client = TrayClient(cfg.socket_path())
     icon_path = iconfile.write(icon_art.render(view.IconLook("idle"), 128))
+    critical_path = iconfile.write(
+        icon_art.render(view.IconLook("idle", MemoryLevel.CRITICAL), 128),
+        file_name="voxtral-critical.png", fresh=False)
     commands = CommandRelay()
-    notifications = DesktopNotifier(icon_path, commands)
+    notifications = DesktopNotifier(icon_path, commands, critical_path)
+    daemon_log = default_log_file().with_name("voxtrald.log")
     controller = Controller(
         client,
         Settings(notify_back_to_normal=cfg.tray.notify_back_to_normal),
@@ -266,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg.tray.poll_seconds,
         NotifyPrefs(job_failed=cfg.tray.notify_job_failed),
         log_file,
+        local_folders(cfg),
+        partial(starter.start, args.config, args.socket, daemon_log),
     )
     commands.target = controller.run_command
     log.info("daemon socket %s, state file %s", client.socket_path, state_file)
@@ -277,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         controller.stop()
         notifications.close()
-        if icon_path is not None:
-            icon_path.unlink(missing_ok=True)
+        for written in (icon_path, critical_path):
+            if written is not None:
+                written.unlink(missing_ok=True)
     return exit_codes.OK
 
 

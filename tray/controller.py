@@ -9,13 +9,15 @@ so it runs the same under pystray or headless.
 from __future__ import annotations
 
 import logging
+import subprocess
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from tray import desktop, notifier, statefile
+from tray import desktop, notifier, peek, starter, statefile
 from tray.client import ActionFailed, Offline, TrayClient
 from tray.installing import InstallState
 from tray.notices import Command, name
@@ -39,6 +41,8 @@ class Controller:
         poll_seconds: float = 2.0,
         default_prefs: NotifyPrefs | None = None,
         log_file: Path | None = None,
+        local_folders: dict[str, str] | None = None,
+        start_daemon: Callable[[], starter.Started] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -54,7 +58,10 @@ class Controller:
         news = statefile.load_news(state_file)
         self._saved = (saved, prefs, news)
         self.state = TrayState(announced_versions=saved, prefs=prefs,
-                               install=InstallState(news_seen=news))
+                               install=InstallState(news_seen=news),
+                               local_folders=dict(local_folders or {}))
+        self._start_daemon = start_daemon
+        self.daemon_log: Path | None = None
         self._offline_logged = False
         self._recent_done: int | None = None  # the done count the recent list was read at
 
@@ -84,7 +91,8 @@ class Controller:
         if self._offline_logged:
             log.info("daemon reachable again")
             self._offline_logged = False
-        self._apply(lambda s: notifier.on_status(s, status, self.settings))
+        now = time.monotonic()
+        self._apply(lambda s: notifier.on_status(s, status, self.settings, now))
         if status.done != self._recent_done:
             self._refresh_recent(status.done)
         if notifier.watch_apply(self.state):
@@ -105,7 +113,9 @@ class Controller:
             log.debug("cannot read the recent transcripts: %s", exc)
             return
         self._recent_done = done
-        self._apply(lambda s: (notifier.on_recent(s, items), []))
+        peeked = tuple(replace(i, empty=peek.first_line(i.transcript or "")[0]) for i in items)
+        kept = tuple(i for i in peeked if not i.empty)
+        self._apply(lambda s: (notifier.on_recent(s, kept), []))
 
     # -- the loop ------------------------------------------------------------------
 
@@ -126,11 +136,13 @@ class Controller:
                     if notifier.wants_status_first(batch):
                         self.refresh_status()
                         last_status = time.monotonic()
-                    self._apply(partial(notifier.on_events, batch=batch, settings=self.settings,
-                                        now=time.monotonic()))
+                    self._apply(partial(notifier.on_events, batch=peek.enrich(batch),
+                                        settings=self.settings, now=time.monotonic()))
                 else:
                     self.stop_event.wait(wait)
                 self._apply(partial(notifier.on_tick, now=time.monotonic()))
+                if self.state.status is not None and self.state.status.job is not None:
+                    self.on_change(self.state)  # the tooltip's ETA counts down between reports
                 backoff = BACKOFF_FIRST
             except Offline as exc:
                 self._went_offline(str(exc))
@@ -167,14 +179,36 @@ class Controller:
         self._after_action()
 
     def open_folder(self, which: str) -> None:
-        st = self.state.status
-        folder = st.folders.get(which) if st else None
+        st = self.state.status if self.state.online else None
+        folder = st.folders.get(which) if st else self.state.local_folders.get(which)
         if folder:
             desktop.open_folder(folder)
 
     def open_log(self) -> None:
-        if self.log_file is not None:
-            desktop.open_file(str(self.log_file))
+        """The daemon's log where the tray started it (failures are explained there);
+        else the tray's own."""
+        for candidate in (self.daemon_log, self.log_file):
+            if candidate is not None and candidate.is_file():
+                desktop.open_file(str(candidate))
+                return
+
+    def open_failed(self) -> None:
+        self.open_folder("failed")
+        self._apply(lambda s: (notifier.on_failures_seen(s), []))
+
+    def start_daemon(self) -> None:
+        """Start Voxtral (its service if installed, else `voxtrald run`, detached)."""
+        if self._start_daemon is None or self.state.starting:
+            return
+        try:
+            started = self._start_daemon()
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("cannot start voxtrald: %s", exc)
+            self.send(Notification("job_failed", "Could not start Voxtral", name(str(exc))))
+            return
+        if started.log_file is not None:
+            self.daemon_log = started.log_file
+        self._apply(lambda s: (notifier.on_starting(s, started.log_file is not None), []))
 
     def toggle_notifications(self, key: str) -> None:
         """A switch of the Notifications menu ("memory", "updates", "job_done", ...)."""
@@ -194,7 +228,10 @@ class Controller:
         elif verb == "skip_version" and isinstance(arg, str):
             self._skip(arg)
         elif verb == "pause":
+            self._apply(lambda s: (notifier.on_paused_for_memory(s), []))
             self._pause(True)
+        elif verb == "resume":
+            self._pause(False)
         elif verb == "retry" and isinstance(arg, int):
             self.retry(arg)
         elif verb == "show_error" and isinstance(arg, int):

@@ -25,7 +25,7 @@ Time comes in as `now` (a monotonic clock reading), so batching is pure too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from packaging.version import InvalidVersion, Version
 
@@ -41,9 +41,11 @@ MAX_REMEMBERED_VERSIONS = 20
 # The daemon's memory events, one per level: memory_normal, memory_warning, memory_critical.
 MEMORY_EVENTS = {f"memory_{level}": level for level in MemoryLevel}
 # A batch of finished jobs is announced this long after its last job, once the daemon
-# has nothing more to do; and at the latest this long after its first, in a long run.
+# has nothing more to do; and at the latest this long after its first, so the first
+# notice of files dropped together comes within 15 s (a poll's margin kept) of the first
+# one finishing, and covers every file that finished meanwhile.
 BATCH_QUIET = 3.0
-BATCH_MAX_HOLD = 120.0
+BATCH_MAX_HOLD = 12.0
 RECENT = 5
 
 
@@ -80,6 +82,26 @@ class TrayState:
     # A daemon instance was just met: its event history may hold the outcome of an install
     # (a restarted daemon tells it before the tray is back in touch).
     history_wanted: bool = False
+    # The folders of the config file: what "Open inbox folder" opens while the daemon is away.
+    local_folders: dict[str, str] = field(default_factory=dict)
+    starting: bool = False  # the tray asked for the daemon to start and waits for it
+    daemon_log: bool = False  # "Open log" shows the daemon's log (the tray started it)
+    # Failures the user has seen (the menu opened, the folder opened): the badge counts past it.
+    failed_seen: int = 0
+    # The running job's ETA as last given, and when (monotonic), to count down in between.
+    eta_given: float | None = None
+    eta_at: float = 0.0
+    # The user paused from a memory notice: when memory is normal again, say so and offer
+    # Resume, even with "back to normal" notices off, so a pause does not last for ever.
+    paused_for_memory: bool = False
+
+    def eta_left(self, now: float | None) -> float | None:
+        """The ETA counted down since the daemon gave it (now None: as given)."""
+        if self.eta_given is None:
+            return None
+        if now is None:
+            return self.eta_given
+        return max(1.0, self.eta_given - max(0.0, now - self.eta_at))
 
     def update_offer(self) -> tuple[str, str | None] | None:
         """(version, release_url) of an available release the user has not skipped."""
@@ -115,10 +137,13 @@ def _observe_memory(
         notes.append(notices.memory_notice(mem, reminder=False, paused=paused))
     elif new == old and new == MemoryLevel.CRITICAL.rank and reminder and not silenced:
         notes.append(notices.memory_notice(mem, reminder=True, paused=paused))
+    elif new < old and new == 0 and state.paused_for_memory and paused:
+        notes.append(notices.back_to_normal_notice(mem, still_paused=True))
     elif new < old and new == 0 and settings.notify_back_to_normal and not silenced:
         notes.append(notices.back_to_normal_notice(mem))
     if new == 0:
         silenced = False
+        state = replace(state, paused_for_memory=False)
     return (
         replace(
             state,
@@ -167,11 +192,26 @@ def _sync_instance(state: TrayState, instance: str | None, last_seq: int | None)
                    history_wanted=True, install=installing.restarted(state.install))
 
 
-def on_status(state: TrayState, status: Status, settings: Settings) -> Result:
+def _eta(state: TrayState, status: Status, now: float) -> TrayState:
+    """Remember when the ETA changed: the same figure read again keeps counting down."""
+    job = status.job
+    if job is None or job.eta_seconds is None:
+        return replace(state, eta_given=None)
+    old = state.status.job if state.status else None
+    if state.eta_given is not None and old is not None and old.id == job.id \
+            and old.eta_seconds == job.eta_seconds:
+        return state
+    return replace(state, eta_given=job.eta_seconds, eta_at=now)
+
+
+def on_status(state: TrayState, status: Status, settings: Settings, now: float = 0.0) -> Result:
     """A fresh GET /api/status answer."""
     state = _sync_instance(state, status.instance, status.events_last_seq)
+    state = _eta(state, status, now)
+    if status.failed < state.failed_seen:
+        state = replace(state, failed_seen=status.failed)
     state = replace(state, online=True, ever_online=True, offline_reason="", status=status,
-                    status_since_finished=True)
+                    status_since_finished=True, starting=False)
     notes: list[Notification] = []
     # No percent means the daemon has not read memory yet (it just started): that "normal"
     # is no reading, and taking it as one would re-announce a warning a moment later.
@@ -250,6 +290,8 @@ def _on_event(
     if kind in ("paused", "resumed") and state.status is not None:
         paused = kind == "paused"
         st = replace(state.status, paused=paused)
+        if not paused:
+            state = replace(state, paused_for_memory=False)
         if st.job is None:
             st = replace(st, state="paused" if paused else "idle")
         return replace(state, status=st), []
@@ -278,7 +320,7 @@ def _on_finished(state: TrayState, data: dict, now: float) -> TrayState:
     if item is None:
         return state
     recent = state.recent
-    if item.transcript:
+    if item.transcript and not item.empty:
         others = tuple(r for r in recent if item.job_id is None or r.job_id != item.job_id)
         recent = ((item,) + others)[:RECENT]
     state = replace(state, recent=recent)
@@ -311,9 +353,13 @@ def on_tick(state: TrayState, now: float) -> Result:
     if held < BATCH_MAX_HOLD and not (settled and quiet >= BATCH_QUIET):
         return state, []
     folder = state.status.folders.get("transcripts") if state.status else None
-    note = notices.finished_notice(state.finished, folder)
+    usable = tuple(i for i in state.finished if not i.empty)
+    empty = tuple(i for i in state.finished if i.empty)
+    notes = [notices.finished_notice(usable, folder)] if usable else []
+    if empty:
+        notes.append(notices.nothing_usable_notice(empty))
     cleared = replace(state, finished=(), finished_first=0.0, finished_last=0.0)
-    return cleared, [note] if state.prefs.job_done else []
+    return cleared, [n for n in notes if state.prefs.allows(n.kind)]
 
 
 def on_recent(state: TrayState, items: tuple[Finished, ...]) -> TrayState:
@@ -332,6 +378,20 @@ def on_toggle(state: TrayState, key: str) -> TrayState:
 def on_offline(state: TrayState, reason: str) -> TrayState:
     """The daemon stopped answering: show it, say nothing, keep what was announced."""
     return replace(state, online=False, offline_reason=reason)
+
+
+def on_paused_for_memory(state: TrayState) -> TrayState:
+    """Pause was pressed on a memory notice: tell when memory is normal again."""
+    return replace(state, paused_for_memory=True)
+
+
+def on_failures_seen(state: TrayState) -> TrayState:
+    """The user looked at the failures (opened the Failed folder): the badge goes."""
+    return replace(state, failed_seen=state.status.failed if state.status else 0)
+
+
+def on_starting(state: TrayState, log_known: bool) -> TrayState:
+    return replace(state, starting=True, daemon_log=state.daemon_log or log_known)
 
 
 def on_dismiss_memory(state: TrayState) -> TrayState:
