@@ -47,7 +47,8 @@ def test_tooltip_names_voxtral_and_counts_failures() -> None:
     state = online(queue={"failed": 3})
     assert view.tooltip(state) == "Voxtral — Idle · 3 failed"
     entries = view.flatten(view.menu(state))
-    assert entries["failed"].visible and entries["failed"].text == "3 failed — see the Failed folder"
+    assert entries["failed"].visible
+    assert entries["failed"].text == "3 failed — see the Failed folder"
     assert entries["open_failed"].visible and entries["open_failed"].enabled
     assert view.icon_look(state).failed
     assert not view.icon_look(notifier.on_failures_seen(state)).failed
