@@ -20,15 +20,33 @@ from pathlib import Path
 from tray import desktop, notifier, peek, starter, statefile
 from tray.client import ActionFailed, Offline, TrayClient
 from tray.installing import InstallState
-from tray.notices import Command, name
+from tray.notices import Action, Command, name
 from tray.notifier import Notification, Settings, TrayState
 from tray.prefs import NotifyPrefs
+from voxtrald.files import hashing
 from voxtrald.jobs import sources
 
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 10.0
+
+
+def retry_is_pointless(job: dict[str, object]) -> bool:
+    """A job that failed for good before its attempts ran out failed for a reason a retry
+    cannot change (not audio); if its file is the very same bytes, it would fail again."""
+    attempts, most = job.get("attempts"), job.get("max_attempts")
+    source, digest = job.get("source_path"), job.get("sha256")
+    if job.get("state") != "failed" or not isinstance(attempts, int) or \
+            not isinstance(most, int) or attempts >= most:
+        return False
+    if not isinstance(source, str) or not isinstance(digest, str) or \
+            desktop.local_path(source, want_dir=False) is None:
+        return False
+    try:
+        return hashing.sha256_of(Path(source)) == digest
+    except (OSError, hashing.NotRegular):
+        return False
 
 
 class Controller:
@@ -242,6 +260,21 @@ class Controller:
             log.warning("ignoring %s %r", verb, arg)
 
     def retry(self, job_id: int) -> None:
+        try:
+            record = self.client.job(job_id)
+        except ActionFailed as exc:
+            self.send(Notification("job_failed", "Could not retry", name(str(exc)), "low"))
+            return
+        if retry_is_pointless(record):
+            file = name(str(record.get("file") or "the file"))
+            folder = str(Path(str(record.get("source_path"))).parent)
+            log.info("not retrying job %d: %s is unchanged since it failed", job_id, file)
+            self.send(Notification(
+                "job_failed", f"Replace {file} first",
+                f"{file} could not be read as audio, and it has not changed since. Put a good "
+                "copy in its place in the Failed folder, then press Retry.", "normal",
+                (Action("open_folder", "Open Failed folder", Command("open_folder", folder)),)))
+            return
         try:
             job = self.client.retry(job_id)
         except ActionFailed as exc:

@@ -8,6 +8,7 @@ services), so this file only assembles the parser; the exit codes live in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -82,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return exit_codes.ERROR
+    except BrokenPipeError:
+        # The reader left (`voxtrald status | head -1`): what it wanted was printed.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return exit_codes.OK
 
 
 if __name__ == "__main__":

@@ -81,10 +81,11 @@ def test_real_daemon_batches_buttons_retry_and_switches(
     d.drop(speech(tmp_path, 2), "two.wav")
     summary = note_titled(services, "2 transcripts ready", 90)
     assert not any(s.startswith("Transcript ready") for s in services.summaries())
-    assert list(summary.actions) == ["default", "open_transcript", "open_folder"]
+    assert list(summary.actions) == ["default", "open_folder"]
+    assert list(summary.actions.values()) == ["Open latest transcript", "Open folder"]
     assert summary.icon.startswith(str(tmp_path / "cache")), summary.icon
 
-    services.invoke(summary, "open_transcript")
+    services.invoke(summary, "default")
     wait_for(tray.opened, 10, "the opener to be called")
     opened = tray.opened()[0]
     assert opened.endswith(".txt") and Path(opened).parent == d.transcripts
@@ -100,10 +101,10 @@ def test_real_daemon_batches_buttons_retry_and_switches(
     d.drop(DATA / "not_audio.wav", "broken.wav")
     failed = note_titled(services, "Transcription failed")
     assert "broken.wav" in failed.body
-    assert list(failed.actions) == ["default", "show_error", "retry"]
+    assert list(failed.actions) == ["default", "retry"]
     report = d.failed / "broken.wav.error.json"
     wait_for(report.exists, 10, "the error report")
-    services.invoke(failed, "show_error")
+    services.invoke(failed, "default")  # Show error
     wait_for(lambda: str(report) in tray.opened(), 10, "the error report to be opened")
     # The user puts a good copy in its place, then asks again.
     shutil.copyfile(speech(tmp_path, 3), d.failed / "broken.wav")
@@ -146,7 +147,7 @@ def test_memory_and_update_buttons(
     polls_after(fake)
     fake.set_memory("warning", 85.0)
     warning = note_titled(services, "Memory warning", 10)
-    assert list(warning.actions) == ["default", "pause"]
+    assert list(warning.actions) == ["default"]
     assert warning.actions["pause"] == "Pause transcription"
     # Another program on the bus pressing our button is not the notification server.
     impostor = open_dbus_connection(desktop.bus_address)
@@ -158,13 +159,13 @@ def test_memory_and_update_buttons(
         assert fake.count("POST", "/api/pause") == 0
     finally:
         impostor.close()
-    services.invoke(warning, "pause")
+    services.invoke(warning, "default")  # Pause transcription
     wait_for(lambda: fake.count("POST", "/api/pause") == 1, 10, "the pause request")
 
     fake.set_update("1.1.0", RELEASE_URL)
     update = note_titled(services, "Voxtral 1.1.0 is available", 10)
-    assert list(update.actions) == ["default", "open_release", "skip_version"]
-    services.invoke(update, "open_release")
+    assert list(update.actions) == ["default", "skip_version"]
+    services.invoke(update, "default")  # Open release page
     wait_for(tray.browser_log.exists, 10, "the browser to open")
     assert tray.browser_log.read_text().split() == [RELEASE_URL]
     services.invoke(update, "skip_version")
@@ -180,7 +181,7 @@ def test_install_and_restart(
     fake.refuse_apply("busy", "Voxtral 1.1.0 is already being applied (installing)")
     tray = start_tray(fake.socket_path)
     update = note_titled(services, "Voxtral 1.1.0 is available", 10)
-    assert list(update.actions) == ["default", "open_release", "install_update", "skip_version"]
+    assert list(update.actions) == ["default", "install_update", "skip_version"]
     assert update.actions["install_update"] == "Install and restart"
     install = "Install 1.1.0 and restart"
     tray.wait_menu(lambda m: any(i.label == install and i.enabled for i in m), "the install item")

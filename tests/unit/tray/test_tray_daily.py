@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tray import notices, notifier, view
-from tray.model import EventBatch, Status
+from tray.model import EventBatch, Finished, Status
 from tray.notices import Action, Command, Notification
 from tray.notifier import BATCH_QUIET, Settings, TrayState
 from tray.notify import wire_actions
@@ -89,7 +89,7 @@ def test_eta_counts_down_between_reports() -> None:
 
 def test_each_button_once_with_the_body_click_as_the_first() -> None:
     note = notices.finished_notice(
-        (notifier.Finished(1, "a.wav", "/t/a.txt"),), "/t")
+        (Finished(1, "a.wav", "/t/a.txt"),), "/t")
     pairs, commands = wire_actions(note)
     assert pairs == (("default", "Open transcript"), ("open_folder", "Open folder"))
     assert commands["default"] == Command("open_file", "/t/a.txt")
