@@ -173,6 +173,9 @@ class TrayUI:
         if title != self.icon.title:
             self.icon.title = title
         if menu_changed:
+            log.debug("menu rebuilt: %s changed", ", ".join(
+                sorted(k for k in entries.keys() | self._entries.keys()
+                       if entries.get(k) != self._entries.get(k))) or "nothing")
             self.icon.update_menu()
 
     def quit(self) -> None:

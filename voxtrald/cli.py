@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return exit_codes.USAGE
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, where a reader that left is handled, not at exit
+        return code
     except KeyboardInterrupt:
         return exit_codes.ERROR
     except BrokenPipeError:

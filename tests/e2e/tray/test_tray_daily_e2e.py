@@ -1,0 +1,215 @@
+# ruff: noqa: F811 - pytest fixtures imported from traybus.fixtures are parameters here
+"""What bothered a person every day, through the real tray on the private desktop.
+
+The menu stays open while a file is transcribing (its D-Bus items are not
+rebuilt), each notification button is drawn once by a server that draws the
+"default" action as a button (as xfce4-notifyd does), failures stay findable
+in the menu, a pause from a memory notice is recalled, files finishing
+together share one notice, and a stopped daemon can be started from the menu.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_for
+from tests.support.traybus.bus_services import DesktopServices, Notify
+from tests.support.traybus.fake_daemon import FakeDaemon
+from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
+    Tray,
+    desktop,
+    fake,
+    polls_after,
+    services,
+    shared_desktop,
+    start_tray,
+)
+from tests.support.traybus.session import desktop_marks
+
+pytestmark = desktop_marks(timeout=180)
+
+
+def note_titled(services: DesktopServices, title: str, timeout: float = 20) -> Notify:
+    services.wait_for(lambda: title in services.summaries(), timeout, f"a {title!r} notice")
+    return services.by_summary(title)
+
+
+def drawn_buttons(note: Notify) -> list[str]:
+    """The buttons a server that draws "default" as a button shows: every action."""
+    return list(note.actions.values())
+
+
+@pytest.fixture
+def progressing(fake: FakeDaemon) -> Iterator[threading.Event]:
+    """A transcription whose figures change at every poll: percent, ETA, free RAM."""
+    stop = threading.Event()
+
+    def run() -> None:
+        pct = 0.0
+        while not stop.wait(0.3):
+            pct = (pct + 0.7) % 100
+            with fake.cond:
+                fake.status["state"] = "transcribing"
+                fake.status["current_job"] = {"id": 7, "file": "talk.m4a", "percent": pct,
+                                              "eta_seconds": 600 - pct * 6}
+                fake.status["memory"] = {"level": "normal", "percent": 40 + pct / 10,
+                                         "available_gb": 9 - pct / 50, "message": ""}
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield stop
+    stop.set()
+    thread.join(2)
+
+
+def test_menu_is_not_rebuilt_while_a_file_transcribes(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+    tmp_path: Path, progressing: threading.Event,
+) -> None:
+    """Open Recent transcripts and click in it 20 times over 30 s of changing figures."""
+    transcripts = tmp_path / "transcripts"
+    transcripts.mkdir()
+    (transcripts / "talk1.txt").write_text("hello\n")
+    fake.jobs = [{"id": 1, "state": "done", "file": "talk1.wav",
+                  "outputs": [str(transcripts / "talk1.txt")]}]
+    fake.status["queue"]["done"] = 1
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: any(i.label == "talk1.wav" for i in m)
+                   and m[0].label == "Transcribing talk.m4a", "the menu of a transcription")
+    reader = tray.reader()
+    titles = set()
+    deadline = time.monotonic() + 30
+    for round_ in range(20):
+        items = tray.menu()
+        recent = next(i for i in items if i.label == "Recent transcripts")
+        target = next(i for i in items if i.label == "talk1.wav")
+        reader.opened(recent.id)
+        shown = reader.revision()
+        titles.add(reader.item_property("Title"))
+        # The person reads the submenu for a while before clicking; figures change meanwhile.
+        time.sleep(max(0.0, (deadline - time.monotonic()) / (20 - round_)))
+        titles.add(reader.item_property("Title"))
+        # A rebuild now would close the menu under the pointer (a click rebuilds it
+        # afterwards, once the menu has closed anyway: pystray's way).
+        assert reader.revision() == shown, f"the menu was rebuilt while open ({round_ + 1})"
+        reader.click(target.id)
+        wait_for(lambda n=round_: len(tray.opened()) == n + 1, 10, f"click {round_ + 1} of 20")
+    assert all(t.startswith("Voxtral — Transcribing talk.m4a ") for t in titles), titles
+    assert len(titles) > 10  # the tooltip carries the moving figures instead
+    assert tray.opened() == [str(transcripts / "talk1.txt")] * 20
+
+
+def test_each_button_once_on_a_server_that_draws_default(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+    tmp_path: Path,
+) -> None:
+    transcripts = tmp_path / "transcripts"
+    transcripts.mkdir()
+    (transcripts / "a.txt").write_text("And so, my fellow Americans\nmore\n")
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+    fake.emit("job_done", id=1, file="a.wav", outputs=[str(transcripts / "a.txt")], warnings=[])
+    ready = note_titled(services, "Transcript ready: a.wav")
+    assert ready.body == "“And so, my fellow Americans”"
+    fake.jobs = [{"id": 2, "state": "failed", "file": "b.wav", "error": "not audio"}]
+    fake.emit("job_failed", id=2, file="b.wav", error="not audio", final=True)
+    failed = note_titled(services, "Transcription failed")
+    fake.set_memory("critical", 93.0)
+    memory = note_titled(services, "Memory critical")
+    fake.set_update("1.1.0", "https://example.invalid/r")
+    update = note_titled(services, "Voxtral 1.1.0 is available")
+    for note in (ready, failed, memory, update):
+        buttons = drawn_buttons(note)
+        assert buttons and len(buttons) == len(set(buttons)), (note.summary, buttons)
+    assert drawn_buttons(ready) == ["Open transcript", "Open folder"]
+    assert drawn_buttons(memory) == ["Pause transcription"]
+    assert "voxtrald pause" not in memory.body and memory.body.count("%") == 1
+    assert Path(memory.icon).name == "voxtral-critical.png"
+    # The body click still does the first thing: opening the transcript.
+    services.invoke(ready, "default")
+    wait_for(tray.opened, 10, "the transcript to open")
+    assert tray.opened() == [str(transcripts / "a.txt")]
+
+
+def test_failures_stay_findable_and_an_empty_transcript_is_no_success(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+    tmp_path: Path,
+) -> None:
+    failed_dir = tmp_path / "failed"
+    failed_dir.mkdir()
+    transcripts = tmp_path / "transcripts"
+    transcripts.mkdir()
+    (transcripts / "interview.txt").write_bytes(b"")
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+    fake.emit("job_done", id=4, file="interview.flac",
+              outputs=[str(transcripts / "interview.txt")],
+              warnings=["decoded 0.1 s of 11.0 s: the file may be truncated"])
+    note = note_titled(services, "Nothing transcribed: interview.flac")
+    assert note.body.startswith("Decoded 0.1 s of 11.0 s")
+    assert not any(s.startswith("Transcript ready") for s in services.summaries())
+
+    fake.status["queue"]["failed"] = 3
+    items = tray.wait_menu(lambda m: any(i.label.startswith("3 failed") for i in m),
+                           "the failed count in the menu")
+    assert "Open Failed folder" in [i.label for i in items]
+    assert "interview.flac" not in [i.label for i in items]  # not in Recent
+    tray.click("Open Failed folder")
+    wait_for(tray.opened, 10, "the Failed folder to open")
+    assert tray.opened() == [str(failed_dir)]
+
+
+def test_a_pause_from_the_memory_notice_is_recalled(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+) -> None:
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+    fake.set_memory("critical", 94.0)
+    critical = note_titled(services, "Memory critical")
+    services.invoke(critical, "default")  # Pause transcription
+    wait_for(lambda: fake.count("POST", "/api/pause") == 1, 10, "the pause request")
+    tray.wait_menu(lambda m: m[0].label == "Paused", "the tray to show the pause")
+    fake.set_memory("normal", 50.0)
+    back = note_titled(services, "Memory back to normal — transcription still paused")
+    assert drawn_buttons(back) == ["Resume transcription"]
+    services.invoke(back, "default")
+    wait_for(lambda: fake.count("POST", "/api/resume") == 1, 10, "the resume request")
+
+
+def test_files_finishing_together_get_one_notice(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+) -> None:
+    """The daemon stays busy the whole time: the notice comes at the hold, not at idle."""
+    fake.status["state"] = "transcribing"
+    fake.status["current_job"] = {"id": 9, "file": "next.wav", "percent": 1.0}
+    fake.status["queue"]["queued"] = 5
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: m[0].label.startswith("Transcribing next.wav"), "busy")
+    for i in (1, 2, 3):
+        fake.emit("job_done", id=i, file=f"f{i}.wav", outputs=[f"/nowhere/f{i}.txt"])
+    note_titled(services, "3 transcripts ready", 20)
+    polls_after(fake, 3)
+    assert services.summaries() == ["3 transcripts ready"]
+
+
+def test_broken_pipe_is_not_an_error(fake: FakeDaemon) -> None:
+    """`voxtrald status | head -1`: the reader leaves early; no traceback, exit 0."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has already gone when the answer is printed
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "voxtrald", "status", "--socket", str(fake.socket_path)],
+            stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    err = done.stderr.decode()
+    assert fake.count("GET", "/api/status") == 1  # it did ask, and had an answer to print
+    assert done.returncode == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
