@@ -213,3 +213,67 @@ def test_broken_pipe_is_not_an_error(fake: FakeDaemon) -> None:
     err = done.stderr.decode()
     assert fake.count("GET", "/api/status") == 1  # it did ask, and had an answer to print
     assert done.returncode == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_start_voxtral_from_the_tray_and_it_outlives_the_tray(
+    services: DesktopServices, start_tray: Callable[..., Tray], tmp_path: Path,
+) -> None:
+    """No service installed: the tray starts `voxtrald run` detached, opens its log, and
+    quitting the tray leaves the daemon running."""
+    import signal
+
+    from tests.conftest import write_toml
+    from voxtrald.client.connection import Client, DaemonUnreachable
+
+    root = tmp_path / "voxtral"
+    folders = {k: str(root / k.capitalize()) for k in ("inbox", "transcripts", "processed",
+                                                          "failed")}
+    for folder in folders.values():
+        Path(folder).mkdir(parents=True)
+    extra = tmp_path / "extra.toml"
+    write_toml(extra, {"paths": {**folders, "state_dir": str(root / "state")},
+                       "engine": {"model": "tiny.en", "threads": 1},
+                       "updates": {"check_interval_hours": 0}})
+    socket = tmp_path / "run" / "voxtrald.sock"
+    tray = start_tray(socket, config_extra=extra.read_text())
+    items = tray.wait_menu(lambda m: m[0].label == "Voxtral is not running", "the offline menu")
+    assert next(i for i in items if i.label == "Open inbox folder").enabled
+    tray.click("Open inbox folder")  # the configured folder, though the daemon is away
+    wait_for(tray.opened, 10, "the inbox to open")
+    assert tray.opened() == [folders["inbox"]]
+
+    tray.click("Start Voxtral")
+    pid = 0
+    try:
+        tray.wait_menu(lambda m: m[0].label == "Idle", "the daemon the tray started")
+        pid = int(wait_for(lambda: _started_pid(tray.output()), 10, "the daemon's pid"))
+        tray.click("Open daemon log")
+        wait_for(lambda: len(tray.opened()) == 2, 10, "the daemon log to open")
+        daemon_log = Path(tray.opened()[1])
+        assert daemon_log.name == "voxtrald.log" and daemon_log.is_relative_to(tmp_path)
+        assert "voxtrald" in daemon_log.read_text()
+
+        tray.click("Quit")
+        assert tray.proc.wait(15) == 0
+        status, _ = Client(socket, timeout=5).request("GET", "/api/health")
+        assert status == 200  # still running without the tray
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not _answers(socket, Client, DaemonUnreachable), 30,
+                     "the daemon to stop")
+
+
+def _started_pid(output: str) -> str | None:
+    import re
+
+    match = re.search(r"started voxtrald \(pid (\d+)\)", output)
+    return match.group(1) if match else None
+
+
+def _answers(socket: Path, client: type, unreachable: type[Exception]) -> bool:
+    try:
+        client(socket, timeout=2).request("GET", "/api/health")
+    except unreachable:
+        return False
+    return True
