@@ -22,8 +22,8 @@ from typing import Any
 
 import platformdirs
 
+from tray import clipboard, iconfile, starter, statefile, view
 from tray import icon as icon_art
-from tray import iconfile, starter, statefile, view
 from tray.client import TrayClient
 from tray.controller import Controller
 from tray.notices import Command
@@ -131,6 +131,7 @@ class TrayUI:
             "open_transcripts": self._action(lambda: c.open_folder("transcripts")),
             "open_failed": self._action(c.open_failed),
             "start_daemon": self._action(c.start_daemon),
+            "about": self._action(c.about),
             "check_updates": self._action(c.check_updates),
             "open_release": self._action(c.open_release_page),
             "install_update": self._command("install_update"),
@@ -279,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     daemon_log = default_log_file().with_name("voxtrald.log")
     controller = Controller(
         client,
-        Settings(notify_back_to_normal=cfg.tray.notify_back_to_normal),
+        Settings(notify_back_to_normal=cfg.tray.notify_back_to_normal,
+                 can_copy=clipboard.available() is not None),
         notifications.send,
         state_file,
         cfg.tray.poll_seconds,

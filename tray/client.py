@@ -93,6 +93,10 @@ class TrayClient:
         # Asking GitHub can take a while; the daemon bounds it, we wait a bit longer.
         return self._action("GET", "/api/updates/check?refresh=1", timeout=self.timeout + 30)
 
+    def update_check(self) -> dict[str, Any]:
+        """The daemon's last update check, from its cache (no network): for About."""
+        return self._action("GET", "/api/updates/check")
+
     def apply_update(self) -> ApplyProgress:
         """Ask the daemon to install the offered update and restart; ActionFailed with its
         reason when it will not (busy, not an install it can update, nothing to apply)."""

@@ -17,36 +17,19 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from tray import desktop, notifier, peek, starter, statefile
+from tray import actions, clipboard, desktop, notices, notifier, peek, starter, statefile
 from tray.client import ActionFailed, Offline, TrayClient
 from tray.installing import InstallState
 from tray.notices import Action, Command, name
 from tray.notifier import Notification, Settings, TrayState
 from tray.prefs import NotifyPrefs
-from voxtrald.files import hashing
 from voxtrald.jobs import sources
+from voxtrald.version import current_version
 
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 10.0
-
-
-def retry_is_pointless(job: dict[str, object]) -> bool:
-    """A job that failed for good before its attempts ran out failed for a reason a retry
-    cannot change (not audio); if its file is the very same bytes, it would fail again."""
-    attempts, most = job.get("attempts"), job.get("max_attempts")
-    source, digest = job.get("source_path"), job.get("sha256")
-    if job.get("state") != "failed" or not isinstance(attempts, int) or \
-            not isinstance(most, int) or attempts >= most:
-        return False
-    if not isinstance(source, str) or not isinstance(digest, str) or \
-            desktop.local_path(source, want_dir=False) is None:
-        return False
-    try:
-        return hashing.sha256_of(Path(source)) == digest
-    except (OSError, hashing.NotRegular):
-        return False
 
 
 class Controller:
@@ -158,7 +141,8 @@ class Controller:
                                         settings=self.settings, now=time.monotonic()))
                 else:
                     self.stop_event.wait(wait)
-                self._apply(partial(notifier.on_tick, now=time.monotonic()))
+                self._apply(partial(notifier.on_tick, now=time.monotonic(),
+                                    settings=self.settings))
                 if self.state.status is not None and self.state.status.job is not None:
                     self.on_change(self.state)  # the tooltip's ETA counts down between reports
                 backoff = BACKOFF_FIRST
@@ -210,6 +194,27 @@ class Controller:
                 desktop.open_file(str(candidate))
                 return
 
+    def copy_text(self, transcript: str) -> None:
+        """Put a transcript's text on the clipboard (only a local .txt is read)."""
+        text = actions.read_transcript(transcript, clipboard.MAX_BYTES)
+        if text is not None and not clipboard.copy(text):
+            self.send(Notification("job_done", "Could not copy the text",
+                                   "No clipboard tool works here (wl-clipboard, xclip or xsel).",
+                                   "low"))
+
+    def about(self) -> None:
+        st = self.state.status if self.state.online else None
+        checked: dict[str, object] = {}
+        if st is not None:
+            try:
+                checked = self.client.update_check()
+            except ActionFailed as exc:
+                log.debug("no update state to show: %s", exc)
+        at, error = checked.get("checked_at"), checked.get("error")
+        self.send(notices.about_notice(
+            st.version if st else None, current_version(),
+            at if isinstance(at, str) else None, error if isinstance(error, str) else None))
+
     def open_failed(self) -> None:
         self.open_folder("failed")
         self._apply(lambda s: (notifier.on_failures_seen(s), []))
@@ -250,6 +255,8 @@ class Controller:
             self._pause(True)
         elif verb == "resume":
             self._pause(False)
+        elif verb == "copy_text" and isinstance(arg, str):
+            self.copy_text(arg)
         elif verb == "retry" and isinstance(arg, int):
             self.retry(arg)
         elif verb == "show_error" and isinstance(arg, int):
@@ -265,7 +272,7 @@ class Controller:
         except ActionFailed as exc:
             self.send(Notification("job_failed", "Could not retry", name(str(exc)), "low"))
             return
-        if retry_is_pointless(record):
+        if actions.retry_is_pointless(record):
             file = name(str(record.get("file") or "the file"))
             folder = str(Path(str(record.get("source_path"))).parent)
             log.info("not retrying job %d: %s is unchanged since it failed", job_id, file)

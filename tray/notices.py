@@ -24,7 +24,7 @@ Verb = Literal[
 ]
 # "install": what became of installing an update (not the "New versions" switch's business:
 # a version that was put back is news even to someone who wants no offers).
-Kind = Literal["memory", "update", "job_done", "job_failed", "install"]
+Kind = Literal["memory", "update", "job_done", "job_failed", "install", "about"]
 # The reason the daemon records for a rollback asked for with `voxtrald rollback`.
 MANUAL_ROLLBACK = "rolled back by hand"
 # How many names a summary lists before "and N more".
@@ -198,7 +198,8 @@ def nothing_usable_notice(items: tuple[Finished, ...]) -> Notification:
                         + ". They may be damaged or silent.")
 
 
-def finished_notice(items: tuple[Finished, ...], transcripts_folder: str | None) -> Notification:
+def finished_notice(items: tuple[Finished, ...], transcripts_folder: str | None,
+                    can_copy: bool = False) -> Notification:
     """One notice for a batch: "Transcript ready: NAME", or "12 transcripts ready"; a file
     transcribed only in part (damaged, gaps left unheard) says so in the title."""
     written = [i.transcript for i in items if i.transcript]
@@ -219,6 +220,8 @@ def finished_notice(items: tuple[Finished, ...], transcripts_folder: str | None)
         if latest:
             actions.append(Action("open_transcript", "Open transcript",
                                   Command("open_file", latest)))
+        if latest and latest.endswith(".txt") and can_copy:
+            actions.append(Action("copy_text", "Copy text", Command("copy_text", latest)))
     else:
         title = f"{len(items)} transcripts ready"
         if partial:
@@ -258,3 +261,21 @@ def failed_summary(count: int, failed_folder: str | None) -> Notification:
         "The files were moved to the Failed folder, each with a note saying why.",
         actions=actions,
     )
+
+
+def about_notice(daemon: str | None, tray: str, checked_at: str | None,
+                 error: str | None) -> Notification:
+    """About Voxtral: the versions running and when updates were last looked for."""
+    running = f"Voxtral {name(daemon)}" if daemon else "Voxtral (daemon not running)"
+    if daemon and daemon != tray:
+        running += f", tray {name(tray)}"
+    if checked_at:
+        checked = f"Updates last checked {name(checked_at).replace('T', ' ').rstrip('Z')} UTC."
+    elif daemon:
+        checked = "Updates not checked yet."
+    else:
+        checked = "Updates are checked by the daemon."
+    if error:
+        checked += f" The last check failed: {_sentence(error)}"
+    return Notification("about", "About Voxtral",
+                        f"{running}. Local, offline transcription. {checked}", "low")

@@ -268,8 +268,9 @@ def _busy(state: TrayState) -> bool:
     return st.job is not None or (st.queued > 0 and not st.paused)
 
 
-def on_tick(state: TrayState, now: float) -> Result:
+def on_tick(state: TrayState, now: float, settings: Settings | None = None) -> Result:
     """Time passed: announce the batch of finished jobs if it is complete (or old)."""
+    settings = settings or Settings()
     if not state.finished:
         return state, []
     held = now - state.finished_first
@@ -280,7 +281,7 @@ def on_tick(state: TrayState, now: float) -> Result:
     folder = state.status.folders.get("transcripts") if state.status else None
     usable = tuple(i for i in state.finished if not i.empty)
     empty = tuple(i for i in state.finished if i.empty)
-    notes = [notices.finished_notice(usable, folder)] if usable else []
+    notes = [notices.finished_notice(usable, folder, settings.can_copy)] if usable else []
     if empty:
         notes.append(notices.nothing_usable_notice(empty))
     cleared = replace(state, finished=(), finished_first=0.0, finished_last=0.0)

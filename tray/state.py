@@ -19,6 +19,7 @@ RECENT = 5
 @dataclass(frozen=True)
 class Settings:
     notify_back_to_normal: bool = False
+    can_copy: bool = False  # a clipboard tool is here: ready notices offer "Copy text"
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ MENU_KEYS = (
     "-4",
     "notifications",
     "open_log",
+    "about",
     "-5",
     "quit",
 )
@@ -272,6 +273,7 @@ def menu(state: TrayState) -> list[MenuEntry]:
         ),
         "notifications": _notifications(state),
         "open_log": MenuEntry("open_log", "Open daemon log" if state.daemon_log else "Open log"),
+        "about": MenuEntry("about", "About Voxtral"),
         "quit": MenuEntry("quit", "Quit Voxtral tray"),
     }
     return [entries.get(key, MenuEntry(key, "-", enabled=False)) for key in MENU_KEYS]

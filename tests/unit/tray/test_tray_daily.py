@@ -163,3 +163,40 @@ def test_memory_notice_gives_figures_once_and_names_each_program_once() -> None:
         "93 % in use, 1.5 GB free. Memory usage is very high. Consider pausing transcription "
         "or closing other applications (python3 0.7 GB, firefox 1.0 GB).")
     assert note.message.count("%") == 1 and "voxtrald" not in note.message
+
+
+def test_copy_text_is_offered_only_where_a_clipboard_tool_is() -> None:
+    item = (Finished(1, "a.wav", "/t/a.txt"),)
+    assert "copy_text" not in [a.key for a in notices.finished_notice(item, "/t").actions]
+    with_copy = notices.finished_notice(item, "/t", can_copy=True)
+    assert [a.label for a in with_copy.actions] == ["Open transcript", "Copy text", "Open folder"]
+    assert with_copy.actions[1].command == Command("copy_text", "/t/a.txt")
+
+
+def test_no_clipboard_tool_means_none(monkeypatch: Any, tmp_path: Any) -> None:
+    from tray import clipboard
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert clipboard.available() is None and clipboard.copy("x") is False
+
+
+def test_about_names_the_version_and_the_last_check() -> None:
+    note = notices.about_notice("1.0.0", "1.0.0", "2026-05-01T10:00:00Z", None)
+    assert note.title == "About Voxtral"
+    assert note.message == ("Voxtral 1.0.0. Local, offline transcription. "
+                            "Updates last checked 2026-05-01 10:00:00 UTC.")
+    assert "daemon not running" in notices.about_notice(None, "1.0.0", None, None).message
+
+
+def test_retry_of_an_unchanged_file_that_is_not_audio_is_pointless(tmp_path: Any) -> None:
+    from tray.actions import retry_is_pointless
+    from voxtrald.files import hashing
+
+    source = tmp_path / "broken.wav"
+    source.write_bytes(b"not audio")
+    job = {"state": "failed", "attempts": 1, "max_attempts": 3, "source_path": str(source),
+           "sha256": hashing.sha256_of(source)}
+    assert retry_is_pointless(job)
+    assert not retry_is_pointless({**job, "attempts": 3})  # ran out of attempts: try again
+    source.write_bytes(b"a good copy")
+    assert not retry_is_pointless(job)

@@ -23,7 +23,7 @@ def entries(state: TrayState) -> dict[str, view.MenuEntry]:
 def test_offline_menu_only_allows_what_needs_no_daemon() -> None:
     menu = [e for e in view.menu(TrayState()) if e.visible and not e.key.startswith("-")]
     assert [e.key for e in menu if e.enabled] == [
-        "start_daemon", "recent", "notifications", "open_log", "quit"]
+        "start_daemon", "recent", "notifications", "open_log", "about", "quit"]
     assert menu[0].text == "Voxtral is not running"
     assert view.icon_look(TrayState()).activity == "offline"
 
