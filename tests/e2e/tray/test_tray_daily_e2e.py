@@ -277,3 +277,53 @@ def _answers(socket: Path, client: type, unreachable: type[Exception]) -> bool:
     except unreachable:
         return False
     return True
+
+
+def test_copy_text_about_and_a_retry_that_cannot_help(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+    tmp_path: Path,
+) -> None:
+    # A stand-in clipboard tool (first on PATH, as xclip would be) that keeps what it got.
+    copied = tmp_path / "clipboard.txt"
+    tool = tmp_path / "bin" / "xclip"
+    tool.parent.mkdir(parents=True, exist_ok=True)
+    tool.write_text(f'#!/bin/sh\ncat > "{copied}"\n')
+    tool.chmod(0o755)
+    transcripts = tmp_path / "transcripts"
+    transcripts.mkdir()
+    (transcripts / "a.txt").write_text("First line.\nSecond line.\n")
+    failed_dir = tmp_path / "failed"
+    failed_dir.mkdir()
+    broken = failed_dir / "broken.wav"
+    broken.write_bytes(b"this is not audio")
+    from voxtrald.files import hashing
+
+    fake.jobs = [{"id": 2, "state": "failed", "file": "broken.wav", "error": "not audio",
+                  "attempts": 1, "max_attempts": 3, "source_path": str(broken),
+                  "sha256": hashing.sha256_of(broken)}]
+    fake.status["update"] = {"update_available": False, "current_version": "1.0.0",
+                             "checked_at": "2026-05-01T10:00:00Z", "error": None}
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+
+    fake.emit("job_done", id=1, file="a.wav", outputs=[str(transcripts / "a.txt")])
+    ready = note_titled(services, "Transcript ready: a.wav")
+    assert drawn_buttons(ready) == ["Open transcript", "Copy text", "Open folder"]
+    services.invoke(ready, "copy_text")
+    wait_for(lambda: copied.exists() and copied.read_text(), 10, "the text on the clipboard")
+    assert copied.read_text() == "First line.\nSecond line.\n"
+
+    tray.click("About Voxtral")
+    about = note_titled(services, "About Voxtral")
+    assert about.body.startswith("Voxtral 1.0.0.") and "2026-05-01 10:00:00 UTC" in about.body
+
+    fake.emit("job_failed", id=2, file="broken.wav", error="not audio", final=True)
+    failed = note_titled(services, "Transcription failed")
+    services.invoke(failed, "retry")
+    replace_first = note_titled(services, "Replace broken.wav first")
+    assert drawn_buttons(replace_first) == ["Open Failed folder"]
+    assert fake.count("POST", "/api/jobs/2/retry") == 0
+    # Once a good copy is in place, Retry asks the daemon.
+    broken.write_bytes(b"a different file")
+    services.invoke(failed, "retry")
+    wait_for(lambda: fake.count("POST", "/api/jobs/2/retry") == 1, 10, "the retry request")
