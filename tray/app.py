@@ -22,7 +22,7 @@ from typing import Any
 
 import platformdirs
 
-from tray import clipboard, iconfile, starter, statefile, view
+from tray import clipboard, iconfile, starter, statefile, view, x11
 from tray import icon as icon_art
 from tray.client import TrayClient
 from tray.controller import Controller
@@ -69,12 +69,13 @@ class TrayUI:
         self._entries = view.flatten(view.menu(controller.state))
         self._look: view.IconLook | None = None
         first = view.icon_look(controller.state)
-        # The X11 backend writes the title as Latin-1; the others take any text.
+        # The X11 backend writes the title as Latin-1 and loses the icon's alpha channel;
+        # the others take any text and a round icon.
         self.backend = backend_name(pystray)
         self._latin1 = self.backend == "xorg"
         self.icon = pystray.Icon(
             "voxtral-tray",
-            icon=icon_art.render(first),
+            icon=self._render(first),
             title=self._title(controller.state),
             menu=self._build_menu(),
         )
@@ -95,6 +96,9 @@ class TrayUI:
             threading.Thread(target=fn, daemon=True, name="tray-action").start()
 
         return handler
+
+    def _render(self, look: view.IconLook) -> Any:
+        return icon_art.render(look, opaque=self._latin1)
 
     def _title(self, state: TrayState) -> str:
         text = view.tooltip(state, time.monotonic())
@@ -159,7 +163,13 @@ class TrayUI:
         return self.pystray.Menu(*items)
 
     def _build_menu(self) -> Any:
-        return self._build(view.menu(self.controller.state), self._actions())
+        menu = self._build(view.menu(self.controller.state), self._actions())
+        if self._latin1:
+            # No menu on X11: a click runs the default item, which shows the status.
+            click = self.pystray.MenuItem("Voxtral", self._action(self.controller.show_status),
+                                          default=True, visible=False)
+            menu = self.pystray.Menu(click, *menu.items)
+        return menu
 
     def refresh(self, state: TrayState) -> None:
         entries = view.flatten(view.menu(state))
@@ -169,7 +179,7 @@ class TrayUI:
         look = view.icon_look(state)
         if look != self._look:
             self._look = look
-            self.icon.icon = icon_art.render(look)
+            self.icon.icon = self._render(look)
         title = self._title(state)
         if title != self.icon.title:
             self.icon.title = title
@@ -186,6 +196,8 @@ class TrayUI:
     def run(self) -> None:
         def setup(icon: Any) -> None:
             icon.visible = True
+            if self._latin1:
+                x11.accept_clicks(icon)
             self.controller.on_change = self.refresh
             self._entries = {}
             self.refresh(self.controller.state)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from tray import actions, clipboard, desktop, notices, notifier, peek, starter, statefile
+from tray import actions, clipboard, desktop, notices, notifier, peek, starter, statefile, view
 from tray.client import ActionFailed, Offline, TrayClient
 from tray.installing import InstallState
 from tray.notices import Action, Command, name
@@ -202,6 +202,15 @@ class Controller:
                                    "No clipboard tool works here (wl-clipboard, xclip or xsel).",
                                    "low"))
 
+    def show_status(self) -> None:
+        """The tooltip's line as a notice, for an X11 tray icon that cannot show tooltips."""
+        state = self.state
+        st = state.status if state.online else None
+        folders = st.folders if st else state.local_folders
+        line = view.tooltip(state, time.monotonic()).removeprefix(f"{view.APP_TITLE} — ")
+        self.send(notices.status_notice(line, folders.get("transcripts"), state.online,
+                                        bool(st and st.paused)))
+
     def about(self) -> None:
         st = self.state.status if self.state.online else None
         checked: dict[str, object] = {}
@@ -251,7 +260,8 @@ class Controller:
         elif verb == "skip_version" and isinstance(arg, str):
             self._skip(arg)
         elif verb == "pause":
-            self._apply(lambda s: (notifier.on_paused_for_memory(s), []))
+            if arg == "memory":  # from a memory notice: recalled when memory is normal
+                self._apply(lambda s: (notifier.on_paused_for_memory(s), []))
             self._pause(True)
         elif verb == "resume":
             self._pause(False)

@@ -90,14 +90,20 @@ def _progress_ring(
 
 
 @functools.lru_cache(maxsize=64)
-def render(look: IconLook, size: int = SIZE) -> Image.Image:
-    """The icon for a look; cached because a poll usually asks for the same one."""
+def render(look: IconLook, size: int = SIZE, opaque: bool = False) -> Image.Image:
+    """The icon for a look; cached because a poll usually asks for the same one.
+
+    `opaque`: drawn edge to edge with no transparent pixel, for trays that lose the
+    alpha channel (pystray's X11 backend pastes the icon onto black)."""
     s = size * _SCALE
     img = Image.new("RGBA", (s, s), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     key = "offline" if look.activity == "offline" else look.memory
     colour = COLOURS.get(key, COLOURS[MemoryLevel.NORMAL])
-    draw.ellipse((s * 0.02, s * 0.02, s * 0.98, s * 0.98), fill=(*colour, 255))
+    if opaque:
+        draw.rectangle((0, 0, s, s), fill=(*colour, 255))
+    else:
+        draw.ellipse((s * 0.02, s * 0.02, s * 0.98, s * 0.98), fill=(*colour, 255))
     if look.activity == "offline":
         _offline(draw, s)
     elif look.activity == "paused":
@@ -124,7 +130,12 @@ def render(look: IconLook, size: int = SIZE) -> Image.Image:
         w = int(s * 0.05)
         draw.line((s * 0.73, s * 0.73, s * 0.87, s * 0.87), fill=WHITE, width=w)
         draw.line((s * 0.73, s * 0.87, s * 0.87, s * 0.73), fill=WHITE, width=w)
-    return img.resize((size, size), Image.Resampling.LANCZOS)
+    img = img.resize((size, size), Image.Resampling.LANCZOS)
+    if opaque:
+        # Resampling leaves soft alpha at the badges' edges: flatten onto the colour.
+        back = Image.new("RGBA", img.size, (*colour, 255))
+        img = Image.alpha_composite(back, img)
+    return img
 
 
 def render_all(folder: Path, size: int = SIZE) -> list[Path]:

@@ -104,8 +104,23 @@ def memory_notice(mem: Memory, reminder: bool, paused: bool) -> Notification:
         title, urgency = "Memory warning", "normal"
     advice = memory_advice(mem.message) or "Close applications you are not using."
     text = f"{pct} in use, {_gb(mem.available_gb)} free. {advice}"
-    actions = () if paused else (Action("pause", "Pause transcription", Command("pause")),)
+    actions = () if paused else (
+        Action("pause", "Pause transcription", Command("pause", "memory")),)
     return Notification("memory", title, text, urgency, actions)
+
+
+def status_notice(line: str, transcripts: str | None, online: bool,
+                  paused: bool) -> Notification:
+    """What the tooltip says, for an icon that cannot show one (the X11 tray): a click
+    shows it, with what the menu would offer first."""
+    actions = []
+    if transcripts:
+        actions.append(Action("open_folder", "Open transcripts",
+                              Command("open_folder", transcripts)))
+    if online:
+        actions.append(Action("resume", "Resume", Command("resume")) if paused
+                       else Action("pause", "Pause", Command("pause")))
+    return Notification("about", "Voxtral", line, "low", tuple(actions))
 
 
 def back_to_normal_notice(mem: Memory, still_paused: bool = False) -> Notification:

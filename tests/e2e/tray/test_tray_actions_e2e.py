@@ -302,6 +302,15 @@ def test_x11_backend_without_pygobject(
         assert title.startswith("Voxtral - Transcribing ?? - notes.m4a 40 % · ")
         assert title.endswith(" left · RAM 50 %")
         wait_for(lambda: len(xtray.colours(window)) > 1, 10, "the icon to be drawn")
+        # No black corners: the icon is opaque, its own colour to the edge.
+        corners = {xtray.pixel(window, x, y) for x in (0, 23) for y in (0, 23)}
+        assert all(p[:3] != b"\0\0\0" for p in corners), corners
+
+        # A click shows what a tooltip would (XEmbed has none), with the first actions.
+        xtray.click(window)
+        status = note_titled(services, "Voxtral", 15)
+        assert status.body.startswith("Transcribing 会議 — notes.m4a 40 % · "), status.body
+        assert list(status.actions.values()) == ["Open transcripts", "Pause"]
 
         fake.set_memory("warning", 85.0)
         note = note_titled(services, "Memory warning", 15)

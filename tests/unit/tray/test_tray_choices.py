@@ -144,7 +144,7 @@ def test_switching_finished_jobs_off_drops_a_waiting_batch() -> None:
 def test_memory_notice_offers_pause_unless_paused() -> None:
     mem_event = {"seq": 1, "type": "memory_critical", "data": {"level": "critical"}}
     _, notes = notifier.on_events(start(), events(mem_event), S)
-    assert [(a.key, a.command) for a in notes[0].actions] == [("pause", Command("pause"))]
+    assert [(a.key, a.command) for a in notes[0].actions] == [("pause", Command("pause", "memory"))]
     paused, _ = notifier.on_status(TrayState(), status(0, paused=True), S)
     _, notes = notifier.on_events(paused, events(mem_event), S)
     assert notes[0].actions == ()
