@@ -22,7 +22,7 @@ from typing import Any
 
 import platformdirs
 
-from tray import clipboard, iconfile, starter, statefile, view, x11
+from tray import clipboard, iconfile, portal, starter, statefile, view, x11
 from tray import icon as icon_art
 from tray.client import TrayClient
 from tray.controller import Controller
@@ -66,7 +66,7 @@ class TrayUI:
     def __init__(self, pystray: Any, controller: Controller) -> None:
         self.pystray = pystray
         self.controller = controller
-        self._entries = view.flatten(view.menu(controller.state))
+        self._entries = view.flatten(view.menu(controller.state, controller.settings.can_choose))
         self._look: view.IconLook | None = None
         first = view.icon_look(controller.state)
         # The X11 backend writes the title as Latin-1 and loses the icon's alpha channel;
@@ -136,6 +136,7 @@ class TrayUI:
             "open_failed": self._action(c.open_failed),
             "start_daemon": self._action(c.start_daemon),
             "about": self._action(c.about),
+            "transcribe_file": self._action(c.transcribe_files),
             "check_updates": self._action(c.check_updates),
             "open_release": self._action(c.open_release_page),
             "install_update": self._command("install_update"),
@@ -163,7 +164,8 @@ class TrayUI:
         return self.pystray.Menu(*items)
 
     def _build_menu(self) -> Any:
-        menu = self._build(view.menu(self.controller.state), self._actions())
+        state, can_choose = self.controller.state, self.controller.settings.can_choose
+        menu = self._build(view.menu(state, can_choose), self._actions())
         if self._latin1:
             # No menu on X11: a click runs the default item, which shows the status.
             click = self.pystray.MenuItem("Voxtral", self._action(self.controller.show_status),
@@ -172,7 +174,7 @@ class TrayUI:
         return menu
 
     def refresh(self, state: TrayState) -> None:
-        entries = view.flatten(view.menu(state))
+        entries = view.flatten(view.menu(state, self.controller.settings.can_choose))
         # Rebuilding the menu renumbers its D-Bus items; do it only when it changed.
         menu_changed = entries != self._entries
         self._entries = entries
@@ -293,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     controller = Controller(
         client,
         Settings(notify_back_to_normal=cfg.tray.notify_back_to_normal,
-                 can_copy=clipboard.available() is not None),
+                 can_copy=clipboard.available() is not None,
+                 can_choose=portal.available()),
         notifications.send,
         state_file,
         cfg.tray.poll_seconds,

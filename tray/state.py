@@ -20,6 +20,7 @@ RECENT = 5
 class Settings:
     notify_back_to_normal: bool = False
     can_copy: bool = False  # a clipboard tool is here: ready notices offer "Copy text"
+    can_choose: bool = False  # a file chooser is here (the desktop portal)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ MENU_KEYS = (
     "dismiss_memory",
     "failed",
     "-1",
+    "transcribe_file",
     "pause_resume",
     "start_daemon",
     "-2",
@@ -221,7 +222,7 @@ def _notifications(state: TrayState) -> MenuEntry:
     return MenuEntry("notifications", "Notifications", children=children)
 
 
-def menu(state: TrayState) -> list[MenuEntry]:
+def menu(state: TrayState, can_choose: bool = False) -> list[MenuEntry]:
     online = state.online
     st = state.status if online else None
     offer = state.update_offer() if online else None
@@ -235,6 +236,9 @@ def menu(state: TrayState) -> list[MenuEntry]:
                             visible=online and elevated),
         "failed": MenuEntry("failed", failed_line(state), enabled=False,
                             visible=bool(failed_line(state))),
+        # Left out where no file chooser exists, rather than shown broken.
+        "transcribe_file": MenuEntry("transcribe_file", "Transcribe a file…",
+                                     enabled=bool(folders.get("inbox")), visible=can_choose),
         "pause_resume": MenuEntry(
             "pause_resume", "Resume transcription" if paused else "Pause transcription", online,
             visible=online,

@@ -327,3 +327,53 @@ def test_copy_text_about_and_a_retry_that_cannot_help(
     broken.write_bytes(b"a different file")
     services.invoke(failed, "retry")
     wait_for(lambda: fake.count("POST", "/api/jobs/2/retry") == 1, 10, "the retry request")
+
+
+def test_transcribe_a_file_through_the_desktop_portal(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "talk.wav").write_bytes(b"already here")
+    chosen = tmp_path / "elsewhere" / "talk.wav"
+    chosen.parent.mkdir()
+    chosen.write_bytes(b"RIFF recording")
+    secret = tmp_path / "elsewhere" / "secret.wav"
+    secret.write_bytes(b"not yours")
+    secret.chmod(0)
+    root = os.geteuid() == 0  # root reads everything: a file gone meanwhile instead
+    if root:
+        secret.unlink()
+    services.serve_portal([chosen.as_uri(), "https://example.invalid/x.wav"])
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+    tray.click("Transcribe a file…")
+    wait_for(lambda: (inbox / "talk (2).wav").exists(), 10, "the copy in the inbox")
+    assert (inbox / "talk (2).wav").read_bytes() == b"RIFF recording"
+    assert (inbox / "talk.wav").read_bytes() == b"already here"  # never replaced
+    assert chosen.exists() and services.portal_calls == ["Transcribe with Voxtral"]
+    assert not [p for p in inbox.iterdir() if p.name.startswith(".")]
+    assert "not a local file" in tray.output()
+
+    # A file this user may not read: a clear notice, nothing copied.
+    services.serve_portal([secret.as_uri()])
+    tray.click("Transcribe a file…")
+    refused = note_titled(services, "Cannot transcribe secret.wav")
+    why = "It does not exist (any more)" if root else "You may not read it"
+    assert refused.body == f"{why}. Nothing was changed."
+    assert sorted(p.name for p in inbox.iterdir()) == ["talk (2).wav", "talk.wav"]
+    # Cancelled: nothing happens.
+    services.serve_portal(None)
+    tray.click("Transcribe a file…")
+    wait_for(lambda: len(services.portal_calls) == 3, 10, "the third chooser")
+    polls_after(fake, 2)
+    assert sorted(p.name for p in inbox.iterdir()) == ["talk (2).wav", "talk.wav"]
+
+
+def test_no_portal_no_file_chooser_item(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+) -> None:
+    tray = start_tray(fake.socket_path)
+    items = tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+    assert not any(i.label.startswith("Transcribe a file") for i in items)
