@@ -30,6 +30,7 @@ from tray.notices import Command, name
 from tray.notifier import Notification, Settings, TrayState
 from tray.prefs import NotifyPrefs
 from tray.requests import UserRequests
+from tray.state import QUEUE_SHOWN
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Controller(UserRequests):
         self.daemon_log: Path | None = None
         self._offline_logged = False
         self._recent_done: int | None = None  # the done count the recent list was read at
+        self._queue_seen: tuple[int, int | None] | None = None  # (queued, running id) read at
 
     # -- state updates -------------------------------------------------------------
 
@@ -101,6 +103,9 @@ class Controller(UserRequests):
         self._apply(lambda s: notifier.on_status(s, status, self.settings, now))
         if status.done != self._recent_done:
             self._refresh_recent(status.done)
+        seen = (status.queued, status.job.id if status.job else None)
+        if seen != self._queue_seen:
+            self._refresh_queue(seen)
         if notifier.watch_apply(self.state):
             progress = self.client.apply_progress()
             self._apply(lambda s: (notifier.on_apply_progress(s, progress), []))
@@ -111,6 +116,17 @@ class Controller(UserRequests):
         """The events a daemon just met still holds: the outcome of an install may be there."""
         batch = self.client.events(0, 0)
         self._apply(lambda s: notifier.on_history(s, batch))
+
+    def _refresh_queue(self, seen: tuple[int, int | None]) -> None:
+        items: tuple[str, ...] = ()
+        if seen[0]:
+            try:
+                items = self.client.queue(QUEUE_SHOWN)
+            except ActionFailed as exc:
+                log.debug("cannot read the queue: %s", exc)
+                return
+        self._queue_seen = seen
+        self._apply(lambda s: (notifier.on_queue(s, items), []))
 
     def _refresh_recent(self, done: int) -> None:
         try:

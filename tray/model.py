@@ -111,6 +111,16 @@ def recent_from_jobs(raw: Any, limit: int) -> tuple[Finished, ...]:
     return tuple(found[:limit])
 
 
+def queue_from_jobs(raw: Any, limit: int) -> tuple[str, ...]:
+    """The next queued files, in the order they will run (oldest job first)."""
+    jobs = _dict(raw).get("jobs")
+    if not isinstance(jobs, list):
+        return ()
+    queued = [j for j in jobs if _dict(j).get("state") == "queued"]
+    queued.sort(key=lambda j: _int(_dict(j).get("id")))
+    return tuple(_str(_dict(j).get("file"), "a file") for j in queued[:limit])
+
+
 @dataclass(frozen=True)
 class Memory:
     level: MemoryLevel

@@ -293,6 +293,10 @@ def on_recent(state: TrayState, items: tuple[Finished, ...]) -> TrayState:
     return replace(state, recent=items[:RECENT])
 
 
+def on_queue(state: TrayState, items: tuple[str, ...]) -> TrayState:
+    return replace(state, queue=items)
+
+
 def on_toggle(state: TrayState, key: str) -> TrayState:
     """A switch of the Notifications menu; turning finished jobs off drops the batch."""
     prefs = state.prefs.toggled(key)

@@ -14,6 +14,7 @@ from tray.prefs import NotifyPrefs
 from voxtrald.states import MemoryLevel
 
 RECENT = 5
+QUEUE_SHOWN = 10  # files the queue view lists before "and N more"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class TrayState:
     finished_last: float = 0.0
     status_since_finished: bool = False
     recent: tuple[Finished, ...] = ()  # newest first, at most RECENT
+    queue: tuple[str, ...] = ()  # the next files to run, at most QUEUE_SHOWN
     install: InstallState = InstallState()
     # A daemon instance was just met: its event history may hold the outcome of an install
     # (a restarted daemon tells it before the tray is back in touch).

@@ -13,6 +13,7 @@ from tray import prefs
 from tray.model import level_rank
 from tray.notices import Command, name
 from tray.notifier import RECENT, TrayState
+from tray.state import QUEUE_SHOWN
 from voxtrald.states import MemoryLevel
 
 APP_TITLE = "Voxtral"
@@ -50,6 +51,7 @@ MENU_KEYS = (
     "memory",
     "dismiss_memory",
     "failed",
+    "queue",
     "-1",
     "transcribe_file",
     "pause_resume",
@@ -72,6 +74,7 @@ MENU_KEYS = (
     "quit",
 )
 RECENT_KEYS = tuple(f"recent_{i}" for i in range(RECENT))
+QUEUE_KEYS = tuple(f"queue_{i}" for i in range(QUEUE_SHOWN))
 NOTIFY_KEYS = tuple(f"notify_{key}" for key in prefs.LABELS)
 
 
@@ -199,6 +202,23 @@ def _recent(state: TrayState) -> MenuEntry:
     return MenuEntry("recent", "Recent transcripts", children=tuple(children))
 
 
+def _queue(state: TrayState) -> MenuEntry:
+    """The queue view: what runs now, then the next files in order, bounded."""
+    st = state.status if state.online else None
+    queued = st.queued if st else 0
+    items = state.queue if queued else ()
+    children = [MenuEntry(key, name(items[i]) if i < len(items) else "", enabled=False,
+                          visible=i < len(items)) for i, key in enumerate(QUEUE_KEYS)]
+    more = queued - len(items)
+    children.append(MenuEntry("queue_more", f"and {more} more" if more > 0 else "",
+                              enabled=False, visible=more > 0 and bool(items)))
+    running = name(st.job.file) if st and st.job else ""
+    children.insert(0, MenuEntry("queue_now", f"Now: {running}", enabled=False,
+                                 visible=bool(running)))
+    return MenuEntry("queue", f"Queue: {queued} waiting", visible=bool(queued),
+                     children=tuple(children))
+
+
 def _install(state: TrayState) -> MenuEntry:
     """"Install X.Y.Z and restart"; while an install runs, disabled and saying so."""
     install = state.install
@@ -256,6 +276,7 @@ def menu(state: TrayState, can_choose: bool = False) -> list[MenuEntry]:
             visible=bool(st and st.failed),
         ),
         "recent": _recent(state),
+        "queue": _queue(state),
         "check_updates": MenuEntry("check_updates", "Check for updates now", online),
         "open_release": MenuEntry(
             "open_release",

@@ -377,3 +377,43 @@ def test_no_portal_no_file_chooser_item(
     tray = start_tray(fake.socket_path)
     items = tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
     assert not any(i.label.startswith("Transcribe a file") for i in items)
+
+
+def test_queue_view_and_recent_stay_bounded_with_500_jobs_each(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+    tmp_path: Path,
+) -> None:
+    transcripts = tmp_path / "transcripts"
+    transcripts.mkdir()
+    for i in range(1, 501):
+        (transcripts / f"d{i}.txt").write_text("words\n")
+    fake.jobs = [{"id": i, "state": "done", "file": f"d{i}.wav",
+                  "outputs": [str(transcripts / f"d{i}.txt")]} for i in range(1, 501)]
+    fake.jobs += [{"id": 1000 + i, "state": "queued", "file": f"q{i}.wav"}
+                  for i in range(1, 501)]
+    fake.status["queue"].update(done=500, queued=500)
+    fake.status["state"] = "transcribing"
+    fake.status["current_job"] = {"id": 999, "file": "now.wav", "percent": 3.0}
+    tray = start_tray(fake.socket_path)
+    items = tray.wait_menu(lambda m: any(i.label == "q1.wav" for i in m), "the queue view")
+    queue = next(i for i in items if i.label == "Queue: 500 waiting")
+    shown = [i.label for i in items if i.parent == queue.id]
+    assert shown == ["Now: now.wav", *[f"q{i}.wav" for i in range(1, 11)], "and 490 more"]
+    recent = next(i for i in items if i.label == "Recent transcripts")
+    assert [i.label for i in items if i.parent == recent.id] == [
+        f"d{i}.wav" for i in range(500, 495, -1)]
+
+
+def test_a_long_name_with_control_characters_in_a_notice(
+    fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
+) -> None:
+    evil = "a\x1b]0;pwned\x07" + "é" * 100 + "\n\r" + "x" * 40 + ".wav"
+    assert len(evil.encode()) >= 250
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+    fake.emit("job_failed", id=5, file=evil, error="bad\x1b[31m data", final=True)
+    services.wait_for(lambda: services.summaries(), 15, "the failure notice")
+    note = services.notes()[-1]
+    shown = note.summary + note.body
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in shown), repr(shown)
+    assert "x" * 40 + ".wav" in note.body and tray.proc.poll() is None

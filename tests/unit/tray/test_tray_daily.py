@@ -200,3 +200,19 @@ def test_retry_of_an_unchanged_file_that_is_not_audio_is_pointless(tmp_path: Any
     assert not retry_is_pointless({**job, "attempts": 3})  # ran out of attempts: try again
     source.write_bytes(b"a good copy")
     assert not retry_is_pointless(job)
+
+
+def test_queue_view_is_bounded_and_in_running_order() -> None:
+    from tray.model import queue_from_jobs
+    from tray.state import QUEUE_SHOWN
+
+    jobs = {"jobs": [{"id": i, "state": "queued", "file": f"f{i}.wav"}
+                     for i in range(500, 0, -1)]}
+    items = queue_from_jobs(jobs, QUEUE_SHOWN)
+    assert items == tuple(f"f{i}.wav" for i in range(1, QUEUE_SHOWN + 1))
+    state = notifier.on_queue(online(state="transcribing", queue={"queued": 500},
+                                     current_job={"id": 0, "file": "now.wav"}), items)
+    queue = next(e for e in view.menu(state) if e.key == "queue")
+    shown = [c.text for c in queue.children if c.visible]
+    assert queue.text == "Queue: 500 waiting"
+    assert shown == ["Now: now.wav", *items, "and 490 more"]
