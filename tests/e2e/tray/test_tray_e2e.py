@@ -160,6 +160,7 @@ def test_menu_over_dbus_and_click_pauses(
         ("Check for updates now", True),
         ("Notifications", True),
         ("Open log", True),
+        ("About Voxtral", True),
         ("Quit Voxtral tray", True),
     ]
     recent = next(i.id for i in top if i.label == "Recent transcripts")
@@ -191,7 +192,7 @@ def test_daemon_away_then_back(
     assert not items[0].enabled
     assert [i.label for i in items if i.enabled and i.parent == 0] == [
         "Start Voxtral", "Open inbox folder", "Open transcripts folder", "Recent transcripts",
-        "Notifications", "Open log", "Quit Voxtral tray"]
+        "Notifications", "Open log", "About Voxtral", "Quit Voxtral tray"]
     assert tray.reader().item_property("Title") == "Voxtral — not running"
 
     fake.start()
