@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,7 @@ class TrayUI:
             "open_transcripts": self._action(lambda: c.open_folder("transcripts")),
             "open_failed": self._action(c.open_failed),
             "start_daemon": self._action(c.start_daemon),
+            "stop_daemon": self._action(c.stop_daemon),
             "about": self._action(c.about),
             "transcribe_file": self._action(c.transcribe_files),
             "check_updates": self._action(c.check_updates),
@@ -304,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         log_file,
         local_folders(cfg),
         partial(starter.start, args.config, args.socket, daemon_log),
+        starter.stop,
     )
+    controller.state = replace(controller.state, can_stop=starter.can_stop(None))
     commands.target = controller.run_command
     log.info("daemon socket %s, state file %s", client.socket_path, state_file)
     try:

@@ -50,6 +50,7 @@ class Controller(UserRequests):
         log_file: Path | None = None,
         local_folders: dict[str, str] | None = None,
         start_daemon: Callable[[], starter.Started] | None = None,
+        stop_daemon: Callable[[starter.Started | None], None] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -68,6 +69,8 @@ class Controller(UserRequests):
                                install=InstallState(news_seen=news),
                                local_folders=dict(local_folders or {}))
         self._start_daemon = start_daemon
+        self._stop_daemon = stop_daemon
+        self._started: starter.Started | None = None
         self.daemon_log: Path | None = None
         self._offline_logged = False
         self._recent_done: int | None = None  # the done count the recent list was read at
@@ -229,9 +232,20 @@ class Controller(UserRequests):
             log.warning("cannot start voxtrald: %s", exc)
             self.send(Notification("job_failed", "Could not start Voxtral", name(str(exc))))
             return
+        self._started = started
         if started.log_file is not None:
             self.daemon_log = started.log_file
         self._apply(lambda s: (notifier.on_starting(s, started.log_file is not None), []))
+
+    def stop_daemon(self) -> None:
+        """Stop Voxtral the way it was started (the tray's own process, or its service)."""
+        if self._stop_daemon is None:
+            return
+        try:
+            self._stop_daemon(self._started)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("cannot stop voxtrald: %s", exc)
+            self.send(Notification("job_failed", "Could not stop Voxtral", name(str(exc))))
 
     def toggle_notifications(self, key: str) -> None:
         """A switch of the Notifications menu ("memory", "updates", "job_done", ...)."""

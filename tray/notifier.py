@@ -321,7 +321,8 @@ def on_failures_seen(state: TrayState) -> TrayState:
 
 
 def on_starting(state: TrayState, log_known: bool) -> TrayState:
-    return replace(state, starting=True, daemon_log=state.daemon_log or log_known)
+    return replace(state, starting=True, daemon_log=state.daemon_log or log_known,
+                   can_stop=True)
 
 
 def on_dismiss_memory(state: TrayState) -> TrayState:

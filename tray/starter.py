@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,30 @@ _children: list[subprocess.Popen[bytes]] = []
 class Started:
     how: str  # "service" or "process"
     log_file: Path | None  # where its output goes, when the tray chose
+    pid: int | None = None  # the process the tray started ("process" only)
+
+
+def can_stop(started: Started | None) -> bool:
+    """Whether the tray can stop the daemon: it started it, or a service manager runs it."""
+    return started is not None or _systemd_unit()
+
+
+def stop(started: Started | None) -> None:
+    """Stop the daemon the way it was started; OSError (with the reason) when it cannot."""
+    if started is not None and started.how == "process" and started.pid is not None:
+        os.kill(started.pid, signal.SIGTERM)  # the daemon finishes its chunk and stops
+        log.info("asked voxtrald (pid %d) to stop", started.pid)
+        for child in [c for c in _children if c.pid == started.pid]:
+            _children.remove(child)  # reaped once it ends, so no zombie is left behind
+            threading.Thread(target=child.wait, daemon=True, name="reap-voxtrald").start()
+        return
+    if not _systemd_unit():
+        raise OSError("this daemon was not started by the tray or a service")
+    done = subprocess.run(["systemctl", "--user", "stop", _systemd.DAEMON_UNIT],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise OSError(f"systemd could not stop it: {done.stderr.strip() or done.returncode}")
+    log.info("stopped %s through systemd", _systemd.DAEMON_UNIT)
 
 
 def _systemd_unit() -> bool:
@@ -63,4 +89,4 @@ def start(config: Path | None, socket: str | None, log_file: Path) -> Started:
                                 close_fds=True, env=dict(os.environ))
     _children.append(proc)
     log.info("started voxtrald (pid %d), its log in %s", proc.pid, log_file)
-    return Started("process", log_file)
+    return Started("process", log_file, proc.pid)

@@ -56,6 +56,7 @@ class TrayState:
     # The folders of the config file: what "Open inbox folder" opens while the daemon is away.
     local_folders: dict[str, str] = field(default_factory=dict)
     starting: bool = False  # the tray asked for the daemon to start and waits for it
+    can_stop: bool = False  # the tray started the daemon, or a service manager runs it
     daemon_log: bool = False  # "Open log" shows the daemon's log (the tray started it)
     # Failures the user has seen (the menu opened, the folder opened): the badge counts past it.
     failed_seen: int = 0

@@ -56,6 +56,7 @@ MENU_KEYS = (
     "transcribe_file",
     "pause_resume",
     "start_daemon",
+    "stop_daemon",
     "-2",
     "open_inbox",
     "open_transcripts",
@@ -267,6 +268,8 @@ def menu(state: TrayState, can_choose: bool = False) -> list[MenuEntry]:
             "start_daemon", "Starting Voxtral…" if state.starting else "Start Voxtral",
             enabled=not state.starting, visible=not online,
         ),
+        "stop_daemon": MenuEntry("stop_daemon", "Stop Voxtral",
+                                 visible=online and state.can_stop),
         "open_inbox": MenuEntry("open_inbox", "Open inbox folder", bool(folders.get("inbox"))),
         "open_transcripts": MenuEntry(
             "open_transcripts", "Open transcripts folder", bool(folders.get("transcripts"))

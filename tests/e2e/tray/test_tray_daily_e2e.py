@@ -247,6 +247,14 @@ def test_start_voxtral_from_the_tray_and_it_outlives_the_tray(
     try:
         tray.wait_menu(lambda m: m[0].label == "Idle", "the daemon the tray started")
         pid = int(wait_for(lambda: _started_pid(tray.output()), 10, "the daemon's pid"))
+        # The tray started it, so it can stop it; then start it again.
+        tray.click("Stop Voxtral")
+        tray.wait_menu(lambda m: m[0].label == "Voxtral is not running", "the daemon stopped")
+        wait_for(lambda: not _alive(pid), 30, "the daemon process to end")
+        tray.click("Start Voxtral")
+        tray.wait_menu(lambda m: m[0].label == "Idle", "the daemon started again")
+        pid = int(wait_for(lambda: (p := _started_pid(tray.output())) and int(p) != pid and p,
+                           10, "the new daemon's pid"))
         tray.click("Open daemon log")
         wait_for(lambda: len(tray.opened()) == 2, 10, "the daemon log to open")
         daemon_log = Path(tray.opened()[1])
@@ -267,8 +275,18 @@ def test_start_voxtral_from_the_tray_and_it_outlives_the_tray(
 def _started_pid(output: str) -> str | None:
     import re
 
-    match = re.search(r"started voxtrald \(pid (\d+)\)", output)
-    return match.group(1) if match else None
+    found = re.findall(r"started voxtrald \(pid (\d+)\)", output)
+    return found[-1] if found else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by the tray) has stopped as far as we care.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
 
 
 def _answers(socket: Path, client: type, unreachable: type[Exception]) -> bool:
