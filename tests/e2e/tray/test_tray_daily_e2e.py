@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -435,3 +436,19 @@ def test_a_long_name_with_control_characters_in_a_notice(
     shown = note.summary + note.body
     assert not any(ord(c) < 32 or ord(c) == 127 for c in shown), repr(shown)
     assert "x" * 40 + ".wav" in note.body and tray.proc.poll() is None
+
+
+def test_notification_server_dies_and_comes_back(
+    fake: FakeDaemon, desktop: Any, services: DesktopServices,
+    start_tray: Callable[..., Tray],
+) -> None:
+    tray = start_tray(fake.socket_path)
+    tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
+    services.drop_notifications(desktop.bus_address)
+    fake.set_memory("warning", 85.0)
+    wait_for(lambda: "notification not shown" in tray.output(), 15, "the failure logged")
+    services.reset()  # the server is back
+    fake.set_memory("critical", 95.0)
+    note = note_titled(services, "Memory critical")
+    assert drawn_buttons(note) == ["Pause transcription"]
+    assert tray.proc.poll() is None and "Traceback" not in tray.output()
