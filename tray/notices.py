@@ -150,6 +150,11 @@ def update_notice(version: str, release_url: str | None, can_apply: bool = False
                         actions=tuple(actions))
 
 
+def sentence(text: str) -> str:
+    """A reason from the daemon as a sentence of its own (capital, full stop)."""
+    return _sentence(text)
+
+
 def _sentence(text: str) -> str:
     """A reason from the daemon ("the self-check ... failed") as a sentence of its own."""
     text = name(text).strip().rstrip(".")

@@ -16,7 +16,6 @@ from tray import actions, adding, clipboard, desktop, notices, portal, view
 from tray.client import ActionFailed, TrayClient
 from tray.notices import Action, Command, Notification, name
 from tray.state import TrayState
-from voxtrald.jobs import sources
 from voxtrald.version import current_version
 
 log = logging.getLogger("tray.controller")
@@ -106,20 +105,28 @@ class UserRequests:
         self._after_action()
 
     def show_error(self, job_id: int) -> None:
-        """Open the failed file's error report if it is here; else show its error."""
+        """Why a job failed and what to do about it, with the Failed folder a click away
+        (the file and its report are there); not the raw report, which repeats the notice."""
         try:
             job = self.client.job(job_id)
         except ActionFailed as exc:
             self.send(Notification("job_failed", "Could not read the error", name(str(exc)),
                                    "low"))
             return
-        source = job.get("source_path")
-        if isinstance(source, str) and source:
-            report = str(sources.report_path(Path(source)))
-            if desktop.local_path(report, want_dir=False) and desktop.open_file(report):
-                return
         error, file = job.get("error"), job.get("file")
         error = error if isinstance(error, str) and error else "no error recorded"
-        file = file if isinstance(file, str) and file else "the file"
-        self.send(Notification("job_failed", f"Why {name(file)} failed", name(error)))
+        file = name(file if isinstance(file, str) and file else "the file")
+        if actions.retry_is_pointless(job):
+            advice = f"Put a good copy of {file} in the Failed folder, then press Retry."
+        else:
+            advice = "Retry may help; the daemon's log has the details."
+        buttons: list[Action] = []
+        source = job.get("source_path")
+        folder = str(Path(source).parent) if isinstance(source, str) and source else None
+        if folder and desktop.local_path(folder, want_dir=True):
+            buttons.append(Action("open_folder", "Open Failed folder",
+                                  Command("open_folder", folder)))
+        buttons.append(Action("retry", "Retry", Command("retry", job_id)))
+        self.send(Notification("job_failed", f"Why {file} failed",
+                               f"{notices.sentence(error)} {advice}", actions=tuple(buttons)))
 

@@ -104,8 +104,12 @@ def test_real_daemon_batches_buttons_retry_and_switches(
     assert list(failed.actions) == ["default", "retry"]
     report = d.failed / "broken.wav.error.json"
     wait_for(report.exists, 10, "the error report")
-    services.invoke(failed, "default")  # Show error
-    wait_for(lambda: str(report) in tray.opened(), 10, "the error report to be opened")
+    services.invoke(failed, "default")  # Show error: why, what to do, the folder a click away
+    why = note_titled(services, "Why broken.wav failed")
+    assert "Put a good copy of broken.wav in the Failed folder" in why.body
+    assert list(why.actions.values()) == ["Open Failed folder", "Retry"]
+    services.invoke(why, "default")
+    wait_for(lambda: str(d.failed) in tray.opened(), 10, "the Failed folder to be opened")
     # The user puts a good copy in its place, then asks again.
     shutil.copyfile(speech(tmp_path, 3), d.failed / "broken.wav")
     services.invoke(failed, "retry")
