@@ -14,15 +14,17 @@ import logging
 import logging.handlers
 import sys
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from tray import clipboard, iconfile, portal, starter, statefile, view, x11
 from tray import icon as icon_art
-from tray import iconfile, statefile, view
 from tray.client import TrayClient
 from tray.controller import Controller
 from tray.notices import Command
@@ -33,6 +35,7 @@ from voxtrald import _platform, exit_codes, paths
 from voxtrald.config import Config, ConfigError
 from voxtrald.config import load as load_config
 from voxtrald.files import textsafe
+from voxtrald.states import MemoryLevel
 
 log = logging.getLogger("voxtral-tray")
 LOG_FORMAT = "%(asctime)s voxtral-tray %(levelname)s %(message)s"
@@ -64,15 +67,16 @@ class TrayUI:
     def __init__(self, pystray: Any, controller: Controller) -> None:
         self.pystray = pystray
         self.controller = controller
-        self._entries = view.flatten(view.menu(controller.state))
+        self._entries = view.flatten(view.menu(controller.state, controller.settings.can_choose))
         self._look: view.IconLook | None = None
         first = view.icon_look(controller.state)
-        # The X11 backend writes the title as Latin-1; the others take any text.
+        # The X11 backend writes the title as Latin-1 and loses the icon's alpha channel;
+        # the others take any text and a round icon.
         self.backend = backend_name(pystray)
         self._latin1 = self.backend == "xorg"
         self.icon = pystray.Icon(
             "voxtral-tray",
-            icon=icon_art.render(first),
+            icon=self._render(first),
             title=self._title(controller.state),
             menu=self._build_menu(),
         )
@@ -94,8 +98,11 @@ class TrayUI:
 
         return handler
 
+    def _render(self, look: view.IconLook) -> Any:
+        return icon_art.render(look, opaque=self._latin1)
+
     def _title(self, state: TrayState) -> str:
-        text = view.tooltip(state)
+        text = view.tooltip(state, time.monotonic())
         return view.latin1_title(text) if self._latin1 else text
 
     def _item(self, entry: view.MenuEntry, action: Callable[[Any, Any], None] | Any) -> Any:
@@ -127,6 +134,11 @@ class TrayUI:
             "pause_resume": self._action(c.toggle_pause),
             "open_inbox": self._action(lambda: c.open_folder("inbox")),
             "open_transcripts": self._action(lambda: c.open_folder("transcripts")),
+            "open_failed": self._action(c.open_failed),
+            "start_daemon": self._action(c.start_daemon),
+            "stop_daemon": self._action(c.stop_daemon),
+            "about": self._action(c.about),
+            "transcribe_file": self._action(c.transcribe_files),
             "check_updates": self._action(c.check_updates),
             "open_release": self._action(c.open_release_page),
             "install_update": self._command("install_update"),
@@ -154,21 +166,31 @@ class TrayUI:
         return self.pystray.Menu(*items)
 
     def _build_menu(self) -> Any:
-        return self._build(view.menu(self.controller.state), self._actions())
+        state, can_choose = self.controller.state, self.controller.settings.can_choose
+        menu = self._build(view.menu(state, can_choose), self._actions())
+        if self._latin1:
+            # No menu on X11: a click runs the default item, which shows the status.
+            click = self.pystray.MenuItem("Voxtral", self._action(self.controller.show_status),
+                                          default=True, visible=False)
+            menu = self.pystray.Menu(click, *menu.items)
+        return menu
 
     def refresh(self, state: TrayState) -> None:
-        entries = view.flatten(view.menu(state))
+        entries = view.flatten(view.menu(state, self.controller.settings.can_choose))
         # Rebuilding the menu renumbers its D-Bus items; do it only when it changed.
         menu_changed = entries != self._entries
         self._entries = entries
         look = view.icon_look(state)
         if look != self._look:
             self._look = look
-            self.icon.icon = icon_art.render(look)
+            self.icon.icon = self._render(look)
         title = self._title(state)
         if title != self.icon.title:
             self.icon.title = title
         if menu_changed:
+            log.debug("menu rebuilt: %s changed", ", ".join(
+                sorted(k for k in entries.keys() | self._entries.keys()
+                       if entries.get(k) != self._entries.get(k))) or "nothing")
             self.icon.update_menu()
 
     def quit(self) -> None:
@@ -178,6 +200,8 @@ class TrayUI:
     def run(self) -> None:
         def setup(icon: Any) -> None:
             icon.visible = True
+            if self._latin1:
+                x11.accept_clicks(icon)
             self.controller.on_change = self.refresh
             self._entries = {}
             self.refresh(self.controller.state)
@@ -240,6 +264,14 @@ def load_settings(args: argparse.Namespace) -> Config:
     return load_config(args.config, {"api.socket": args.socket})
 
 
+def local_folders(cfg: Config) -> dict[str, str]:
+    """The folders the config names, for the menu while the daemon is away (only those
+    that exist are opened, by tray.desktop)."""
+    p = cfg.paths
+    return {"inbox": str(p.inbox), "transcripts": str(p.transcripts),
+            "processed": str(p.processed), "failed": str(p.failed)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log_file = setup_logging(args.log_level, args.log_file or default_log_file())
@@ -256,17 +288,27 @@ def main(argv: list[str] | None = None) -> int:
     state_file = args.state_file or statefile.default_path()
     client = TrayClient(cfg.socket_path())
     icon_path = iconfile.write(icon_art.render(view.IconLook("idle"), 128))
+    critical_path = iconfile.write(
+        icon_art.render(view.IconLook("idle", MemoryLevel.CRITICAL), 128),
+        file_name="voxtral-critical.png", fresh=False)
     commands = CommandRelay()
-    notifications = DesktopNotifier(icon_path, commands)
+    notifications = DesktopNotifier(icon_path, commands, critical_path)
+    daemon_log = default_log_file().with_name("voxtrald.log")
     controller = Controller(
         client,
-        Settings(notify_back_to_normal=cfg.tray.notify_back_to_normal),
+        Settings(notify_back_to_normal=cfg.tray.notify_back_to_normal,
+                 can_copy=clipboard.available() is not None,
+                 can_choose=portal.available()),
         notifications.send,
         state_file,
         cfg.tray.poll_seconds,
         NotifyPrefs(job_failed=cfg.tray.notify_job_failed),
         log_file,
+        local_folders(cfg),
+        partial(starter.start, args.config, args.socket, daemon_log),
+        starter.stop,
     )
+    controller.state = replace(controller.state, can_stop=starter.can_stop(None))
     commands.target = controller.run_command
     log.info("daemon socket %s, state file %s", client.socket_path, state_file)
     try:
@@ -277,8 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         controller.stop()
         notifications.close()
-        if icon_path is not None:
-            icon_path.unlink(missing_ok=True)
+        for written in (icon_path, critical_path):
+            if written is not None:
+                written.unlink(missing_ok=True)
     return exit_codes.OK
 
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tray.model import ApplyProgress, EventBatch, Finished, Status, recent_from_jobs
+from tray.model import (
+    ApplyProgress,
+    EventBatch,
+    Finished,
+    Status,
+    queue_from_jobs,
+    recent_from_jobs,
+)
 from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable, ForeignServer
 
 
@@ -93,6 +100,10 @@ class TrayClient:
         # Asking GitHub can take a while; the daemon bounds it, we wait a bit longer.
         return self._action("GET", "/api/updates/check?refresh=1", timeout=self.timeout + 30)
 
+    def update_check(self) -> dict[str, Any]:
+        """The daemon's last update check, from its cache (no network): for About."""
+        return self._action("GET", "/api/updates/check")
+
     def apply_update(self) -> ApplyProgress:
         """Ask the daemon to install the offered update and restart; ActionFailed with its
         reason when it will not (busy, not an install it can update, nothing to apply)."""
@@ -115,6 +126,11 @@ class TrayClient:
 
     def job(self, job_id: int) -> dict[str, Any]:
         return self._action("GET", f"/api/jobs/{int(job_id)}")
+
+    def queue(self, limit: int) -> tuple[str, ...]:
+        """The next files to be transcribed (the queue view), bounded."""
+        answer = self._action("GET", "/api/jobs?state=queued&limit=500")
+        return queue_from_jobs(answer, limit)
 
     def recent(self, limit: int) -> tuple[Finished, ...]:
         """The newest finished jobs with a transcript (Recent transcripts)."""

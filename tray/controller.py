@@ -9,19 +9,28 @@ so it runs the same under pystray or headless.
 from __future__ import annotations
 
 import logging
+import subprocess
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from tray import desktop, notifier, statefile
+from tray import (
+    desktop,
+    notifier,
+    peek,
+    starter,
+    statefile,
+)
 from tray.client import ActionFailed, Offline, TrayClient
 from tray.installing import InstallState
 from tray.notices import Command, name
 from tray.notifier import Notification, Settings, TrayState
 from tray.prefs import NotifyPrefs
-from voxtrald.jobs import sources
+from tray.requests import UserRequests
+from tray.state import QUEUE_SHOWN
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +38,7 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 10.0
 
 
-class Controller:
+class Controller(UserRequests):
     def __init__(
         self,
         client: TrayClient,
@@ -39,6 +48,9 @@ class Controller:
         poll_seconds: float = 2.0,
         default_prefs: NotifyPrefs | None = None,
         log_file: Path | None = None,
+        local_folders: dict[str, str] | None = None,
+        start_daemon: Callable[[], starter.Started] | None = None,
+        stop_daemon: Callable[[starter.Started | None], None] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -54,9 +66,15 @@ class Controller:
         news = statefile.load_news(state_file)
         self._saved = (saved, prefs, news)
         self.state = TrayState(announced_versions=saved, prefs=prefs,
-                               install=InstallState(news_seen=news))
+                               install=InstallState(news_seen=news),
+                               local_folders=dict(local_folders or {}))
+        self._start_daemon = start_daemon
+        self._stop_daemon = stop_daemon
+        self._started: starter.Started | None = None
+        self.daemon_log: Path | None = None
         self._offline_logged = False
         self._recent_done: int | None = None  # the done count the recent list was read at
+        self._queue_seen: tuple[int, int | None] | None = None  # (queued, running id) read at
 
     # -- state updates -------------------------------------------------------------
 
@@ -84,9 +102,13 @@ class Controller:
         if self._offline_logged:
             log.info("daemon reachable again")
             self._offline_logged = False
-        self._apply(lambda s: notifier.on_status(s, status, self.settings))
+        now = time.monotonic()
+        self._apply(lambda s: notifier.on_status(s, status, self.settings, now))
         if status.done != self._recent_done:
             self._refresh_recent(status.done)
+        seen = (status.queued, status.job.id if status.job else None)
+        if seen != self._queue_seen:
+            self._refresh_queue(seen)
         if notifier.watch_apply(self.state):
             progress = self.client.apply_progress()
             self._apply(lambda s: (notifier.on_apply_progress(s, progress), []))
@@ -98,6 +120,17 @@ class Controller:
         batch = self.client.events(0, 0)
         self._apply(lambda s: notifier.on_history(s, batch))
 
+    def _refresh_queue(self, seen: tuple[int, int | None]) -> None:
+        items: tuple[str, ...] = ()
+        if seen[0]:
+            try:
+                items = self.client.queue(QUEUE_SHOWN)
+            except ActionFailed as exc:
+                log.debug("cannot read the queue: %s", exc)
+                return
+        self._queue_seen = seen
+        self._apply(lambda s: (notifier.on_queue(s, items), []))
+
     def _refresh_recent(self, done: int) -> None:
         try:
             items = self.client.recent(notifier.RECENT)
@@ -105,7 +138,9 @@ class Controller:
             log.debug("cannot read the recent transcripts: %s", exc)
             return
         self._recent_done = done
-        self._apply(lambda s: (notifier.on_recent(s, items), []))
+        peeked = tuple(replace(i, empty=peek.first_line(i.transcript or "")[0]) for i in items)
+        kept = tuple(i for i in peeked if not i.empty)
+        self._apply(lambda s: (notifier.on_recent(s, kept), []))
 
     # -- the loop ------------------------------------------------------------------
 
@@ -126,11 +161,14 @@ class Controller:
                     if notifier.wants_status_first(batch):
                         self.refresh_status()
                         last_status = time.monotonic()
-                    self._apply(partial(notifier.on_events, batch=batch, settings=self.settings,
-                                        now=time.monotonic()))
+                    self._apply(partial(notifier.on_events, batch=peek.enrich(batch),
+                                        settings=self.settings, now=time.monotonic()))
                 else:
                     self.stop_event.wait(wait)
-                self._apply(partial(notifier.on_tick, now=time.monotonic()))
+                self._apply(partial(notifier.on_tick, now=time.monotonic(),
+                                    settings=self.settings))
+                if self.state.status is not None and self.state.status.job is not None:
+                    self.on_change(self.state)  # the tooltip's ETA counts down between reports
                 backoff = BACKOFF_FIRST
             except Offline as exc:
                 self._went_offline(str(exc))
@@ -167,14 +205,47 @@ class Controller:
         self._after_action()
 
     def open_folder(self, which: str) -> None:
-        st = self.state.status
-        folder = st.folders.get(which) if st else None
+        st = self.state.status if self.state.online else None
+        folder = st.folders.get(which) if st else self.state.local_folders.get(which)
         if folder:
             desktop.open_folder(folder)
 
     def open_log(self) -> None:
-        if self.log_file is not None:
-            desktop.open_file(str(self.log_file))
+        """The daemon's log where the tray started it (failures are explained there);
+        else the tray's own."""
+        for candidate in (self.daemon_log, self.log_file):
+            if candidate is not None and candidate.is_file():
+                desktop.open_file(str(candidate))
+                return
+
+    def open_failed(self) -> None:
+        self.open_folder("failed")
+        self._apply(lambda s: (notifier.on_failures_seen(s), []))
+
+    def start_daemon(self) -> None:
+        """Start Voxtral (its service if installed, else `voxtrald run`, detached)."""
+        if self._start_daemon is None or self.state.starting:
+            return
+        try:
+            started = self._start_daemon()
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("cannot start voxtrald: %s", exc)
+            self.send(Notification("job_failed", "Could not start Voxtral", name(str(exc))))
+            return
+        self._started = started
+        if started.log_file is not None:
+            self.daemon_log = started.log_file
+        self._apply(lambda s: (notifier.on_starting(s, started.log_file is not None), []))
+
+    def stop_daemon(self) -> None:
+        """Stop Voxtral the way it was started (the tray's own process, or its service)."""
+        if self._stop_daemon is None:
+            return
+        try:
+            self._stop_daemon(self._started)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("cannot stop voxtrald: %s", exc)
+            self.send(Notification("job_failed", "Could not stop Voxtral", name(str(exc))))
 
     def toggle_notifications(self, key: str) -> None:
         """A switch of the Notifications menu ("memory", "updates", "job_done", ...)."""
@@ -194,7 +265,13 @@ class Controller:
         elif verb == "skip_version" and isinstance(arg, str):
             self._skip(arg)
         elif verb == "pause":
+            if arg == "memory":  # from a memory notice: recalled when memory is normal
+                self._apply(lambda s: (notifier.on_paused_for_memory(s), []))
             self._pause(True)
+        elif verb == "resume":
+            self._pause(False)
+        elif verb == "copy_text" and isinstance(arg, str):
+            self.copy_text(arg)
         elif verb == "retry" and isinstance(arg, int):
             self.retry(arg)
         elif verb == "show_error" and isinstance(arg, int):
@@ -203,33 +280,6 @@ class Controller:
             self.install_update(arg)
         else:
             log.warning("ignoring %s %r", verb, arg)
-
-    def retry(self, job_id: int) -> None:
-        try:
-            job = self.client.retry(job_id)
-        except ActionFailed as exc:
-            self.send(Notification("job_failed", "Could not retry", name(str(exc)), "low"))
-            return
-        log.info("job %d (%s) queued again", job_id, name(str(job.get("file", ""))))
-        self._after_action()
-
-    def show_error(self, job_id: int) -> None:
-        """Open the failed file's error report if it is here; else show its error."""
-        try:
-            job = self.client.job(job_id)
-        except ActionFailed as exc:
-            self.send(Notification("job_failed", "Could not read the error", name(str(exc)),
-                                   "low"))
-            return
-        source = job.get("source_path")
-        if isinstance(source, str) and source:
-            report = str(sources.report_path(Path(source)))
-            if desktop.local_path(report, want_dir=False) and desktop.open_file(report):
-                return
-        error, file = job.get("error"), job.get("file")
-        error = error if isinstance(error, str) and error else "no error recorded"
-        file = file if isinstance(file, str) and file else "the file"
-        self.send(Notification("job_failed", f"Why {name(file)} failed", name(error)))
 
     def open_release_page(self) -> None:
         offer = self.state.update_offer()

@@ -31,6 +31,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 }
 WHITE = (255, 255, 255, 255)
 BADGE = (40, 170, 80, 255)
+FAILED = (212, 40, 40, 255)
 
 # Every look worth checking by eye; the keys name the PNG files.
 SAMPLE_LOOKS: dict[str, IconLook] = {
@@ -45,6 +46,7 @@ SAMPLE_LOOKS: dict[str, IconLook] = {
     "transcribing-40-warning": IconLook("transcribing", memory=MemoryLevel.WARNING, progress=40.0),
     "paused-critical": IconLook("paused", memory=MemoryLevel.CRITICAL),
     "idle-update": IconLook("idle", badge=True),
+    "idle-failed": IconLook("idle", failed=True),
 }
 
 
@@ -76,9 +78,10 @@ def _offline(draw: ImageDraw.ImageDraw, s: int) -> None:
 def _progress_ring(
     draw: ImageDraw.ImageDraw, s: int, percent: float, colour: tuple[int, int, int]
 ) -> None:
-    inset = s * 0.1
+    # Thick enough to read at 22 px: a thin ring in 5 % steps was a blur there.
+    inset = s * 0.06
     box = (inset, inset, s - inset, s - inset)
-    width = int(s * 0.07)
+    width = int(s * 0.13)
     # The track is the background lightened, drawn opaque (Pillow replaces, not blends).
     track = tuple(int(c + (255 - c) * 0.35) for c in colour)
     draw.ellipse(box, outline=(*track, 255), width=width)
@@ -87,14 +90,20 @@ def _progress_ring(
 
 
 @functools.lru_cache(maxsize=64)
-def render(look: IconLook, size: int = SIZE) -> Image.Image:
-    """The icon for a look; cached because a poll usually asks for the same one."""
+def render(look: IconLook, size: int = SIZE, opaque: bool = False) -> Image.Image:
+    """The icon for a look; cached because a poll usually asks for the same one.
+
+    `opaque`: drawn edge to edge with no transparent pixel, for trays that lose the
+    alpha channel (pystray's X11 backend pastes the icon onto black)."""
     s = size * _SCALE
     img = Image.new("RGBA", (s, s), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     key = "offline" if look.activity == "offline" else look.memory
     colour = COLOURS.get(key, COLOURS[MemoryLevel.NORMAL])
-    draw.ellipse((s * 0.02, s * 0.02, s * 0.98, s * 0.98), fill=(*colour, 255))
+    if opaque:
+        draw.rectangle((0, 0, s, s), fill=(*colour, 255))
+    else:
+        draw.ellipse((s * 0.02, s * 0.02, s * 0.98, s * 0.98), fill=(*colour, 255))
     if look.activity == "offline":
         _offline(draw, s)
     elif look.activity == "paused":
@@ -114,7 +123,19 @@ def render(look: IconLook, size: int = SIZE) -> Image.Image:
     if look.badge:
         draw.ellipse((s * 0.62, s * 0.0, s * 0.98, s * 0.36), fill=WHITE)
         draw.ellipse((s * 0.67, s * 0.05, s * 0.93, s * 0.31), fill=BADGE)
-    return img.resize((size, size), Image.Resampling.LANCZOS)
+    if look.failed:
+        # A red mark with a white cross in the lower right: jobs failed for good.
+        draw.ellipse((s * 0.6, s * 0.6, s * 1.0, s * 1.0), fill=WHITE)
+        draw.ellipse((s * 0.65, s * 0.65, s * 0.95, s * 0.95), fill=FAILED)
+        w = int(s * 0.05)
+        draw.line((s * 0.73, s * 0.73, s * 0.87, s * 0.87), fill=WHITE, width=w)
+        draw.line((s * 0.73, s * 0.87, s * 0.87, s * 0.73), fill=WHITE, width=w)
+    img = img.resize((size, size), Image.Resampling.LANCZOS)
+    if opaque:
+        # Resampling leaves soft alpha at the badges' edges: flatten onto the colour.
+        back = Image.new("RGBA", img.size, (*colour, 255))
+        img = Image.alpha_composite(back, img)
+    return img
 
 
 def render_all(folder: Path, size: int = SIZE) -> list[Path]:

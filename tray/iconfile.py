@@ -70,16 +70,19 @@ def clean(folder: Path) -> int:
     return removed
 
 
-def write(image: Image.Image, folder: Path | None = None) -> Path | None:
-    """Clean the folder and write the icon into it; None (and a log line) if that fails."""
+def write(image: Image.Image, folder: Path | None = None, file_name: str = FILE_NAME,
+          fresh: bool = True) -> Path | None:
+    """Write the icon into the folder, cleaned first unless `fresh` is False (a second
+    icon beside the first); None (and a log line) if that fails."""
     folder = folder or default_folder()
     try:
         if not _private_folder(folder):
             return None
-        clean(folder)
+        if fresh:
+            clean(folder)
         buf = io.BytesIO()
         image.save(buf, format="PNG")
-        target = folder / FILE_NAME
+        target = folder / file_name
         atomic.write_atomic(target, buf.getvalue(), 0o600)
         return target
     except OSError as exc:

@@ -59,6 +59,16 @@ class Finished:
     job_id: int | None
     file: str
     transcript: str | None  # the transcript to open: the .txt if written, else the first
+    # What the daemon warned about (a damaged file, audio left unheard), newest daemons only.
+    warnings: tuple[str, ...] = ()
+    # Read off the transcript by the tray (tray.transcript_peek), not sent by the daemon:
+    # whether the text is empty (nothing usable came out) and its first line.
+    empty: bool = False
+    first_line: str = ""
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.warnings) and not self.empty
 
     @classmethod
     def parse(cls, raw: Any) -> Finished | None:
@@ -67,10 +77,15 @@ class Finished:
         if not data:
             return None
         job_id = data.get("id")
+        warnings = data.get("warnings")
         return cls(
             job_id=job_id if isinstance(job_id, int) and not isinstance(job_id, bool) else None,
             file=_str(data.get("file"), "a file"),
             transcript=pick_transcript(data.get("outputs")),
+            warnings=tuple(w for w in warnings if isinstance(w, str) and w)[:5]
+            if isinstance(warnings, list) else (),
+            empty=data.get("empty") is True,
+            first_line=_str(data.get("first_line")),
         )
 
 
@@ -91,9 +106,19 @@ def recent_from_jobs(raw: Any, limit: int) -> tuple[Finished, ...]:
     if not isinstance(jobs, list):
         return ()
     parsed = [Finished.parse(j) for j in jobs if _dict(j).get("state") == "done"]
-    found = [f for f in parsed if f is not None and f.transcript]
+    found = [f for f in parsed if f is not None and f.transcript and not f.empty]
     found.sort(key=lambda f: f.job_id or 0, reverse=True)
     return tuple(found[:limit])
+
+
+def queue_from_jobs(raw: Any, limit: int) -> tuple[str, ...]:
+    """The next queued files, in the order they will run (oldest job first)."""
+    jobs = _dict(raw).get("jobs")
+    if not isinstance(jobs, list):
+        return ()
+    queued = [j for j in jobs if _dict(j).get("state") == "queued"]
+    queued.sort(key=lambda j: _int(_dict(j).get("id")))
+    return tuple(_str(_dict(j).get("file"), "a file") for j in queued[:limit])
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ Command into I/O (tray.actions).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,11 +20,11 @@ from voxtrald.states import MemoryLevel
 
 Verb = Literal[
     "open_file", "open_folder", "retry", "show_error", "open_release", "skip_version", "pause",
-    "install_update",
+    "install_update", "resume", "copy_text",
 ]
 # "install": what became of installing an update (not the "New versions" switch's business:
 # a version that was put back is news even to someone who wants no offers).
-Kind = Literal["memory", "update", "job_done", "job_failed", "install"]
+Kind = Literal["memory", "update", "job_done", "job_failed", "install", "about"]
 # The reason the daemon records for a rollback asked for with `voxtrald rollback`.
 MANUAL_ROLLBACK = "rolled back by hand"
 # How many names a summary lists before "and N more".
@@ -72,6 +73,28 @@ def _gb(value: float | None) -> str:
     return f"{value:.1f} GB" if value is not None else "? GB"
 
 
+# The daemon's memory message is written for the log and the CLI: its figures (the notice
+# gives them once, first), the command to type (the notice has a button) and its list of
+# culprits, which may name one program twice.
+_FIGURES = re.compile(r"\s*\(\d+ % used[^)]*\)")
+_COMMAND = re.compile(r"\s*\(voxtrald \w+\)")
+_HOGS = re.compile(r"\(((?:[^()]+? uses [\d.]+ GB)(?:, [^()]+? uses [\d.]+ GB)*)\)")
+
+
+def _merged_hogs(match: re.Match[str]) -> str:
+    totals: dict[str, float] = {}
+    for part in match.group(1).split(", "):
+        who, _, amount = part.rpartition(" uses ")
+        totals[who] = totals.get(who, 0.0) + float(amount.removesuffix(" GB"))
+    return "(" + ", ".join(f"{who} {gb:.1f} GB" for who, gb in totals.items()) + ")"
+
+
+def memory_advice(message: str) -> str:
+    """The daemon's memory message without what the notice already shows."""
+    text = _COMMAND.sub("", _FIGURES.sub("", name(message)))
+    return _HOGS.sub(_merged_hogs, text).strip()
+
+
 def memory_notice(mem: Memory, reminder: bool, paused: bool) -> Notification:
     pct = f"{mem.percent:.0f} %" if mem.percent is not None else "high"
     if mem.level == MemoryLevel.CRITICAL:
@@ -79,16 +102,34 @@ def memory_notice(mem: Memory, reminder: bool, paused: bool) -> Notification:
         urgency = "critical"
     else:
         title, urgency = "Memory warning", "normal"
-    detail = f"RAM in use: {pct}, {_gb(mem.available_gb)} available."
-    text = f"{mem.message} {detail}".strip() if mem.message else detail
-    if not mem.message:
-        text += " Close other applications or pause transcription."
-    actions = () if paused else (Action("pause", "Pause transcription", Command("pause")),)
+    advice = memory_advice(mem.message) or "Close applications you are not using."
+    text = f"{pct} in use, {_gb(mem.available_gb)} free. {advice}"
+    actions = () if paused else (
+        Action("pause", "Pause transcription", Command("pause", "memory")),)
     return Notification("memory", title, text, urgency, actions)
 
 
-def back_to_normal_notice(mem: Memory) -> Notification:
+def status_notice(line: str, transcripts: str | None, online: bool,
+                  paused: bool) -> Notification:
+    """What the tooltip says, for an icon that cannot show one (the X11 tray): a click
+    shows it, with what the menu would offer first."""
+    actions = []
+    if transcripts:
+        actions.append(Action("open_folder", "Open transcripts",
+                              Command("open_folder", transcripts)))
+    if online:
+        actions.append(Action("resume", "Resume", Command("resume")) if paused
+                       else Action("pause", "Pause", Command("pause")))
+    return Notification("about", "Voxtral", line, "low", tuple(actions))
+
+
+def back_to_normal_notice(mem: Memory, still_paused: bool = False) -> Notification:
     pct = f"{mem.percent:.0f} %" if mem.percent is not None else "normal"
+    if still_paused:
+        return Notification(
+            "memory", "Memory back to normal — transcription still paused",
+            f"RAM in use: {pct}. Files you drop wait until you resume.", "normal",
+            (Action("resume", "Resume transcription", Command("resume")),))
     return Notification("memory", "Memory back to normal", f"RAM in use: {pct}.", "low")
 
 
@@ -107,6 +148,11 @@ def update_notice(version: str, release_url: str | None, can_apply: bool = False
                if can_apply else "See the release page, or skip this version.")
     return Notification("update", f"Voxtral {name(version)} is available", message,
                         actions=tuple(actions))
+
+
+def sentence(text: str) -> str:
+    """A reason from the daemon as a sentence of its own (capital, full stop)."""
+    return _sentence(text)
 
 
 def _sentence(text: str) -> str:
@@ -151,30 +197,67 @@ def _common_folder(paths: list[str]) -> str | None:
     return folders.pop() if len(folders) == 1 else None
 
 
-def finished_notice(items: tuple[Finished, ...], transcripts_folder: str | None) -> Notification:
-    """One notice for a batch: "Transcript ready: NAME", or "12 transcripts ready"."""
+def _first_warning(item: Finished) -> str:
+    return _sentence(item.warnings[0]) if item.warnings else ""
+
+
+def nothing_usable_notice(items: tuple[Finished, ...]) -> Notification:
+    """Jobs that ended with an empty transcript: in the failure style, never as a success."""
+    if len(items) == 1:
+        item = items[0]
+        why = _first_warning(item) or "No speech was found."
+        return Notification(
+            "job_failed", f"Nothing transcribed: {name(item.file)}",
+            f"{why} The file may be damaged or silent; replace it and drop it again.",
+            actions=(Action("show_error", "Show details", Command("show_error", item.job_id)),)
+            if item.job_id is not None else ())
+    shown = ", ".join(name(i.file) for i in items[:SUMMARY_NAMES])
+    more = len(items) - SUMMARY_NAMES
+    return Notification("job_failed", f"Nothing transcribed from {len(items)} files",
+                        shown + (f" and {more} more" if more > 0 else "")
+                        + ". They may be damaged or silent.")
+
+
+def finished_notice(items: tuple[Finished, ...], transcripts_folder: str | None,
+                    can_copy: bool = False) -> Notification:
+    """One notice for a batch: "Transcript ready: NAME", or "12 transcripts ready"; a file
+    transcribed only in part (damaged, gaps left unheard) says so in the title."""
     written = [i.transcript for i in items if i.transcript]
     folder = _common_folder(written) or transcripts_folder
     actions: list[Action] = []
     latest = written[-1] if written else None
+    partial = [i for i in items if i.partial]
     if len(items) == 1:
         item = items[0]
-        title = f"Transcript ready: {name(item.file)}"
-        message = f"Saved in {name(folder)}" if folder else "Transcribed."
+        if item.partial:
+            title = f"Partly transcribed: {name(item.file)}"
+            message = _first_warning(item)
+        else:
+            title = f"Transcript ready: {name(item.file)}"
+            line = name(item.first_line).strip()
+            message = f"“{line[:120]}”" if line else (
+                f"Saved in {name(folder)}" if folder else "Transcribed.")
         if latest:
             actions.append(Action("open_transcript", "Open transcript",
                                   Command("open_file", latest)))
+        if latest and latest.endswith(".txt") and can_copy:
+            actions.append(Action("copy_text", "Copy text", Command("copy_text", latest)))
     else:
         title = f"{len(items)} transcripts ready"
+        if partial:
+            title += f" ({len(partial)} only in part)"
         shown = [name(i.file) for i in items[-SUMMARY_NAMES:]]
         more = len(items) - len(shown)
         message = ", ".join(shown) + (f" and {more} more" if more else "")
+        if partial:
+            message += f". {name(partial[0].file)}: {_first_warning(partial[0])}"
         if latest:
             actions.append(Action("open_transcript", "Open latest transcript",
                                   Command("open_file", latest)))
     if folder:
         actions.append(Action("open_folder", "Open folder", Command("open_folder", folder)))
-    return Notification("job_done", title, message, "low", tuple(actions))
+    return Notification("job_done", title, message, "normal" if partial else "low",
+                        tuple(actions))
 
 
 def failed_notice(job_id: int | None, file: str, error: str) -> Notification:
@@ -198,3 +281,21 @@ def failed_summary(count: int, failed_folder: str | None) -> Notification:
         "The files were moved to the Failed folder, each with a note saying why.",
         actions=actions,
     )
+
+
+def about_notice(daemon: str | None, tray: str, checked_at: str | None,
+                 error: str | None) -> Notification:
+    """About Voxtral: the versions running and when updates were last looked for."""
+    running = f"Voxtral {name(daemon)}" if daemon else "Voxtral (daemon not running)"
+    if daemon and daemon != tray:
+        running += f", tray {name(tray)}"
+    if checked_at:
+        checked = f"Updates last checked {name(checked_at).replace('T', ' ').rstrip('Z')} UTC."
+    elif daemon:
+        checked = "Updates not checked yet."
+    else:
+        checked = "Updates are checked by the daemon."
+    if error:
+        checked += f" The last check failed: {_sentence(error)}"
+    return Notification("about", "About Voxtral",
+                        f"{running}. Local, offline transcription. {checked}", "low")

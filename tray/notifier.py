@@ -25,15 +25,14 @@ Time comes in as `now` (a monotonic clock reading), so batching is pure too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from packaging.version import InvalidVersion, Version
 
 from tray import installing, notices
-from tray.installing import InstallState
 from tray.model import LEVELS, ApplyProgress, EventBatch, Finished, Memory, Status, level_rank
 from tray.notices import Notification
-from tray.prefs import NotifyPrefs
+from tray.state import RECENT, Settings, TrayState
 from voxtrald.states import MemoryLevel
 
 # How many announced versions to remember; old ones can never come back.
@@ -41,63 +40,11 @@ MAX_REMEMBERED_VERSIONS = 20
 # The daemon's memory events, one per level: memory_normal, memory_warning, memory_critical.
 MEMORY_EVENTS = {f"memory_{level}": level for level in MemoryLevel}
 # A batch of finished jobs is announced this long after its last job, once the daemon
-# has nothing more to do; and at the latest this long after its first, in a long run.
+# has nothing more to do; and at the latest this long after its first, so the first
+# notice of files dropped together comes within 15 s (a poll's margin kept) of the first
+# one finishing, and covers every file that finished meanwhile.
 BATCH_QUIET = 3.0
-BATCH_MAX_HOLD = 120.0
-RECENT = 5
-
-
-@dataclass(frozen=True)
-class Settings:
-    notify_back_to_normal: bool = False
-
-
-@dataclass(frozen=True)
-class TrayState:
-    online: bool = False
-    ever_online: bool = False
-    offline_reason: str = ""
-    status: Status | None = None
-    instance: str | None = None
-    # Last event sequence number handled; None until synced with a status.
-    last_seq: int | None = None
-    memory: Memory | None = None
-    memory_level: MemoryLevel = MemoryLevel.NORMAL
-    # Sequence stamp of the memory reading, so an older status cannot undo a newer event.
-    memory_seq: int = -1
-    memory_silenced: bool = False
-    announced_versions: frozenset[str] = frozenset()
-    dismissed_versions: frozenset[str] = frozenset()
-    prefs: NotifyPrefs = NotifyPrefs()
-    # Finished jobs not announced yet, when the first and the last came (monotonic), and
-    # whether a status read since the last one tells if the daemon has more to do.
-    finished: tuple[Finished, ...] = ()
-    finished_first: float = 0.0
-    finished_last: float = 0.0
-    status_since_finished: bool = False
-    recent: tuple[Finished, ...] = ()  # newest first, at most RECENT
-    install: InstallState = InstallState()
-    # A daemon instance was just met: its event history may hold the outcome of an install
-    # (a restarted daemon tells it before the tray is back in touch).
-    history_wanted: bool = False
-
-    def update_offer(self) -> tuple[str, str | None] | None:
-        """(version, release_url) of an available release the user has not skipped."""
-        upd = self.status.update if self.status else None
-        if not upd or not upd.available or not upd.latest_version:
-            return None
-        if upd.dismissed or upd.latest_version in self.dismissed_versions:
-            return None
-        return upd.latest_version, upd.release_url
-
-    def install_offer(self) -> str | None:
-        """The offered version when this daemon can install it itself and none is running."""
-        offer = self.update_offer()
-        upd = self.status.update if self.status else None
-        if offer is None or upd is None or not upd.can_apply or self.install.applying:
-            return None
-        return offer[0]
-
+BATCH_MAX_HOLD = 12.0
 
 Result = tuple[TrayState, list[Notification]]
 
@@ -115,10 +62,13 @@ def _observe_memory(
         notes.append(notices.memory_notice(mem, reminder=False, paused=paused))
     elif new == old and new == MemoryLevel.CRITICAL.rank and reminder and not silenced:
         notes.append(notices.memory_notice(mem, reminder=True, paused=paused))
+    elif new < old and new == 0 and state.paused_for_memory and paused:
+        notes.append(notices.back_to_normal_notice(mem, still_paused=True))
     elif new < old and new == 0 and settings.notify_back_to_normal and not silenced:
         notes.append(notices.back_to_normal_notice(mem))
     if new == 0:
         silenced = False
+        state = replace(state, paused_for_memory=False)
     return (
         replace(
             state,
@@ -167,11 +117,26 @@ def _sync_instance(state: TrayState, instance: str | None, last_seq: int | None)
                    history_wanted=True, install=installing.restarted(state.install))
 
 
-def on_status(state: TrayState, status: Status, settings: Settings) -> Result:
+def _eta(state: TrayState, status: Status, now: float) -> TrayState:
+    """Remember when the ETA changed: the same figure read again keeps counting down."""
+    job = status.job
+    if job is None or job.eta_seconds is None:
+        return replace(state, eta_given=None)
+    old = state.status.job if state.status else None
+    if state.eta_given is not None and old is not None and old.id == job.id \
+            and old.eta_seconds == job.eta_seconds:
+        return state
+    return replace(state, eta_given=job.eta_seconds, eta_at=now)
+
+
+def on_status(state: TrayState, status: Status, settings: Settings, now: float = 0.0) -> Result:
     """A fresh GET /api/status answer."""
     state = _sync_instance(state, status.instance, status.events_last_seq)
+    state = _eta(state, status, now)
+    if status.failed < state.failed_seen:
+        state = replace(state, failed_seen=status.failed)
     state = replace(state, online=True, ever_online=True, offline_reason="", status=status,
-                    status_since_finished=True)
+                    status_since_finished=True, starting=False)
     notes: list[Notification] = []
     # No percent means the daemon has not read memory yet (it just started): that "normal"
     # is no reading, and taking it as one would re-announce a warning a moment later.
@@ -250,6 +215,8 @@ def _on_event(
     if kind in ("paused", "resumed") and state.status is not None:
         paused = kind == "paused"
         st = replace(state.status, paused=paused)
+        if not paused:
+            state = replace(state, paused_for_memory=False)
         if st.job is None:
             st = replace(st, state="paused" if paused else "idle")
         return replace(state, status=st), []
@@ -278,7 +245,7 @@ def _on_finished(state: TrayState, data: dict, now: float) -> TrayState:
     if item is None:
         return state
     recent = state.recent
-    if item.transcript:
+    if item.transcript and not item.empty:
         others = tuple(r for r in recent if item.job_id is None or r.job_id != item.job_id)
         recent = ((item,) + others)[:RECENT]
     state = replace(state, recent=recent)
@@ -301,8 +268,9 @@ def _busy(state: TrayState) -> bool:
     return st.job is not None or (st.queued > 0 and not st.paused)
 
 
-def on_tick(state: TrayState, now: float) -> Result:
+def on_tick(state: TrayState, now: float, settings: Settings | None = None) -> Result:
     """Time passed: announce the batch of finished jobs if it is complete (or old)."""
+    settings = settings or Settings()
     if not state.finished:
         return state, []
     held = now - state.finished_first
@@ -311,14 +279,22 @@ def on_tick(state: TrayState, now: float) -> Result:
     if held < BATCH_MAX_HOLD and not (settled and quiet >= BATCH_QUIET):
         return state, []
     folder = state.status.folders.get("transcripts") if state.status else None
-    note = notices.finished_notice(state.finished, folder)
+    usable = tuple(i for i in state.finished if not i.empty)
+    empty = tuple(i for i in state.finished if i.empty)
+    notes = [notices.finished_notice(usable, folder, settings.can_copy)] if usable else []
+    if empty:
+        notes.append(notices.nothing_usable_notice(empty))
     cleared = replace(state, finished=(), finished_first=0.0, finished_last=0.0)
-    return cleared, [note] if state.prefs.job_done else []
+    return cleared, [n for n in notes if state.prefs.allows(n.kind)]
 
 
 def on_recent(state: TrayState, items: tuple[Finished, ...]) -> TrayState:
     """The daemon's newest finished jobs (GET /api/jobs?state=done), for the menu."""
     return replace(state, recent=items[:RECENT])
+
+
+def on_queue(state: TrayState, items: tuple[str, ...]) -> TrayState:
+    return replace(state, queue=items)
 
 
 def on_toggle(state: TrayState, key: str) -> TrayState:
@@ -332,6 +308,21 @@ def on_toggle(state: TrayState, key: str) -> TrayState:
 def on_offline(state: TrayState, reason: str) -> TrayState:
     """The daemon stopped answering: show it, say nothing, keep what was announced."""
     return replace(state, online=False, offline_reason=reason)
+
+
+def on_paused_for_memory(state: TrayState) -> TrayState:
+    """Pause was pressed on a memory notice: tell when memory is normal again."""
+    return replace(state, paused_for_memory=True)
+
+
+def on_failures_seen(state: TrayState) -> TrayState:
+    """The user looked at the failures (opened the Failed folder): the badge goes."""
+    return replace(state, failed_seen=state.status.failed if state.status else 0)
+
+
+def on_starting(state: TrayState, log_known: bool) -> TrayState:
+    return replace(state, starting=True, daemon_log=state.daemon_log or log_known,
+                   can_stop=True)
 
 
 def on_dismiss_memory(state: TrayState) -> TrayState:

@@ -36,13 +36,33 @@ MAX_PENDING = 64
 DBUS = "D-Bus (jeepney)"
 
 
+def wire_actions(note: Notification) -> tuple[tuple[tuple[str, str], ...], dict[str, Command]]:
+    """The (key, label) pairs to send, and the Command behind each key.
+
+    The action a click on the body does is sent *as* the button it duplicates, under
+    the key "default": servers that draw "default" as a button (xfce4-notifyd) then
+    show each button once, and servers that hide it (GNOME, KDE) run it on a click.
+    Sending it beside the button would show that button twice on the former.
+    """
+    default = default_action(note)
+    pairs = []
+    commands: dict[str, Command] = {}
+    for action in note.actions:
+        key = "default" if action is default else action.key
+        pairs.append((key, action.label))
+        commands[key] = action.command
+    return tuple(pairs), commands
+
+
 class DesktopNotifier:
     def __init__(
         self,
         icon_path: Path | None = None,
         on_command: Callable[[Command], None] = lambda _c: None,
+        critical_icon_path: Path | None = None,
     ) -> None:
         self.icon_path = icon_path
+        self.critical_icon_path = critical_icon_path or icon_path
         self.on_command = on_command
         self._failed_once = False
         self._server: tuple[str, bool] | None = None  # the server last used, with buttons?
@@ -122,23 +142,19 @@ class DesktopNotifier:
             log.info("notification server %s: %s", server,
                      "with buttons" if with_actions else "no buttons, plain notifications")
         actions: tuple[tuple[str, str], ...] = ()
-        default = default_action(note)
+        commands: dict[str, Command] = {}
         if with_actions and note.actions:
-            actions = tuple((a.key, a.label) for a in note.actions)
-            if default is not None:
-                actions = (("default", default.label),) + actions
+            actions, commands = wire_actions(note)
+        icon = self.critical_icon_path if note.urgency == "critical" else self.icon_path
         nid = dbus.notify(
             APP_NAME,
             note.title,
             note.message,
-            str(self.icon_path) if self.icon_path else "",
+            str(icon) if icon else "",
             actions,
             _URGENCY.get(note.urgency, 1),
         )
         if actions:
-            commands = {a.key: a.command for a in note.actions}
-            if default is not None:
-                commands["default"] = default.command
             with self._lock:
                 self._pending[nid] = commands
                 while len(self._pending) > MAX_PENDING:

@@ -13,6 +13,7 @@ from tray import prefs
 from tray.model import level_rank
 from tray.notices import Command, name
 from tray.notifier import RECENT, TrayState
+from tray.state import QUEUE_SHOWN
 from voxtrald.states import MemoryLevel
 
 APP_TITLE = "Voxtral"
@@ -38,31 +39,43 @@ class IconLook:
     memory: MemoryLevel = MemoryLevel.NORMAL
     progress: float | None = None  # 0..100 while transcribing
     badge: bool = False  # an update is available
+    failed: bool = False  # jobs failed for good: a red mark until the user looks
 
 
-# Every menu key, in menu order; "-" entries are separators.
+# Every menu key, in menu order; "-" entries are separators. No entry carries a live
+# figure (a percent, an ETA, free RAM): a changed label means rebuilding the menu, and
+# an AppIndicator rebuild closes the menu under the user's pointer. Figures live in the
+# tooltip and the icon, which change without touching the menu.
 MENU_KEYS = (
     "status",
     "memory",
-    "job",
+    "dismiss_memory",
+    "failed",
+    "queue",
     "-1",
+    "transcribe_file",
     "pause_resume",
+    "start_daemon",
+    "stop_daemon",
+    "-2",
     "open_inbox",
     "open_transcripts",
+    "open_failed",
     "recent",
-    "-2",
+    "-3",
     "check_updates",
     "open_release",
     "install_update",
     "skip_version",
-    "dismiss_memory",
-    "-3",
+    "-4",
     "notifications",
     "open_log",
-    "-4",
+    "about",
+    "-5",
     "quit",
 )
 RECENT_KEYS = tuple(f"recent_{i}" for i in range(RECENT))
+QUEUE_KEYS = tuple(f"queue_{i}" for i in range(QUEUE_SHOWN))
 NOTIFY_KEYS = tuple(f"notify_{key}" for key in prefs.LABELS)
 
 
@@ -82,18 +95,14 @@ def _pct(value: float | None) -> str:
 
 
 def status_line(state: TrayState) -> str:
+    """What the daemon does, without figures that change while it does it (see MENU_KEYS)."""
     if not state.online:
-        if state.ever_online:
-            return "Voxtral daemon stopped — reconnecting…"
-        return "Voxtral daemon not running — waiting for it…"
+        return "Voxtral is not running"
     st = state.status
     assert st is not None
     queued = f" · {st.queued} queued" if st.queued else ""
     if st.job is not None:
-        text = f"Transcribing {name(st.job.file)}"
-        if st.job.percent is not None:
-            text += f" — {_pct(st.job.percent)}"
-        return text + queued
+        return f"Transcribing {name(st.job.file)}" + queued
     if st.paused:
         return "Paused" + queued
     if st.waiting_reason:
@@ -102,39 +111,53 @@ def status_line(state: TrayState) -> str:
 
 
 def memory_line(state: TrayState) -> str:
-    mem = state.memory
-    if mem is None:
-        return "RAM: unknown"
-    text = f"RAM {_pct(mem.percent)}"
-    if mem.available_gb is not None:
-        text += f" ({mem.available_gb:.1f} GB free)"
-    if mem.level != MemoryLevel.NORMAL:
-        text += f" — {mem.level}"
-    return text
+    """Shown only while memory is high; the level, not the figure (it changes every poll)."""
+    if state.memory_level == MemoryLevel.CRITICAL:
+        return "Memory critical — close other applications"
+    if state.memory_level == MemoryLevel.WARNING:
+        return "Memory high — close other applications"
+    return ""
 
 
-def job_line(state: TrayState) -> str:
+def failed_line(state: TrayState) -> str:
+    st = state.status if state.online else None
+    if st is None or not st.failed:
+        return ""
+    return f"{st.failed} failed — see the Failed folder"
+
+
+def job_line(state: TrayState, now: float | None = None) -> str:
+    """"meeting.m4a 42 % · 3 min left", the ETA counted down since the daemon gave it."""
     job = state.status.job if state.status else None
     if job is None:
         return ""
     parts = [name(job.file)]
     if job.percent is not None:
-        parts.append(_pct(job.percent))
-    eta = format_eta(job.eta_seconds)
+        parts[0] += f" {_pct(job.percent)}"
+    eta = format_eta(state.eta_left(now))
     if eta:
         parts.append(eta)
     return " · ".join(parts)
 
 
-def tooltip(state: TrayState) -> str:
-    """One line, as in "Transcribing meeting.m4a — 42 % · RAM 83 %"."""
+def tooltip(state: TrayState, now: float | None = None) -> str:
+    """One line, as in "Voxtral — Transcribing meeting.m4a 42 % · 3 min left · RAM 83 %"."""
+    if not state.online:
+        return f"{APP_TITLE} — not running"
+    st = state.status
+    assert st is not None
     line = status_line(state)
-    if state.online and state.memory is not None and state.memory.percent is not None:
+    if st.job is not None:
+        line = "Transcribing " + job_line(state, now) + (f" · {st.queued} queued"
+                                                         if st.queued else "")
+    if st.failed:
+        line += f" · {st.failed} failed"
+    if state.memory is not None and state.memory.percent is not None:
         line += f" · RAM {_pct(state.memory.percent)}"
-    offer = state.update_offer() if state.online else None
+    offer = state.update_offer()
     if offer:
         line += f" · update {offer[0]}"
-    return line
+    return f"{APP_TITLE} — {line}"
 
 
 def latin1_title(text: str) -> str:
@@ -180,6 +203,23 @@ def _recent(state: TrayState) -> MenuEntry:
     return MenuEntry("recent", "Recent transcripts", children=tuple(children))
 
 
+def _queue(state: TrayState) -> MenuEntry:
+    """The queue view: what runs now, then the next files in order, bounded."""
+    st = state.status if state.online else None
+    queued = st.queued if st else 0
+    items = state.queue if queued else ()
+    children = [MenuEntry(key, name(items[i]) if i < len(items) else "", enabled=False,
+                          visible=i < len(items)) for i, key in enumerate(QUEUE_KEYS)]
+    more = queued - len(items)
+    children.append(MenuEntry("queue_more", f"and {more} more" if more > 0 else "",
+                              enabled=False, visible=more > 0 and bool(items)))
+    running = name(st.job.file) if st and st.job else ""
+    children.insert(0, MenuEntry("queue_now", f"Now: {running}", enabled=False,
+                                 visible=bool(running)))
+    return MenuEntry("queue", f"Queue: {queued} waiting", visible=bool(queued),
+                     children=tuple(children))
+
+
 def _install(state: TrayState) -> MenuEntry:
     """"Install X.Y.Z and restart"; while an install runs, disabled and saying so."""
     install = state.install
@@ -203,27 +243,43 @@ def _notifications(state: TrayState) -> MenuEntry:
     return MenuEntry("notifications", "Notifications", children=children)
 
 
-def menu(state: TrayState) -> list[MenuEntry]:
+def menu(state: TrayState, can_choose: bool = False) -> list[MenuEntry]:
     online = state.online
     st = state.status if online else None
     offer = state.update_offer() if online else None
-    folders = st.folders if st else {}
+    # Offline, the folders come from the config file: they exist without the daemon.
+    folders = st.folders if st else state.local_folders
     elevated = level_rank(state.memory_level) > 0
     paused = bool(st and st.paused)
     entries = {
         "status": MenuEntry("status", status_line(state), enabled=False),
-        "memory": MenuEntry(
-            "memory", memory_line(state), enabled=False, visible=online and state.memory is not None
-        ),
-        "job": MenuEntry("job", job_line(state), enabled=False, visible=bool(st and st.job)),
+        "memory": MenuEntry("memory", memory_line(state), enabled=False,
+                            visible=online and elevated),
+        "failed": MenuEntry("failed", failed_line(state), enabled=False,
+                            visible=bool(failed_line(state))),
+        # Left out where no file chooser exists, rather than shown broken.
+        "transcribe_file": MenuEntry("transcribe_file", "Transcribe a file…",
+                                     enabled=bool(folders.get("inbox")), visible=can_choose),
         "pause_resume": MenuEntry(
-            "pause_resume", "Resume transcription" if paused else "Pause transcription", online
+            "pause_resume", "Resume transcription" if paused else "Pause transcription", online,
+            visible=online,
         ),
+        "start_daemon": MenuEntry(
+            "start_daemon", "Starting Voxtral…" if state.starting else "Start Voxtral",
+            enabled=not state.starting, visible=not online,
+        ),
+        "stop_daemon": MenuEntry("stop_daemon", "Stop Voxtral",
+                                 visible=online and state.can_stop),
         "open_inbox": MenuEntry("open_inbox", "Open inbox folder", bool(folders.get("inbox"))),
         "open_transcripts": MenuEntry(
             "open_transcripts", "Open transcripts folder", bool(folders.get("transcripts"))
         ),
+        "open_failed": MenuEntry(
+            "open_failed", "Open Failed folder", bool(folders.get("failed")),
+            visible=bool(st and st.failed),
+        ),
         "recent": _recent(state),
+        "queue": _queue(state),
         "check_updates": MenuEntry("check_updates", "Check for updates now", online),
         "open_release": MenuEntry(
             "open_release",
@@ -244,7 +300,8 @@ def menu(state: TrayState) -> list[MenuEntry]:
             visible=online and elevated,
         ),
         "notifications": _notifications(state),
-        "open_log": MenuEntry("open_log", "Open log"),
+        "open_log": MenuEntry("open_log", "Open daemon log" if state.daemon_log else "Open log"),
+        "about": MenuEntry("about", "About Voxtral"),
         "quit": MenuEntry("quit", "Quit Voxtral tray"),
     }
     return [entries.get(key, MenuEntry(key, "-", enabled=False)) for key in MENU_KEYS]
@@ -265,8 +322,9 @@ def icon_look(state: TrayState) -> IconLook:
     st = state.status
     memory = state.memory_level if state.memory is not None else MemoryLevel.NORMAL
     badge = state.update_offer() is not None
+    failed = st.failed > state.failed_seen
     if st.job is not None:
-        # Steps of 5 % keep the icon from being redrawn at every poll.
-        progress = float(round(min(100.0, max(0.0, st.job.percent or 0.0)) / 5) * 5)
-        return IconLook("transcribing", memory, progress, badge)
-    return IconLook("paused" if st.paused else "idle", memory, None, badge)
+        # Whole percents: the ring moves at each report, and is redrawn at most 100 times.
+        progress = float(round(min(100.0, max(0.0, st.job.percent or 0.0))))
+        return IconLook("transcribing", memory, progress, badge, failed)
+    return IconLook("paused" if st.paused else "idle", memory, None, badge, failed)

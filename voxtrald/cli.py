@@ -8,6 +8,7 @@ services), so this file only assembles the parser; the exit codes live in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -79,9 +80,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return exit_codes.USAGE
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, where a reader that left is handled, not at exit
+        return code
     except KeyboardInterrupt:
         return exit_codes.ERROR
+    except BrokenPipeError:
+        # The reader left (`voxtrald status | head -1`): what it wanted was printed.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return exit_codes.OK
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ def format_seconds(seconds: float | None) -> str:
 
 def render_status(st: dict[str, Any]) -> str:
     lines: list[str] = []
-    name = st.get("app_name") or "Voxtral"
+    # The product's short name, as the tray says it ("app_name" is the long form).
+    name = "Voxtral"
     state = st.get("state", "unknown")
     lines.append(f"{name} {st.get('version', '?')}: {state}")
     if st.get("paused"):
@@ -50,7 +51,7 @@ def render_status(st: dict[str, Any]) -> str:
     mem = st.get("memory")
     if mem:
         percent = mem.get("percent")
-        used = "unknown" if percent is None else f"{float(percent):.1f}% used"
+        used = "unknown" if percent is None else f"{float(percent):.0f} % used"
         line = f"Memory:  {mem.get('level', '?')}, {used}"
         if mem.get("available_gb") is not None:
             line += f", {float(mem['available_gb']):.1f} GB available"
@@ -96,7 +97,7 @@ def render_event(event: dict[str, Any]) -> str | None:
         return f"failed   #{data.get('id')} {name}: {data.get('error') or 'unknown error'}{again}"
     if kind in ("memory_warning", "memory_critical", "memory_normal"):
         percent = data.get("percent")
-        used = f" ({float(percent):.0f}% used)" if isinstance(percent, int | float) else ""
+        used = f" ({float(percent):.0f} % used)" if isinstance(percent, int | float) else ""
         return f"memory   {data.get('level') or kind.removeprefix('memory_')}{used}"
     if kind in ("paused", "resumed"):
         return kind
@@ -121,8 +122,12 @@ def render_jobs(jobs: list[dict[str, Any]]) -> str:
             note = f"{float(job['percent']):.0f}%"
         elif state == JobState.DUPLICATE and job.get("duplicate_of"):
             note = f"same as #{job['duplicate_of']}"
-        elif state == JobState.FAILED and job.get("attempts") is not None:
-            note = f"[{job['attempts']}/{job.get('max_attempts', '?')}] {note}"
+        elif state == JobState.QUEUED and note and job.get("attempts"):
+            # An attempt failed and another is due: the counter says how far along it is.
+            note = f"will retry [{job.get('attempts')}/{job.get('max_attempts', '?')}] {note}"
+        elif state == JobState.FAILED:
+            # Failed is for good: an attempt counter would read as if more were coming.
+            note = f"gave up: {note}" if note else "gave up"
         elif state == JobState.DONE and job.get("warnings"):
             # A truncated file, a language the model cannot do: done, but worth a look.
             note = "warning: " + "; ".join(str(w) for w in job["warnings"])

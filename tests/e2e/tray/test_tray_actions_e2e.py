@@ -81,10 +81,11 @@ def test_real_daemon_batches_buttons_retry_and_switches(
     d.drop(speech(tmp_path, 2), "two.wav")
     summary = note_titled(services, "2 transcripts ready", 90)
     assert not any(s.startswith("Transcript ready") for s in services.summaries())
-    assert list(summary.actions) == ["default", "open_transcript", "open_folder"]
+    assert list(summary.actions) == ["default", "open_folder"]
+    assert list(summary.actions.values()) == ["Open latest transcript", "Open folder"]
     assert summary.icon.startswith(str(tmp_path / "cache")), summary.icon
 
-    services.invoke(summary, "open_transcript")
+    services.invoke(summary, "default")
     wait_for(tray.opened, 10, "the opener to be called")
     opened = tray.opened()[0]
     assert opened.endswith(".txt") and Path(opened).parent == d.transcripts
@@ -100,11 +101,15 @@ def test_real_daemon_batches_buttons_retry_and_switches(
     d.drop(DATA / "not_audio.wav", "broken.wav")
     failed = note_titled(services, "Transcription failed")
     assert "broken.wav" in failed.body
-    assert list(failed.actions) == ["default", "show_error", "retry"]
+    assert list(failed.actions) == ["default", "retry"]
     report = d.failed / "broken.wav.error.json"
     wait_for(report.exists, 10, "the error report")
-    services.invoke(failed, "show_error")
-    wait_for(lambda: str(report) in tray.opened(), 10, "the error report to be opened")
+    services.invoke(failed, "default")  # Show error: why, what to do, the folder a click away
+    why = note_titled(services, "Why broken.wav failed")
+    assert "Put a good copy of broken.wav in the Failed folder" in why.body
+    assert list(why.actions.values()) == ["Open Failed folder", "Retry"]
+    services.invoke(why, "default")
+    wait_for(lambda: str(d.failed) in tray.opened(), 10, "the Failed folder to be opened")
     # The user puts a good copy in its place, then asks again.
     shutil.copyfile(speech(tmp_path, 3), d.failed / "broken.wav")
     services.invoke(failed, "retry")
@@ -146,25 +151,25 @@ def test_memory_and_update_buttons(
     polls_after(fake)
     fake.set_memory("warning", 85.0)
     warning = note_titled(services, "Memory warning", 10)
-    assert list(warning.actions) == ["default", "pause"]
-    assert warning.actions["pause"] == "Pause transcription"
+    assert list(warning.actions) == ["default"]
+    assert warning.actions["default"] == "Pause transcription"
     # Another program on the bus pressing our button is not the notification server.
     impostor = open_dbus_connection(desktop.bus_address)
     try:
         addr = DBusAddress("/org/freedesktop/Notifications",
                            interface="org.freedesktop.Notifications")
-        impostor.send(new_signal(addr, "ActionInvoked", "us", (warning.id, "pause")))
+        impostor.send(new_signal(addr, "ActionInvoked", "us", (warning.id, "default")))
         polls_after(fake)
         assert fake.count("POST", "/api/pause") == 0
     finally:
         impostor.close()
-    services.invoke(warning, "pause")
+    services.invoke(warning, "default")  # Pause transcription
     wait_for(lambda: fake.count("POST", "/api/pause") == 1, 10, "the pause request")
 
     fake.set_update("1.1.0", RELEASE_URL)
     update = note_titled(services, "Voxtral 1.1.0 is available", 10)
-    assert list(update.actions) == ["default", "open_release", "skip_version"]
-    services.invoke(update, "open_release")
+    assert list(update.actions) == ["default", "skip_version"]
+    services.invoke(update, "default")  # Open release page
     wait_for(tray.browser_log.exists, 10, "the browser to open")
     assert tray.browser_log.read_text().split() == [RELEASE_URL]
     services.invoke(update, "skip_version")
@@ -180,7 +185,7 @@ def test_install_and_restart(
     fake.refuse_apply("busy", "Voxtral 1.1.0 is already being applied (installing)")
     tray = start_tray(fake.socket_path)
     update = note_titled(services, "Voxtral 1.1.0 is available", 10)
-    assert list(update.actions) == ["default", "open_release", "install_update", "skip_version"]
+    assert list(update.actions) == ["default", "install_update", "skip_version"]
     assert update.actions["install_update"] == "Install and restart"
     install = "Install 1.1.0 and restart"
     tray.wait_menu(lambda m: any(i.label == install and i.enabled for i in m), "the install item")
@@ -298,12 +303,22 @@ def test_x11_backend_without_pygobject(
         (window,) = set(wait_for(xtray.icons, 30, "the icon to dock in the X11 tray"))
         title = wait_for(lambda: "Transcribing" in (t := xtray.title(window)) and t, 30,
                          "the title")
-        assert title == "Transcribing ?? - notes.m4a - 40 % · RAM 50 %"
+        assert title.startswith("Voxtral - Transcribing ?? - notes.m4a 40 % · ")
+        assert title.endswith(" left · RAM 50 %")
         wait_for(lambda: len(xtray.colours(window)) > 1, 10, "the icon to be drawn")
+        # No black corners: the icon is opaque, its own colour to the edge.
+        corners = {xtray.pixel(window, x, y) for x in (0, 23) for y in (0, 23)}
+        assert all(p[:3] != b"\0\0\0" for p in corners), corners
+
+        # A click shows what a tooltip would (XEmbed has none), with the first actions.
+        xtray.click(window)
+        status = note_titled(services, "Voxtral", 15)
+        assert status.body.startswith("Transcribing 会議 — notes.m4a 40 % · "), status.body
+        assert list(status.actions.values()) == ["Open transcripts", "Pause"]
 
         fake.set_memory("warning", 85.0)
         note = note_titled(services, "Memory warning", 15)
-        assert "pause" in note.actions
+        assert list(note.actions.values()) == ["Pause transcription"]
         assert tray.proc.poll() is None
         out = tray.output()
         assert out.count("tray icon via pystray xorg backend") == 1, out

@@ -65,8 +65,13 @@ def test_memory_notifications_one_per_crossing(
     services.wait_for(lambda: "Memory critical" in services.summaries(), 10, "a critical notice")
     assert services.notes()[-1].hints.get("urgency") == ("y", 2)
 
+    items = tray.wait_menu(lambda m: m[1].label.startswith("Memory critical"), "critical shown")
+    assert items[1].label == "Memory critical — close other applications"
     fake.set_memory("normal", 50.0)
-    tray.wait_menu(lambda m: "RAM 50 % (1.5 GB free)" in [i.label for i in m], "RAM back to 50 %")
+    tray.wait_menu(lambda m: not any(i.label.startswith("Memory") and i.parent == 0 for i in m),
+                   "normal again")
+    wait_until(lambda: tray.reader().item_property("Title") == "Voxtral — Idle · RAM 50 %", 10,
+               "the tooltip to show RAM 50 %")
     polls_after(fake)
     assert services.summaries() == ["Memory warning", "Memory critical"]
 
@@ -148,7 +153,6 @@ def test_menu_over_dbus_and_click_pauses(
     top = [i for i in items if i.parent == 0]
     assert [(i.label, i.enabled) for i in top] == [
         ("Idle", False),
-        ("RAM 50 % (4.0 GB free)", False),
         ("Pause transcription", True),
         ("Open inbox folder", True),
         ("Open transcripts folder", True),
@@ -156,6 +160,7 @@ def test_menu_over_dbus_and_click_pauses(
         ("Check for updates now", True),
         ("Notifications", True),
         ("Open log", True),
+        ("About Voxtral", True),
         ("Quit Voxtral tray", True),
     ]
     recent = next(i.id for i in top if i.label == "Recent transcripts")
@@ -186,8 +191,9 @@ def test_daemon_away_then_back(
     items = tray.wait_menu(lambda m: "not running" in m[0].label, "the offline menu")
     assert not items[0].enabled
     assert [i.label for i in items if i.enabled and i.parent == 0] == [
-        "Recent transcripts", "Notifications", "Open log", "Quit Voxtral tray"]
-    assert tray.reader().item_property("Title").startswith("Voxtral daemon not running")
+        "Start Voxtral", "Open inbox folder", "Open transcripts folder", "Recent transcripts",
+        "Notifications", "Open log", "About Voxtral", "Quit Voxtral tray"]
+    assert tray.reader().item_property("Title") == "Voxtral — not running"
 
     fake.start()
     services.wait_for(lambda: services.summaries() == ["Memory warning"], 20, "the warning")
@@ -195,7 +201,7 @@ def test_daemon_away_then_back(
     fake.restart()
     polls_after(fake)
     fake.stop()
-    tray.wait_menu(lambda m: "reconnecting" in m[0].label, "the reconnecting menu")
+    tray.wait_menu(lambda m: "not running" in m[0].label, "the offline menu again")
     fake.start()
     tray.wait_menu(lambda m: m[0].label == "Idle", "online again")
     polls_after(fake)
@@ -293,7 +299,8 @@ def test_real_daemon_memory_crossings(
         time.sleep(0.5)
     set_percent(50)
     d.wait_for(lambda: (d.status().get("memory") or {}).get("level") == "normal", 20, "normal")
-    tray.wait_menu(lambda m: any(i.label.startswith("RAM 50 %") for i in m), "RAM 50 % shown")
+    wait_until(lambda: tray.reader().item_property("Title").endswith("RAM 50 %"), 20,
+               "RAM 50 % shown")
     summaries = services.summaries()
     assert summaries[:2] == ["Memory warning", "Memory critical"], summaries
     assert summaries.count("Memory warning") <= 2 and summaries.count("Memory critical") == 1

@@ -20,6 +20,8 @@ from jeepney.io.blocking import open_dbus_connection
 from tests.conftest import wait_for
 
 NOTIFY_NAME = "org.freedesktop.Notifications"
+PORTAL_NAME = "org.freedesktop.portal.Desktop"
+PORTAL_PATH = "/org/freedesktop/portal/desktop"
 WATCHER_NAME = "org.kde.StatusNotifierWatcher"
 WATCHER_PATH = "/StatusNotifierWatcher"
 
@@ -46,6 +48,11 @@ class DesktopServices:
         self._next_id = 1
         self.with_actions = True
         self._owns_notify = notifications
+        # The file chooser portal, when a test serves one: the URIs it answers with
+        # (None: the person cancels) and the titles it was opened with.
+        self.portal_uris: list[str] | None = None
+        self.portal_calls: list[str] = []
+        self._owns_portal = False
         names = [WATCHER_NAME] + ([NOTIFY_NAME] if notifications else [])
         for name in names:
             reply = self.conn.send_and_get_reply(message_bus.RequestName(name, 4))
@@ -97,8 +104,25 @@ class DesktopServices:
         self._owns_notify = False
         self._owner(bus_address, False)
 
+    def serve_portal(self, uris: list[str] | None) -> None:
+        """Own the desktop portal's name; its file chooser answers with `uris`."""
+        self.portal_uris = uris
+        if not self._owns_portal:
+            self._send(message_bus.RequestName(PORTAL_NAME, 4))
+            self._owns_portal = True
+            probe = open_dbus_connection(self.bus_address)
+            try:
+                self.wait_for(lambda: probe.send_and_get_reply(
+                    message_bus.NameHasOwner(PORTAL_NAME)).body[0], 5, "the portal name")
+            finally:
+                probe.close()
+
     def reset(self, with_actions: bool = True) -> None:
         """A clean notification server for the next test of a shared desktop."""
+        if self._owns_portal:
+            self._send(message_bus.ReleaseName(PORTAL_NAME))
+            self._owns_portal = False
+        self.portal_calls = []
         with self._lock:
             self.notifications.clear()
         self.with_actions = with_actions
@@ -145,6 +169,8 @@ class DesktopServices:
             return self._notifications(msg, member)
         if path == WATCHER_PATH:
             return self._watcher(msg, iface, member)
+        if path == PORTAL_PATH and member == "OpenFile":
+            return self._open_file(msg)
         self._send(
             new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"{iface}.{member}",))
         )
@@ -167,6 +193,21 @@ class DesktopServices:
             self._send(new_method_return(msg))
         else:
             self._send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
+
+    def _open_file(self, msg: Any) -> None:
+        """FileChooser.OpenFile: a request object, then its Response, as the portal does."""
+        _parent, title, options = msg.body
+        self.portal_calls.append(title)
+        sender = str(msg.header.fields.get(HeaderFields.sender)).lstrip(":").replace(".", "_")
+        token = options.get("handle_token", ("s", "t"))[1]
+        handle = f"{PORTAL_PATH}/request/{sender}/{token}"
+        self._send(new_method_return(msg, "o", (handle,)))
+        request = DBusAddress(handle, interface="org.freedesktop.portal.Request")
+        if self.portal_uris is None:
+            self._send(new_signal(request, "Response", "ua{sv}", (1, {})))
+        else:
+            self._send(new_signal(request, "Response", "ua{sv}",
+                                  (0, {"uris": ("as", self.portal_uris)})))
 
     def _watcher_props(self) -> dict[str, tuple[str, Any]]:
         with self._lock:

@@ -65,6 +65,23 @@ class MenuReader:
         _flatten(reply.body[1], items)
         return [i for i in items if i.visible]
 
+    def revision(self) -> tuple[int, tuple[int, ...]]:
+        """The layout's revision and every item id: a rebuild changes both, and a panel
+        closes the menu it was showing."""
+        msg = new_method_call(self._menu_address(), "GetLayout", "iias", (0, -1, []))
+        reply = self.conn.send_and_get_reply(msg, timeout=5)
+        items: list[MenuItem] = []
+        _flatten(reply.body[1], items)
+        return int(reply.body[0]), tuple(i.id for i in items)
+
+    def opened(self, item_id: int) -> None:
+        """Open a submenu the way a panel does (AboutToShow, then an "opened" event)."""
+        menu = self._menu_address()
+        self.conn.send_and_get_reply(new_method_call(menu, "AboutToShow", "i", (item_id,)),
+                                     timeout=5)
+        self.conn.send_and_get_reply(
+            new_method_call(menu, "Event", "isvu", (item_id, "opened", ("s", ""), 0)), timeout=5)
+
     def click(self, item_id: int) -> None:
         msg = new_method_call(
             self._menu_address(), "Event", "isvu", (item_id, "clicked", ("s", ""), 0)

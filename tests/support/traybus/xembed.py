@@ -82,6 +82,31 @@ class XEmbedTray:
         finally:
             d.close()
 
+    def pixel(self, window_id: int, x: int, y: int) -> bytes:
+        """One pixel of the icon as the tray shows it (B, G, R, pad)."""
+        d, window = self._window(window_id)
+        try:
+            image = window.get_image(x, y, 1, 1, X.ZPixmap, 0xFFFFFFFF)
+            raw = image.data if isinstance(image.data, bytes) else bytes(image.data)
+            return raw[:4]
+        finally:
+            d.close()
+
+    def click(self, window_id: int) -> None:
+        """A left click on the icon, delivered as X delivers it to a window that asked
+        for button presses (and to nobody when it did not)."""
+        from Xlib.protocol import event
+
+        d, window = self._window(window_id)
+        try:
+            press = event.ButtonPress(
+                time=X.CurrentTime, root=d.screen().root, window=window, same_screen=1,
+                child=X.NONE, root_x=5, root_y=5, event_x=5, event_y=5, state=0, detail=1)
+            window.send_event(press, event_mask=X.ButtonPressMask)
+            d.flush()
+        finally:
+            d.close()
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)

@@ -158,10 +158,10 @@ def test_progress_bar_and_times() -> None:
 
 def test_render_status_busy() -> None:
     text = commands.render_status(BUSY_STATUS)
-    assert "Voxtral Transcription 1.0.0: transcribing" in text
+    assert "Voxtral 1.0.0: transcribing" in text
     assert "2 queued, 1 running, 7 done, 1 failed, 0 duplicate" in text
     assert "#12 meeting.m4a" in text and "42.0%" in text and "ETA 1:35" in text
-    assert "Memory:  warning, 83.1% used, 3.2 GB available" in text
+    assert "Memory:  warning, 83 % used, 3.2 GB available" in text
     assert "close other applications" in text
     assert "1.1.0 is available (this is 1.0.0): https://example.invalid/r/1.1.0" in text
 
@@ -182,7 +182,17 @@ def test_render_jobs_newest_first() -> None:
     lines = commands.render_jobs(jobs).splitlines()
     assert lines[0].split()[:3] == ["ID", "STATE", "FILE"]
     assert [ln.split()[0] for ln in lines[1:]] == ["3", "2", "1"]
-    assert "[3/3] cannot decode" in lines[1] and "40%" in lines[2] and "1:01" in lines[3]
+    assert "gave up: cannot decode" in lines[1] and "40%" in lines[2] and "1:01" in lines[3]
+
+
+def test_render_jobs_counts_attempts_only_while_retries_remain() -> None:
+    failing = {"id": 4, "file": "d.wav", "state": "queued", "error": "worker died",
+               "attempts": 1, "max_attempts": 3, "next_attempt_at": "2026-01-01T00:00:00Z"}
+    given_up = {"id": 5, "file": "e.wav", "state": "failed", "error": "not audio",
+                "attempts": 1, "max_attempts": 3, "next_attempt_at": None}
+    text = commands.render_jobs([failing, given_up])
+    assert "will retry [1/3] worker died" in text
+    assert "gave up: not audio" in text and "[1/3] not audio" not in text
     assert commands.render_jobs([]) == "No jobs."
 
 

@@ -113,7 +113,7 @@ def test_frame_when_unreachable_and_events_rendered() -> None:
         ({"type": "job_failed", "data": {"id": 2, "file": "x.wav", "error": "bad", "final": False}},
          "failed   #2 x.wav: bad, will retry"),
         ({"type": "memory_critical", "data": {"level": "critical", "percent": 93.4}},
-         "memory   critical (93% used)"),
+         "memory   critical (93 % used)"),
         ({"type": "update_available", "data": {"version": "1.2.0"}}, "update   1.2.0 is available"),
         ({"type": "paused", "data": {}}, "paused"),
         ({"type": "job_done", "data": "junk"}, "done     #None a file"),

@@ -64,18 +64,22 @@ def test_one_finished_job_gets_its_own_notice_once_the_daemon_is_idle() -> None:
     assert state.finished == () and notifier.on_tick(state, 99.0)[1] == []
 
 
-def test_a_batch_is_held_while_the_daemon_works_then_summarised() -> None:
+def test_files_finishing_together_share_one_notice_within_the_hold() -> None:
+    """Files dropped together: the first notice comes BATCH_MAX_HOLD after the first one
+    finished (within 15 s) and covers every file that finished meanwhile."""
+    assert BATCH_MAX_HOLD <= 15 - 2  # a status poll's margin
     state = start()
-    for i in range(1, 13):
-        state, _ = notifier.on_events(state, events(done(i, i, f"f{i}.wav")), S, now=float(i))
-        state, _ = notifier.on_status(state, status(i, job=i < 12, queued=12 - i), S)
-        state, notes = notifier.on_tick(state, i + BATCH_QUIET + 0.5)
-        if i < 12:
-            assert notes == [], i
-    assert [n.title for n in notes] == ["12 transcripts ready"]
-    assert notes[0].message == "f10.wav, f11.wav, f12.wav and 9 more"
+    notes: list[notices.Notification] = []
+    for i in range(1, 4):
+        state, _ = notifier.on_events(state, events(done(i, i, f"f{i}.wav")), S, now=i * 4.0)
+        state, _ = notifier.on_status(state, status(i, job=True, queued=5), S)
+        state, notes = notifier.on_tick(state, i * 4.0 + BATCH_QUIET + 0.5)
+        assert notes == [], i
+    state, notes = notifier.on_tick(state, 4.0 + BATCH_MAX_HOLD)
+    assert [n.title for n in notes] == ["3 transcripts ready"]
+    assert notes[0].message == "f1.wav, f2.wav, f3.wav"
     assert [a.command for a in notes[0].actions] == [
-        Command("open_file", "/t/f12.txt"), Command("open_folder", "/t")]
+        Command("open_file", "/t/f3.txt"), Command("open_folder", "/t")]
 
 
 def test_a_long_run_still_reports_every_few_minutes() -> None:
@@ -140,7 +144,7 @@ def test_switching_finished_jobs_off_drops_a_waiting_batch() -> None:
 def test_memory_notice_offers_pause_unless_paused() -> None:
     mem_event = {"seq": 1, "type": "memory_critical", "data": {"level": "critical"}}
     _, notes = notifier.on_events(start(), events(mem_event), S)
-    assert [(a.key, a.command) for a in notes[0].actions] == [("pause", Command("pause"))]
+    assert [(a.key, a.command) for a in notes[0].actions] == [("pause", Command("pause", "memory"))]
     paused, _ = notifier.on_status(TrayState(), status(0, paused=True), S)
     _, notes = notifier.on_events(paused, events(mem_event), S)
     assert notes[0].actions == ()

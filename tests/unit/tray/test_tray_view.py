@@ -22,8 +22,9 @@ def entries(state: TrayState) -> dict[str, view.MenuEntry]:
 
 def test_offline_menu_only_allows_what_needs_no_daemon() -> None:
     menu = [e for e in view.menu(TrayState()) if e.visible and not e.key.startswith("-")]
-    assert [e.key for e in menu if e.enabled] == ["recent", "notifications", "open_log", "quit"]
-    assert "not running" in menu[0].text
+    assert [e.key for e in menu if e.enabled] == [
+        "start_daemon", "recent", "notifications", "open_log", "about", "quit"]
+    assert menu[0].text == "Voxtral is not running"
     assert view.icon_look(TrayState()).activity == "offline"
 
 
@@ -33,9 +34,11 @@ def test_transcribing_tooltip_and_job_line() -> None:
         current_job={"id": 1, "file": "meeting.m4a", "percent": 42.0, "eta_seconds": 31},
         memory={"level": "warning", "percent": 83.2, "available_gb": 2.7},
     )
-    assert view.tooltip(state) == "Transcribing meeting.m4a — 42 % · RAM 83 %"
-    assert entries(state)["job"].text == "meeting.m4a · 42 % · 31 s left"
-    assert view.icon_look(state) == view.IconLook("transcribing", "warning", 40.0, False)
+    assert view.tooltip(state) == (
+        "Voxtral — Transcribing meeting.m4a 42 % · 31 s left · RAM 83 %")
+    assert entries(state)["status"].text == "Transcribing meeting.m4a"
+    assert "job" not in entries(state)  # said once, in the status line
+    assert view.icon_look(state) == view.IconLook("transcribing", "warning", 42.0, False)
 
 
 @pytest.mark.parametrize(
