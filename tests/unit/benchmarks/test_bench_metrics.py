@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from benchmarks import make_longform
 from benchmarks.metrics import (
     Score,
+    align,
     edit_distance,
     invented_words,
     normalise,
@@ -90,6 +91,72 @@ def test_edit_distance_matches_the_textbook_algorithm(a: list[str], b: list[str]
     assert edit_distance(a, b) == _reference_distance(a, b)
 
 
+def test_align_counts_each_kind_of_edit() -> None:
+    ref = "the cat sat on the mat".split()
+    assert align(ref, ref) == Score(0, 0, 0, 6, 6)
+    assert align(ref, "the cat sat on a mat".split()) == Score(1, 0, 0, 6, 6)
+    assert align(ref, "the cat sat on the mat today".split()) == Score(0, 0, 1, 6, 7)
+    assert align(ref, "cat sat on the mat".split()) == Score(0, 1, 0, 6, 5)
+    assert align(ref, []) == Score(0, 6, 0, 6, 0)
+    assert align([], ["x", "y"]) == Score(0, 0, 2, 0, 2)
+
+
+def test_a_lost_stretch_is_deletions_not_substitutions() -> None:
+    # The loop guard's damage: one word kept of a sentence.
+    ref = "ask not what your country can do for you".split()
+    assert align(ref, ["you"]) == Score(0, 8, 0, 9, 1)
+    s = align(ref, ["hello"])
+    assert (s.subs, s.dels, s.ins) == (1, 8, 0)
+    assert s.deletion_rate == pytest.approx(8 / 9)
+
+
+def test_a_shifted_word_counts_as_found() -> None:
+    # Two edits either way; the alignment keeps the word both texts have.
+    assert align(["a", "b"], ["b", "c"]) == Score(0, 1, 1, 2, 2)
+    # A repeated sentence: the second copy's words are insertions, the first all hits.
+    once = "the ferry leaves at nine".split()
+    assert align(once, once + once) == Score(0, 0, 5, 5, 10)
+
+
+def test_a_tail_lost_and_words_invented_elsewhere() -> None:
+    ref = "jedem der diese software erhält dies umfasst das recht".split()
+    hyp = "thank you jedem der diese software erhält".split()
+    assert align(ref, hyp) == Score(0, 4, 2, 9, 7)
+
+
+def _reference_counts(a: list[str], b: list[str]) -> tuple[int, int]:
+    """Textbook DP over (edits, -hits) pairs: fewest edits, then most hits."""
+    prev = [(j, 0) for j in range(len(b) + 1)]
+    for i, x in enumerate(a, 1):
+        cur = [(i, 0)]
+        for j, y in enumerate(b, 1):
+            diag = (prev[j - 1][0], prev[j - 1][1] - 1) if x == y \
+                else (prev[j - 1][0] + 1, prev[j - 1][1])
+            cur.append(min((prev[j][0] + 1, prev[j][1]), (cur[j - 1][0] + 1, cur[j - 1][1]),
+                           diag))
+        prev = cur
+    edits, neg_hits = prev[-1]
+    return edits, -neg_hits
+
+
+@given(st.lists(st.sampled_from("abcd"), max_size=12),
+       st.lists(st.sampled_from("abcde"), max_size=12))
+def test_align_matches_the_textbook_algorithm(a: list[str], b: list[str]) -> None:
+    s = align(a, b)
+    edits, hits = _reference_counts(a, b)
+    assert s.edits == edits
+    assert s.ref_words - s.subs - s.dels == hits
+    assert s.hyp_words - s.subs - s.ins == hits
+    assert min(s.subs, s.dels, s.ins) >= 0
+
+
+def test_deletion_rate_pools_over_words() -> None:
+    a, b = score("one two three four", "one two"), score("five six", "five six")
+    assert a.deletion_rate == 0.5
+    assert pooled([a, b]).deletion_rate == pytest.approx(2 / 6)
+    assert score("", "x").deletion_rate is None
+
+
 def test_wer_is_edits_over_reference_words() -> None:
     assert wer("Ask not what your country can do", "ask not what the country can do") == \
         pytest.approx(1 / 7)
@@ -101,7 +168,7 @@ def test_wer_is_edits_over_reference_words() -> None:
 def test_pooled_weighs_every_reference_word_the_same() -> None:
     short, long_ = score("a b", "x y"), score(" ".join("w" * 98), " ".join("w" * 98))
     total = pooled([short, long_])
-    assert total == Score(2, 100, 100)
+    assert total == Score(2, 0, 0, 100, 100)
     assert total.wer == pytest.approx(0.02)  # not the mean of 1.0 and 0.0
     assert pooled([]).wer is None
 
