@@ -70,9 +70,11 @@ def notes(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def targets_table(found: Sequence[dict[str, Any]]) -> str:
+    """One line per target: ours, raw's figure, the goal, met / MISSED / n/a."""
+    width = max((len(t["target"]) for t in found), default=0)
     lines = []
     for t in found:
         mark = {True: "met", False: "MISSED", None: "n/a"}[t["met"]]
-        lines.append(f"  {t['target']:<44} ours {_fmt(t['ours'], '.3f'):>8}  "
+        lines.append(f"  {t['target']:<{width}} ours {_fmt(t['ours'], '.3f'):>8}  "
                      f"raw {_fmt(t['raw'], '.3f'):>8}  {t['goal']:<24} {mark}")
     return "\n".join(lines)
