@@ -50,7 +50,11 @@ def test_the_hard_set_is_built_with_its_references(tmp_path: Path) -> None:
         assert audio.size / 16000 == pytest.approx(item["seconds"], abs=0.01), name
         assert 0.05 < float(np.abs(audio).max()) <= 0.9 + 1e-3, name
 
-    assert normalise(items["crosstalk.wav"]["reference"]) == normalise(english)
+    # The crosstalk's first voice is cut in a pause, and its reference with it.
+    head = english[:english.index("furnished to do so,") + len("furnished to do so,")]
+    assert normalise(items["crosstalk.wav"]["reference"]) == normalise(head)
+    assert items["crosstalk.wav"]["seconds"] == pytest.approx(21.0)
+    assert normalise(items["music.wav"]["reference"]) == normalise(english)
     assert normalise(items["crosstalk.wav"]["other_reference"]) == normalise(f"{jfk} {stereo}")
     assert "multilingual.mp3" in items["crosstalk.wav"]["scored_against"]
     assert normalise(items["telephone.wav"]["reference"]) == normalise(f"{jfk} {stereo}")
