@@ -114,3 +114,13 @@ def test_split_languages_cuts_in_the_silence_and_splits_the_text() -> None:
         make_hardset.split_languages(_sine(300.0, 40.0), "a Jedem b")
     with pytest.raises(ValueError, match="German"):
         make_hardset.split_languages(audio, "only English")
+
+
+def test_head_until_cuts_in_a_pause_and_ends_the_text_there() -> None:
+    audio = dg.concat([_sine(300.0, 2.0), _sine(400.0, 2.0)], pause=0.4)
+    head, text = make_hardset.head_until(audio, "one two, three four", 2.2, "two,")
+    assert head.size == int(2.2 * RATE) and text == "one two,"
+    with pytest.raises(ValueError, match="pause"):
+        make_hardset.head_until(audio, "one two, three four", 1.0, "two,")
+    with pytest.raises(ValueError, match="reference"):
+        make_hardset.head_until(audio, "one two", 2.2, "five")
