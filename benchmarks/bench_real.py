@@ -1,21 +1,32 @@
 """Our engine against raw faster-whisper on real recordings, in one run.
 
-Every file in ../shared/audio/refs.json plus long-form files built from them
-(benchmarks/make_longform.py) go through (a) raw faster-whisper sequential,
-`WhisperModel.transcribe` with default options, in a child process of its
-own, and (b) the real daemon, `voxtrald run` on temp folders, fed through its
-inbox. Same model folder, int8, same threads and beam size. Files alternate
-between the sides, so both meet the same load from whatever else runs.
+Every file in ../shared/audio/refs.json (or, with --hard, the hard set that
+benchmarks/make_hardset.py builds from them) plus long-form files
+(benchmarks/make_longform.py) go through three sides, file by file so all
+meet the same load from whatever else runs: (a) raw faster-whisper
+sequential, `WhisperModel.transcribe` with default options and no VAD, and
+(b) raw with its own VAD, `WhisperModel.transcribe(path, vad_filter=True)`,
+both in one child process of their own; (c) the real daemon, `voxtrald run`
+on temp folders, fed through its inbox. Same model folder, int8, same
+threads and beam size.
 
-Prints per file and pooled: WER against the reference (lower case,
-punctuation dropped, hyphens split), words invented on non-speech (every
-word of empty.wav and laugh2.mp3; on a long-form, words timed inside its
-silence and noise stretches), wall time (raw: transcribe; ours: the job's
-own wall_seconds, and drop to transcript), peak RSS (the raw child; the
-daemon's worker), the ratios ours/raw, and the engine's targets.
+Prints per file, per side and pooled over words: substitutions, deletions
+and insertions against the reference (lower case, punctuation dropped,
+hyphens split), WER, deletion rate (D / reference words), words invented on
+non-speech (every word of empty.wav and laugh2.mp3; on a long-form, words
+timed inside its silence and noise stretches), wall time (raw: transcribe;
+ours: the job's own wall_seconds, and drop to transcript), peak RSS (the
+raw child; the daemon's worker), ours/raw wall ratios, and the engine's
+targets, met or missed.
 
     python benchmarks/bench_real.py [--model default] [--files jfk.flac,empty.wav]
-        [--longform-minutes 15 | --lengths 5,25,100] [--skip-raw] [--out FIGURES.json]
+        [--hard] [--longform-minutes 15 | --lengths 5,25,100] [--skip-raw] [--skip-vad]
+        [--workdir DIR] [--out FIGURES.json]
+
+The hard set with a 5-minute long-form (the engine's "before and after"):
+
+    .venv/bin/python benchmarks/bench_real.py --hard --lengths 5 --workdir /tmp/bench-real \
+        --out /tmp/bench-real/figures.json
 
 Needs the test extras (`make .venv/.test-installed`): the daemon is started
 the way the end-to-end tests start it.
@@ -39,19 +50,22 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import make_longform  # noqa: E402
-from benchmarks.daemon_side import OurDaemon  # noqa: E402
+from benchmarks import make_hardset, make_longform  # noqa: E402
+from benchmarks.daemon_side import WARM_UP, OurDaemon  # noqa: E402
 from benchmarks.raw_whisper import RawWhisper  # noqa: E402
 from benchmarks.report import (  # noqa: E402
     LONGFORM,
+    OURS,
+    RAW,
+    VAD,
     Item,
+    hard_items,
     item_from_ref,
     pooled_figures,
     row,
-    table,
-    targets,
-    targets_table,
 )
+from benchmarks.tables import notes, table, targets_table  # noqa: E402
+from benchmarks.targets import targets  # noqa: E402
 from voxtrald.models import resolve_model  # noqa: E402
 
 AUDIO_DIR = make_longform.AUDIO_DIR
@@ -109,7 +123,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--longform-minutes", "--lengths", dest="lengths", default="15",
                     help="long-form lengths in minutes, e.g. 15 or 5,25,100; 0 for none")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--hard", action="store_true",
+                    help="run the hard set (make_hardset.py) instead of refs.json's files")
     ap.add_argument("--skip-raw", action="store_true", help="run only our daemon")
+    ap.add_argument("--skip-vad", action="store_true",
+                    help="leave out raw faster-whisper's vad_filter=True path")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
@@ -126,24 +144,37 @@ def run(items: list[Item], model: str, args: argparse.Namespace,
     """Each file through raw, then through the daemon; both stay up between files."""
     model_dir = resolve_model(model)
     raw = None if args.skip_raw else RawWhisper(model_dir, args.threads, args.beam)
+    if raw is not None:  # warm, as the daemon's worker is before its first measured file
+        raw.transcribe(WARM_UP)
     daemon_root = workdir / f"daemon-{os.getpid()}"
     ours = OurDaemon(daemon_root, model, args.threads, args.beam, parse_sets(args.set))
     rows = []
     try:
         for item in items:
-            print(f"{item.name}: raw ...", end=" ", flush=True)
-            raw_result = raw.transcribe(Path(item.path)) if raw else None
+            results: dict[str, dict[str, Any] | None] = {}
+            print(f"{item.name}: raw seq ...", end=" ", flush=True)
+            results[RAW] = raw.transcribe(Path(item.path)) if raw else None
+            print("raw VAD ...", end=" ", flush=True)
+            results[VAD] = raw.transcribe(Path(item.path), vad_filter=True) \
+                if raw is not None and not args.skip_vad else None
             print("ours ...", end=" ", flush=True)
-            our_result = ours.transcribe(Path(item.path))
-            r = row(item, raw_result, our_result)
-            print(f"wall raw {(r['raw'] or {}).get('wall')}, ours {r['ours'].get('wall')}",
-                  flush=True)
+            results[OURS] = ours.transcribe(Path(item.path))
+            r = row(item, results)
+            print("wall " + ", ".join(f"{side} {(r[side] or {}).get('wall')}"
+                                      for side in (RAW, VAD, OURS)), flush=True)
             rows.append(r)
+            if args.out:  # a run cut short still leaves the files it finished
+                write_figures(args.out, {"partial": True, "files": rows})
     finally:
         ours.close()
         if raw:
             raw.close()
     return rows
+
+
+def write_figures(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def _load(avg: tuple[float, float, float]) -> str:
@@ -160,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-real-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        items = select_items(refs, files, args.audio_dir)
+        items = select_items(refs, files, args.audio_dir) if files or not args.hard else []
+        if args.hard:
+            manifest = make_hardset.build(workdir / "hardset", args.seed, args.audio_dir)
+            for name, why in manifest["skipped"].items():
+                print(f"hard set: {name} left out ({why})")
+            items += hard_items(manifest)
         items += [longform_item(workdir, m, args.seed, args.audio_dir) for m in lengths]
         rows = run(items, args.model, args, workdir)
     finally:
@@ -171,22 +207,26 @@ def main(argv: list[str] | None = None) -> int:
     total = time.monotonic() - started
     print()
     print(f"model {args.model} ({resolve_model(args.model)}), int8, {args.threads} threads, "
-          f"beam {args.beam}; WER per file and pooled over words; wall in s, RSS in MB; "
-          "x = ours/raw")
+          f"beam {args.beam}; S, D, I, WER and deletion rate (del = D / ref words) per file "
+          "and pooled over words; inv = invented words; wall in s, RSS in MB; "
+          "x seq, x VAD = ours/raw wall")
     print(table(rows, pooled))
+    if any(r["hard"] for r in rows):
+        print("\nhard set:")
+        print(notes(rows))
     print("\ntargets:")
     print(targets_table(found))
     load_after = psutil.getloadavg()
     print(f"\nwhole run: {total:.0f} s; load average (1, 5, 15 min) before "
           f"{_load(load_before)}, after {_load(load_after)} on {os.cpu_count()} CPUs")
     if args.out:
-        args.out.write_text(json.dumps({
+        write_figures(args.out, {
             "model": args.model, "model_path": resolve_model(args.model),
             "threads": args.threads, "beam_size": args.beam, "cpus": os.cpu_count(),
             "daemon_config": parse_sets(args.set), "files": rows, "pooled": pooled,
             "targets": found, "run_seconds": round(total, 1),
             "load_average_before": load_before, "load_average_after": load_after,
-        }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        })
         print(f"figures written to {args.out}")
     return 0
 

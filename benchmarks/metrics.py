@@ -1,4 +1,4 @@
-"""Scoring a transcript: word error rate, and words invented where nobody speaks.
+"""Scoring a transcript: substitutions, deletions, insertions, WER, invented words.
 
 Shared by the benchmarks and the engine's tests, so a figure in a benchmark
 table and a bound in a test are computed the same way. Pure functions on
@@ -38,49 +38,90 @@ def normalise(text: str) -> list[str]:
     return "".join(kept).split()
 
 
-def edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
-    """Word-level Levenshtein distance (substitutions, deletions, insertions).
+def _aligned_cost(ref: Sequence[str], hyp: Sequence[str], weight: int) -> int:
+    """The cheapest alignment's cost, with every edit costing `weight` and every hit -1.
 
-    A true edit distance, not difflib's matching blocks: on long, repetitive
-    speech those misalign and report differences that are not there. One
-    numpy row per reference word keeps a two-hour transcript to seconds.
+    A true alignment over the whole texts, not difflib's matching blocks: on
+    long, repetitive speech those misalign and report differences that are
+    not there. With `weight` above the number of words, the minimum is the
+    fewest edits first and, among those, the most words matched. One numpy
+    row per reference word (hand-written: the row's insertions run along it
+    as a running minimum) keeps a two-hour transcript to seconds and to one
+    row of memory, where a backtrace matrix would take gigabytes.
     """
     if not ref:
-        return len(hyp)
+        return weight * len(hyp)
     vocab: dict[str, int] = {}
     hv = np.array([vocab.setdefault(w, len(vocab)) for w in hyp], dtype=np.int64)
-    steps = np.arange(len(hyp) + 1)
+    steps = np.arange(len(hyp) + 1, dtype=np.int64) * weight
     prev = steps.copy()
     for word in ref:
-        cost = (hv != vocab.get(word, -1)).astype(np.int64)
+        cost = np.where(hv == vocab.get(word, -1), -1, weight).astype(np.int64)
         base = np.empty_like(prev)
-        base[0] = prev[0] + 1
-        base[1:] = np.minimum(prev[1:] + 1, prev[:-1] + cost)
-        # Insertions run along the row: row[j] = min over k <= j of base[k] + (j - k).
+        base[0] = prev[0] + weight
+        base[1:] = np.minimum(prev[1:] + weight, prev[:-1] + cost)
+        # Insertions run along the row: row[j] = min over k <= j of base[k] + w * (j - k).
         prev = np.minimum.accumulate(base - steps) + steps
     return int(prev[-1])
 
 
 @dataclass(frozen=True)
 class Score:
-    """Edits against a reference of `ref_words` words; pooled by adding."""
+    """Substitutions, deletions, insertions against `ref_words` words; pooled by adding.
 
-    edits: int
+    Counted from one alignment that makes the fewest edits and, among those,
+    matches the most words: a word the transcript has, a little out of place,
+    counts as found (one deletion and one insertion around it) rather than as
+    two substitutions, the way sclite's weights lean.
+    """
+
+    subs: int
+    dels: int
+    ins: int
     ref_words: int
     hyp_words: int
+
+    @property
+    def edits(self) -> int:
+        return self.subs + self.dels + self.ins
 
     @property
     def wer(self) -> float | None:
         return self.edits / self.ref_words if self.ref_words else None
 
+    @property
+    def deletion_rate(self) -> float | None:
+        """Spoken words the transcript lost, over the spoken words: D / N."""
+        return self.dels / self.ref_words if self.ref_words else None
+
     def __add__(self, other: Score) -> Score:
-        return Score(self.edits + other.edits, self.ref_words + other.ref_words,
-                     self.hyp_words + other.hyp_words)
+        return Score(self.subs + other.subs, self.dels + other.dels, self.ins + other.ins,
+                     self.ref_words + other.ref_words, self.hyp_words + other.hyp_words)
+
+
+def align(ref: Sequence[str], hyp: Sequence[str]) -> Score:
+    """S, D and I of the best word alignment of `hyp` against `ref` (already normalised).
+
+    From the cost C = w * E - H of that alignment (E edits, H hits, w > H)
+    the counts follow without a backtrace: with N reference and M hypothesis
+    words, N = H + S + D and M = H + S + I.
+    """
+    n, m = len(ref), len(hyp)
+    weight = n + m + 1
+    cost = _aligned_cost(ref, hyp, weight)
+    edits = -(-cost // weight)
+    hits = weight * edits - cost
+    return Score(subs=n + m - edits - 2 * hits, dels=edits - m + hits, ins=edits - n + hits,
+                 ref_words=n, hyp_words=m)
+
+
+def edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
+    """Word-level Levenshtein distance (substitutions, deletions, insertions)."""
+    return align(ref, hyp).edits
 
 
 def score(reference: str, hypothesis: str) -> Score:
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    return Score(edit_distance(ref, hyp), len(ref), len(hyp))
+    return align(normalise(reference), normalise(hypothesis))
 
 
 def wer(reference: str, hypothesis: str) -> float | None:
@@ -90,7 +131,7 @@ def wer(reference: str, hypothesis: str) -> float | None:
 
 def pooled(scores: Iterable[Score]) -> Score:
     """Pooled over words: every reference word weighs the same, whatever its file."""
-    total = Score(0, 0, 0)
+    total = Score(0, 0, 0, 0, 0)
     for s in scores:
         total = total + s
     return total

@@ -1,8 +1,9 @@
-"""The baseline: plain faster-whisper, sequential, in a child process of its own.
+"""The baselines: plain faster-whisper, in a child process of its own.
 
 `WhisperModel.transcribe` with faster-whisper's default options (no VAD, no
-batching, no word timings), the same model folder, compute type, threads and
-beam size as the daemon. The child loads the model once and then takes one
+batching, no word timings), and the same call with `vad_filter=True`
+(faster-whisper's own recommended path), per request; the same model folder,
+compute type, threads and beam size as the daemon. The child loads the model once and then takes one
 file per request, the way the daemon's warm worker does, so the two sides
 are timed and measured alike: wall time inside the child around transcribe
 and reading the segments; peak RSS from outside, per file.
@@ -47,11 +48,12 @@ class RawWhisper:
         reply: dict[str, Any] = json.loads(line)
         return reply
 
-    def transcribe(self, path: Path) -> dict[str, Any]:
+    def transcribe(self, path: Path, vad_filter: bool = False) -> dict[str, Any]:
         """{text, segments, language, duration, wall, peak_rss_mb}, or {error}, for one file."""
         assert self.proc.stdin is not None
         with PeakWatcher(lambda: [self.proc.pid]) as watch:
-            self.proc.stdin.write(json.dumps({"path": str(path)}) + "\n")
+            request = {"path": str(path), "vad_filter": vad_filter}
+            self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
             reply = self._reply()
         reply["peak_rss_mb"] = round(watch.peak_mb, 1)
@@ -80,10 +82,12 @@ def serve(model_dir: str, threads: int, beam: int) -> int:
     out.write(json.dumps({"load_seconds": round(time.perf_counter() - started, 3)}) + "\n")
     out.flush()
     for line in sys.stdin:
-        path = json.loads(line)["path"]
+        request = json.loads(line)
+        path = request["path"]
         try:
             started = time.perf_counter()
-            segments, info = model.transcribe(path, beam_size=beam)
+            segments, info = model.transcribe(path, beam_size=beam,
+                                              vad_filter=bool(request.get("vad_filter")))
             segs = [{"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text.strip()}
                     for s in segments]
             wall = time.perf_counter() - started

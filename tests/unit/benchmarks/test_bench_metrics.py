@@ -1,4 +1,4 @@
-"""The benchmark's scoring: normalisation, WER, invented words, the long-form plan, targets.
+"""The benchmark's scoring: normalisation, S/D/I and WER, invented words, the long-form plan.
 
 No model and no audio decoding: these are the pure parts whose mistakes
 would silently skew every figure the benchmark prints.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from benchmarks import make_longform
 from benchmarks.metrics import (
     Score,
+    align,
     edit_distance,
     invented_words,
     normalise,
@@ -25,17 +25,6 @@ from benchmarks.metrics import (
     score,
     timed_words,
     wer,
-)
-from benchmarks.report import (
-    LONGFORM,
-    NONSPEECH,
-    NOREF,
-    SPEECH,
-    Item,
-    item_from_ref,
-    pooled_figures,
-    row,
-    targets,
 )
 from voxtrald.engine.audio import SAMPLE_RATE
 
@@ -90,6 +79,72 @@ def test_edit_distance_matches_the_textbook_algorithm(a: list[str], b: list[str]
     assert edit_distance(a, b) == _reference_distance(a, b)
 
 
+def test_align_counts_each_kind_of_edit() -> None:
+    ref = normalise("the cat sat on the mat")
+    assert align(ref, ref) == Score(0, 0, 0, 6, 6)
+    assert align(ref, normalise("the cat sat on a mat")) == Score(1, 0, 0, 6, 6)
+    assert align(ref, normalise("the cat sat on the mat today")) == Score(0, 0, 1, 6, 7)
+    assert align(ref, normalise("cat sat on the mat")) == Score(0, 1, 0, 6, 5)
+    assert align(ref, []) == Score(0, 6, 0, 6, 0)
+    assert align([], ["x", "y"]) == Score(0, 0, 2, 0, 2)
+
+
+def test_a_lost_stretch_is_deletions_not_substitutions() -> None:
+    # The loop guard's damage: one word kept of a sentence.
+    ref = normalise("ask not what your country can do for you")
+    assert align(ref, ["you"]) == Score(0, 8, 0, 9, 1)
+    s = align(ref, ["hello"])
+    assert (s.subs, s.dels, s.ins) == (1, 8, 0)
+    assert s.deletion_rate == pytest.approx(8 / 9)
+
+
+def test_a_shifted_word_counts_as_found() -> None:
+    # Two edits either way; the alignment keeps the word both texts have.
+    assert align(["a", "b"], ["b", "c"]) == Score(0, 1, 1, 2, 2)
+    # A repeated sentence: the second copy's words are insertions, the first all hits.
+    once = normalise("the ferry leaves at nine")
+    assert align(once, once + once) == Score(0, 0, 5, 5, 10)
+
+
+def test_a_tail_lost_and_words_invented_elsewhere() -> None:
+    ref = normalise("jedem der diese software erhält dies umfasst das recht")
+    hyp = normalise("thank you jedem der diese software erhält")
+    assert align(ref, hyp) == Score(0, 4, 2, 9, 7)
+
+
+def _reference_counts(a: list[str], b: list[str]) -> tuple[int, int]:
+    """Textbook DP over (edits, -hits) pairs: fewest edits, then most hits."""
+    prev = [(j, 0) for j in range(len(b) + 1)]
+    for i, x in enumerate(a, 1):
+        cur = [(i, 0)]
+        for j, y in enumerate(b, 1):
+            diag = (prev[j - 1][0], prev[j - 1][1] - 1) if x == y \
+                else (prev[j - 1][0] + 1, prev[j - 1][1])
+            cur.append(min((prev[j][0] + 1, prev[j][1]), (cur[j - 1][0] + 1, cur[j - 1][1]),
+                           diag))
+        prev = cur
+    edits, neg_hits = prev[-1]
+    return edits, -neg_hits
+
+
+@given(st.lists(st.sampled_from("abcd"), max_size=12),
+       st.lists(st.sampled_from("abcde"), max_size=12))
+def test_align_matches_the_textbook_algorithm(a: list[str], b: list[str]) -> None:
+    s = align(a, b)
+    edits, hits = _reference_counts(a, b)
+    assert s.edits == edits
+    assert s.ref_words - s.subs - s.dels == hits
+    assert s.hyp_words - s.subs - s.ins == hits
+    assert min(s.subs, s.dels, s.ins) >= 0
+
+
+def test_deletion_rate_pools_over_words() -> None:
+    a, b = score("one two three four", "one two"), score("five six", "five six")
+    assert a.deletion_rate == 0.5
+    assert pooled([a, b]).deletion_rate == pytest.approx(2 / 6)
+    assert score("", "x").deletion_rate is None
+
+
 def test_wer_is_edits_over_reference_words() -> None:
     assert wer("Ask not what your country can do", "ask not what the country can do") == \
         pytest.approx(1 / 7)
@@ -101,7 +156,7 @@ def test_wer_is_edits_over_reference_words() -> None:
 def test_pooled_weighs_every_reference_word_the_same() -> None:
     short, long_ = score("a b", "x y"), score(" ".join("w" * 98), " ".join("w" * 98))
     total = pooled([short, long_])
-    assert total == Score(2, 100, 100)
+    assert total == Score(2, 0, 0, 100, 100)
     assert total.wer == pytest.approx(0.02)  # not the mean of 1.0 and 0.0
     assert pooled([]).wer is None
 
@@ -246,61 +301,3 @@ def test_build_writes_audio_reference_and_manifest(tmp_path: Path) -> None:
     used = [s["file"] for s in manifest["stretches"] if s["kind"] == "speech"]
     assert used and all("en" in refs[f]["lang"] for f in used)
     assert ref_path.read_text().splitlines() == [refs[f]["text"].strip() for f in used]
-
-
-# -- the report -----------------------------------------------------------------------------
-
-def test_items_take_their_kind_from_refs() -> None:
-    assert item_from_ref("e.wav", "p", {"lang": None, "text": ""}).kind == NONSPEECH
-    assert item_from_ref("h.mp3", "p", {"lang": "en", "text": ""}).kind == NOREF
-    assert item_from_ref("j.flac", "p", {"lang": "en", "text": "Ask not."}).kind == SPEECH
-    assert item_from_ref("x.wav", "p", None).kind == NOREF
-
-
-def _longform_item(minutes: float) -> Item:
-    manifest = {"stretches": [
-        {"kind": "speech", "start": 0.0, "end": 5.0, "file": "a"},
-        {"kind": "silence", "start": 6.0, "end": 36.0},
-    ]}
-    return Item(f"long{minutes}", "p", LONGFORM, "mixed", "ask not", manifest, minutes)
-
-
-def _result(text: str, wall: float, rss: float,
-            segments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"text": text, "wall": wall, "peak_rss_mb": rss,
-            "segments": segments or [{"start": 0.0, "end": 4.0, "text": text}]}
-
-
-def test_rows_pool_and_judge_the_targets() -> None:
-    jfk = item_from_ref("jfk.flac", "p", {"lang": "en", "text": "ask not what your country"})
-    empty = item_from_ref("empty.wav", "p", {"lang": None, "text": ""})
-    hallucination = [{"start": 0.0, "end": 4.0, "text": "ask not"},
-                     {"start": 10.0, "end": 12.0, "text": "Thank you."}]
-    rows = [
-        row(jfk, _result("ask not what your country", 2.0, 300),
-            _result("ask not what the country", 1.0, 250)),
-        row(empty, _result("Thank you.", 1.0, 300), _result("", 0.5, 250)),
-        row(_longform_item(5), _result("ask not", 100.0, 400, hallucination),
-            _result("ask not", 20.0, 300)),
-        row(_longform_item(100), _result("ask not", 2000.0, 900, hallucination),
-            _result("ask not", 400.0, 330)),
-    ]
-    assert rows[0]["ratios"]["wall"] == 0.5
-    assert rows[1]["raw"]["invented"] == 2 and rows[1]["ours"]["invented"] == 0
-    assert rows[2]["raw"]["invented"] == 2 and rows[2]["ours"]["invented"] == 0
-    pooled_ = pooled_figures(rows)
-    assert pooled_["english"]["ours"]["wer"] == pytest.approx(0.2)
-    assert pooled_["english"]["raw"]["wer"] == 0.0
-    found = {t["target"]: t for t in targets(rows, pooled_)}
-    assert found["long-form 5 min wall ours/raw"]["met"] is True
-    assert found["pooled English WER"]["met"] is False
-    assert found["invented words, empty.wav (whole file)"]["met"] is True
-    flat = found["worker peak RSS 100 min / 5 min"]
-    assert flat["ours"] == pytest.approx(1.1) and flat["met"] is True
-
-
-def test_a_failed_side_is_reported_not_scored() -> None:
-    jfk = item_from_ref("jfk.flac", "p", {"lang": "en", "text": "ask not"})
-    r = row(jfk, {"error": "boom"}, _result("ask not", 1.0, 1.0))
-    assert r["raw"] == {"error": "boom"} and r["ratios"]["wall"] is None
-    assert pooled_figures([r])["english"]["raw"] is None
