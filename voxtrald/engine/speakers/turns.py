@@ -1,0 +1,110 @@
+"""From labelled voice windows to speaker turns, and every word to its speaker.
+
+Pure functions. A moment belongs to the window whose centre is nearest (a
+lone window between two of another speaker is first taken as noise and
+given theirs); a word takes the speaker that holds most of its time
+(sampled at its start, middle and end); a segment is split where the
+speaker of its words changes. Numbers start at 1, as users count.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from voxtrald.transcripts.segments import Segment, Word
+
+
+@dataclass(frozen=True)
+class Turn:
+    start: float
+    end: float
+    speaker: int  # 1-based
+
+
+def smooth(labels: Sequence[int]) -> list[int]:
+    """A single window whose two neighbours agree on another speaker takes theirs."""
+    out = list(labels)
+    for i in range(1, len(out) - 1):
+        if labels[i - 1] == labels[i + 1] != labels[i]:
+            out[i] = labels[i - 1]
+    return out
+
+
+class Timeline:
+    """Who speaks at any moment, from window centres and their (0-based) labels."""
+
+    def __init__(self, centres: Sequence[float], labels: Sequence[int]) -> None:
+        order = np.argsort(np.asarray(centres, dtype=float), kind="stable")
+        self.centres = np.asarray(centres, dtype=float)[order]
+        self.labels = smooth([int(labels[i]) + 1 for i in order])
+
+    def __bool__(self) -> bool:
+        return bool(len(self.centres))
+
+    def at(self, t: float) -> int:
+        i = int(np.searchsorted(self.centres, t))
+        if i <= 0:
+            return self.labels[0]
+        if i >= len(self.centres):
+            return self.labels[-1]
+        before, after = t - self.centres[i - 1], self.centres[i] - t
+        return self.labels[i - 1] if before <= after else self.labels[i]
+
+    def over(self, start: float, end: float) -> int:
+        """The speaker holding most of [start, end]."""
+        if end <= start:
+            return self.at(start)
+        votes = Counter(self.at(t) for t in (start, (start + end) / 2, end))
+        return votes.most_common(1)[0][0]
+
+    def turns(self, step: float = 0.8) -> list[Turn]:
+        """Contiguous runs of one speaker, each window owning step/2 either side."""
+        out: list[Turn] = []
+        half = step / 2
+        for centre, label in zip(self.centres.tolist(), self.labels, strict=True):
+            start, end = centre - half, centre + half
+            if out and out[-1].speaker == label and start <= out[-1].end + 1e-6:
+                out[-1] = Turn(out[-1].start, end, label)
+            elif out and start < out[-1].end:
+                middle = (start + out[-1].end) / 2
+                out[-1] = Turn(out[-1].start, middle, out[-1].speaker)
+                out.append(Turn(middle, end, label))
+            else:
+                out.append(Turn(max(0.0, start), end, label))
+        return out
+
+
+def _text(words: Sequence[Word]) -> str:
+    return "".join(w.word for w in words).strip()
+
+
+def label_segment(segment: Segment, timeline: Timeline) -> list[Segment]:
+    """The segment with every word labelled, split where the speaker changes."""
+    if not segment.words:
+        return [replace(segment, speaker=timeline.over(segment.start, segment.end))]
+    words = [replace(w, speaker=timeline.over(w.start, w.end)) for w in segment.words]
+    runs: list[list[Word]] = [[words[0]]]
+    for word in words[1:]:
+        if word.speaker == runs[-1][-1].speaker:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    if len(runs) == 1:
+        return [replace(segment, words=tuple(words), speaker=words[0].speaker)]
+    out = []
+    for i, run in enumerate(runs):
+        start = segment.start if i == 0 else run[0].start
+        end = segment.end if i == len(runs) - 1 else run[-1].end
+        out.append(replace(segment, start=start, end=end, text=_text(run), words=tuple(run),
+                           speaker=run[0].speaker))
+    return out
+
+
+def label_segments(segments: Sequence[Segment], timeline: Timeline) -> list[Segment]:
+    if not timeline:
+        return list(segments)
+    return [piece for seg in segments for piece in label_segment(seg, timeline)]
