@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Window-level cosine similarity: one voice ≈ 0.65-0.9, two voices ≈ 0.3-0.55.
-THRESHOLD = 0.58
+THRESHOLD = 0.6
 MAX_ITEMS = 1500
 #: A cluster with fewer windows than this share of all (and under MIN_WINDOWS) is no speaker.
 MIN_SHARE = 0.04

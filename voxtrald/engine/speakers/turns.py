@@ -37,10 +37,12 @@ def smooth(labels: Sequence[int]) -> list[int]:
 class Timeline:
     """Who speaks at any moment, from window centres and their (0-based) labels."""
 
-    def __init__(self, centres: Sequence[float], labels: Sequence[int]) -> None:
+    def __init__(self, centres: Sequence[float], labels: Sequence[int],
+                 half_width: float = 0.8) -> None:
         order = np.argsort(np.asarray(centres, dtype=float), kind="stable")
         self.centres = np.asarray(centres, dtype=float)[order]
         self.labels = smooth([int(labels[i]) + 1 for i in order])
+        self.half_width = half_width
 
     def __bool__(self) -> bool:
         return bool(len(self.centres))
@@ -61,21 +63,22 @@ class Timeline:
         votes = Counter(self.at(t) for t in (start, (start + end) / 2, end))
         return votes.most_common(1)[0][0]
 
-    def turns(self, step: float = 0.8) -> list[Turn]:
-        """Contiguous runs of one speaker, each window owning step/2 either side."""
+    def turns(self) -> list[Turn]:
+        """Contiguous runs of one speaker: each window covers its own 1.6 s, and where two
+        windows overlap the boundary is halfway between their centres."""
         out: list[Turn] = []
-        half = step / 2
+        half = self.half_width
         for centre, label in zip(self.centres.tolist(), self.labels, strict=True):
-            start, end = centre - half, centre + half
-            if out and out[-1].speaker == label and start <= out[-1].end + 1e-6:
-                out[-1] = Turn(out[-1].start, end, label)
-            elif out and start < out[-1].end:
-                middle = (start + out[-1].end) / 2
+            start, end = max(0.0, centre - half), centre + half
+            if out and start < out[-1].end:
+                if out[-1].speaker == label:
+                    out[-1] = Turn(out[-1].start, end, label)
+                    continue
+                middle = max(out[-1].start, (centre + out[-1].end - half) / 2)
                 out[-1] = Turn(out[-1].start, middle, out[-1].speaker)
-                out.append(Turn(middle, end, label))
-            else:
-                out.append(Turn(max(0.0, start), end, label))
-        return out
+                start = middle
+            out.append(Turn(start, end, label))
+        return [t for t in out if t.end > t.start]
 
 
 def _text(words: Sequence[Word]) -> str:
