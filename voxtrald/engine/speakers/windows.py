@@ -12,6 +12,7 @@ import numpy as np
 
 from voxtrald.engine.speakers.encoder import FRAMES, SpeakerEncoder
 from voxtrald.engine.speakers.mel import HOP, SAMPLE_RATE, mel_frames, volume_gain
+from voxtrald.engine.speakers.vectors import pack
 from voxtrald.transcripts.voices import Voice
 
 STEP = FRAMES // 2  # 0.8 s
@@ -46,4 +47,4 @@ def chunk_voices(encoder: SpeakerEncoder, samples: np.ndarray,
     vectors = encoder.embed(np.stack([mel[s:s + FRAMES] for s in starts]))
     step = HOP / SAMPLE_RATE
     return tuple(Voice(round(offset_s + s * step, 3), round(offset_s + (s + FRAMES) * step, 3),
-                       v) for s, v in zip(starts, vectors, strict=True))
+                       pack(v)) for s, v in zip(starts, vectors, strict=True))

@@ -1,7 +1,9 @@
 """From labelled voice windows to speaker turns, and every word to its speaker.
 
-Pure functions. A moment belongs to the window whose centre is nearest (a
-lone window between two of another speaker is first taken as noise and
+Pure functions, in the daemon (no numpy): the worker says which speaker each
+window's centre belongs to, and this labels every segment of the file with
+it, those of resumed chunks included. A moment belongs to the window whose
+centre is nearest (a lone window between two of another speaker is first taken as noise and
 given theirs); a word takes the speaker that holds most of its time
 (sampled at its start, middle and end); a segment is split where the
 speaker of its words changes. Numbers start at 1, as users count.
@@ -9,11 +11,10 @@ speaker of its words changes. Numbers start at 1, as users count.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-
-import numpy as np
 
 from voxtrald.transcripts.segments import Segment, Word
 
@@ -37,18 +38,18 @@ def smooth(labels: Sequence[int]) -> list[int]:
 class Timeline:
     """Who speaks at any moment, from window centres and their (0-based) labels."""
 
-    def __init__(self, centres: Sequence[float], labels: Sequence[int],
-                 half_width: float = 0.8) -> None:
-        order = np.argsort(np.asarray(centres, dtype=float), kind="stable")
-        self.centres = np.asarray(centres, dtype=float)[order]
-        self.labels = smooth([int(labels[i]) + 1 for i in order])
+    def __init__(self, windows: Sequence[tuple[float, int]], half_width: float = 0.8) -> None:
+        """`windows`: (centre in seconds, speaker from 1) of each voice window."""
+        ordered = sorted(windows)
+        self.centres = [float(c) for c, _ in ordered]
+        self.labels = smooth([int(s) for _, s in ordered])
         self.half_width = half_width
 
     def __bool__(self) -> bool:
         return bool(len(self.centres))
 
     def at(self, t: float) -> int:
-        i = int(np.searchsorted(self.centres, t))
+        i = bisect_left(self.centres, t)
         if i <= 0:
             return self.labels[0]
         if i >= len(self.centres):
@@ -68,7 +69,7 @@ class Timeline:
         windows overlap the boundary is halfway between their centres."""
         out: list[Turn] = []
         half = self.half_width
-        for centre, label in zip(self.centres.tolist(), self.labels, strict=True):
+        for centre, label in zip(self.centres, self.labels, strict=True):
             start, end = max(0.0, centre - half), centre + half
             if out and start < out[-1].end:
                 if out[-1].speaker == label:
