@@ -17,6 +17,7 @@ NAME = "speakers-ge2e"
 SOURCE = "resemblyzer 0.1.4 (Apache-2.0), converted to ONNX"
 SHA256 = "ca2fa489e706018cc94f87c66d8e6fa95166b44cb26132bc8b58cf9ca3549ba8"
 SIZE = 5695305
+LANGUAGES = "speaker labels, any language"
 PATH = Path(__file__).resolve().parents[1] / "engine" / "speakers" / "encoder.onnx"
 
 
