@@ -28,31 +28,43 @@ MIN_WINDOWS = 4
 
 def agglomerate(vectors: np.ndarray, count: int | None,
                 threshold: float = THRESHOLD) -> np.ndarray:
-    """Cluster labels 0..k-1 for each row (unit vectors), average linkage on cosine."""
+    """Cluster labels 0..k-1 for each row (unit vectors), average linkage on cosine.
+
+    Each row keeps its best partner, so a merge costs O(n) (plus a rescan of
+    the rows whose partner was merged) instead of a search of the whole matrix.
+    """
     n = len(vectors)
     if n == 0:
         return np.zeros(0, dtype=int)
     sim = (vectors @ vectors.T).astype(np.float64)
     np.fill_diagonal(sim, -np.inf)
     sizes = np.ones(n)
-    alive = np.ones(n, dtype=bool)
     members = np.arange(n)
+    best = np.argmax(sim, axis=1)
+    best_val = sim[np.arange(n), best]
     clusters = n
     target = max(1, count) if count else 1
     while clusters > target:
-        flat = int(np.argmax(sim))
-        a, b = divmod(flat, n)
-        if not count and sim[a, b] < threshold:
+        a = int(np.argmax(best_val))
+        b = int(best[a])
+        if not count and best_val[a] < threshold:
             break
         # Lance-Williams update for average linkage: the merged row is the size-weighted mean.
         merged = (sizes[a] * sim[a] + sizes[b] * sim[b]) / (sizes[a] + sizes[b])
+        merged[a] = merged[b] = -np.inf
         sim[a], sim[:, a] = merged, merged
-        sim[a, a] = -np.inf
         sim[b], sim[:, b] = -np.inf, -np.inf
         sizes[a] += sizes[b]
-        alive[b] = False
         members[members == b] = a
+        best_val[b] = -np.inf
         clusters -= 1
+        stale = np.flatnonzero((best == a) | (best == b))
+        for i in (*stale.tolist(), a):
+            best[i] = int(np.argmax(sim[i]))
+            best_val[i] = sim[i, best[i]]
+        better = merged > best_val
+        best[better] = a
+        best_val[better] = merged[better]
     _, labels = np.unique(members, return_inverse=True)
     return labels
 
