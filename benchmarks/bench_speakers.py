@@ -9,6 +9,7 @@ long-form two-voice file twice, speakers off and on, for the added wall time
 and the worker's peak memory (VmHWM).
 
     python benchmarks/bench_speakers.py [--long-minutes 10] [--threads 2] [--only two-a,...]
+        [--hard]
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long-minutes", type=float, default=10)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--only", default="")
+    parser.add_argument("--only", default="", help="only these conversations (comma-separated)")
+    parser.add_argument("--hard", action="store_true",
+                        help="also laughter between turns, one person on two microphones, "
+                             "seven voices")
     args = parser.parse_args()
     if not cv.AUDIO.is_dir():
         print(f"no recordings at {cv.AUDIO}: nothing to measure")
@@ -96,6 +100,13 @@ def main() -> int:
                 print(f"{size} voices: words right {sum(accs) / len(accs):.1%} (mean)")
             if total:
                 print(f"speaker count right in {right_count}/{total}")
+            for name, voices, seconds, laughs, ids in cv.HARD if args.hard else ():
+                path = Path(tmp) / f"{name}.wav"
+                truth = cv.write(path, voices, seconds, 1, laughs, ids)
+                segments, done, wall = run(client, path, "auto")
+                found, acc, d = score(segments, done, truth)
+                print(f"hard {name:9} people {len(set(ids))} found {found}  words right "
+                      f"{acc:6.1%}  DER {d:6.1%}", flush=True)
             if args.long_minutes > 0:
                 path = Path(tmp) / "long.wav"
                 truth = cv.write(path, ("smartphone", "license_en"), args.long_minutes * 60, 7)
