@@ -77,3 +77,12 @@ def test_the_same_voice_is_closer_than_another() -> None:
     other = float((en @ de.T).mean())
     assert same > 0.7 and other < 0.6, (same, other)
     assert FRAMES == 160
+
+
+def test_a_file_shorter_than_one_window_gets_no_windows_and_no_labels() -> None:
+    from voxtrald.engine.speakers.assign import speaker_windows
+
+    encoder = SpeakerEncoder(threads=1)
+    short = np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1
+    assert chunk_voices(encoder, short, [(0, 8000)], 0.0) == ()
+    assert speaker_windows((), None) == ()
