@@ -86,3 +86,20 @@ def test_a_file_shorter_than_one_window_gets_no_windows_and_no_labels() -> None:
     short = np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1
     assert chunk_voices(encoder, short, [(0, 8000)], 0.0) == ()
     assert speaker_windows((), None) == ()
+
+
+def test_a_failing_speaker_model_costs_the_labels_not_the_transcript() -> None:
+    from voxtrald.engine.speakers.worker_side import Speakers
+
+    class Failing:
+        def embed(self, mels: np.ndarray) -> np.ndarray:
+            raise RuntimeError("onnxruntime fell over")
+
+    speakers = Speakers(1)
+    speakers._encoder = Failing()  # type: ignore[assignment]
+    audio = np.random.default_rng(0).standard_normal(48000).astype(np.float32) * 0.1
+    assert speakers.chunk("auto", audio, [(0, 48000)], 0.0) == ()
+    windows, warnings = speakers.finish("auto", [])
+    assert windows == () and "speaker model failed" in warnings[0]
+    assert speakers.finish("auto", []) == ((), [])  # the next file tries again
+    assert speakers.chunk("off", audio, [(0, 48000)], 0.0) == ()

@@ -44,7 +44,14 @@ class Speakers:
         if not _wanted(setting).enabled:
             return ()
         encoder = self._ready()
-        return chunk_voices(encoder, samples, spans, offset_s) if encoder else ()
+        if encoder is None:
+            return ()
+        try:
+            return chunk_voices(encoder, samples, spans, offset_s)
+        except Exception as exc:  # onnxruntime's own errors: the text goes on without labels
+            self._broken = f"speakers were not told apart: the speaker model failed ({exc})"
+            log.exception("speaker windows of a chunk failed")
+            return ()
 
     def finish(self, setting: str, voices: Sequence[Voice]
                ) -> tuple[tuple[tuple[float, int], ...], list[str]]:
@@ -53,7 +60,10 @@ class Speakers:
         if not wanted.enabled:
             return (), []
         if self._broken:
-            return (), [self._broken]
+            note = self._broken
+            if self._encoder is not None:  # a failure while running: the next file tries again
+                self._broken = None
+            return (), [note]
         return speaker_windows(voices, wanted.count), []
 
 
