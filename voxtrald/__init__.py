@@ -29,32 +29,39 @@ jobs/             what happens to a job and its source
     policy        the scheduler's rules as pure functions (backoff, ETA, idle unload)
     activity      the running job's live progress and the scheduler's heartbeat
     vocabulary    names to expect, from the settings and a NAME.vocab.txt sidecar
+    speaker_sidecar, speaker_labels   NAME.speakers.txt; a finished job's words labelled
 
 store/            the job store (SQLite)
     jobs          the jobs table and the Job record
-    chunks        finished chunks of running jobs, for resuming
+    chunks        finished chunks of running jobs (with their voice windows), for resuming
+    speaker_names the names a user gave a job's speakers
     db, migrations   the connection, and the schema with its migrations
 
 transcripts/      what is written
     segments      Word and Segment, the one shape every part agrees on
     outputs       txt, srt, vtt and json files
     subtitles     subtitle cues by convention
+    voices, speaker_turns, speakers, relabel   voice windows, words to speakers, labels
+                  in each format, renaming a finished job's speakers
 
 worker/           the daemon's side of the worker child
     process       start the child, feed it, watch it die
     protocol      the typed messages both sides speak, one JSON line each
 engine/           the child process itself: decode, VAD, batched decoding, quality
+    speakers/     the speaker encoder (ONNX), its mel front end, windows, clustering
 
 api/              what the world sees
     control       what the API may see of the daemon and change in it
+    speaker_routes   a finished job's speakers, listed and renamed
     (the rest)    HTTP/1.1 + JSON on the control socket (standard library server)
 client/           the client side: connection, calls (call and print), commands,
-                  render, watch
+                  render, watch, speaker_commands (`voxtrald speakers`)
 
 Features with their own package
     memory/       memory readings, levels with hysteresis, the sampler
     updates/      release check, signed downloads;  install/  side-by-side installs
     models/       offline models, assembled once and checked against pinned hashes
+                  (speaker: the speaker encoder's pin)
     service/      systemd, launchd and Windows start-up entries, sd_notify
     _platform/    everything that differs between operating systems
 

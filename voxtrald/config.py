@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald import paths
+from voxtrald.engine.speakers import choice as speaker_choice
 from voxtrald.transcripts import outputs
 
 OUTPUT_FORMATS = outputs.FORMATS  # the formats are the renderers
@@ -53,6 +54,8 @@ class EngineConfig:
     # Windows decoded at once; 0 lets the memory available choose (1 at critical).
     batch_size: int = 0
     word_timestamps: bool = True
+    # Speaker labels: "auto", "off" or the number of speakers; NAME.speakers.txt overrides.
+    speakers: str = "auto"
     idle_unload_seconds: float = 300.0
     chunk_seconds_low: float = 60.0
     chunk_seconds_mid: float = 90.0
@@ -178,6 +181,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     ),
     "engine.threads": _range(0, 256, "0 = automatic", integer=True),
     "engine.beam_size": _range(1, 20, "", integer=True),
+    "engine.speakers": (speaker_choice.is_valid, speaker_choice.ALLOWED),
     "engine.batch_size": _range(0, 64, "0 = chosen from the memory available", integer=True),
     "engine.idle_unload_seconds": _range(0, 7 * _DAY, "seconds"),
     "engine.chunk_seconds_low": _range(10, 3600, "seconds"),
@@ -248,6 +252,10 @@ def _type_name(tp: Any) -> str:
     }.get(str(tp).replace("pathlib.", ""), str(tp))
 
 
+# Text settings that also take a bare number (`speakers = 2`).
+_NUMBER_OR_TEXT = frozenset({"engine.speakers"})
+
+
 def _coerce(key: str, tp: str, value: Any) -> Any:
     """Turn a TOML value into the field's type, or say what was expected."""
     texts = value if isinstance(value, list) else [value]
@@ -264,6 +272,8 @@ def _coerce(key: str, tp: str, value: Any) -> Any:
         if ok and not math.isfinite(value):
             raise ConfigError(f"config key '{key}': expected a finite number, got {value!r}")
     elif tp == "str":
+        if key in _NUMBER_OR_TEXT and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         ok = isinstance(value, str)
     elif tp == "Path":
         ok = isinstance(value, str) and bool(value.strip())

@@ -16,6 +16,7 @@ from voxtrald.api import core_routes
 from voxtrald.api.control import Control
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer, ApiServerError
+from voxtrald.api.speaker_routes import register_routes as speaker_routes
 from voxtrald.config import Config
 from voxtrald.events import EventLog
 from voxtrald.files.locks import LockFile
@@ -116,6 +117,7 @@ class Daemon:
         core_routes.register(router, control)
         memory_routes(router, self.memory)
         update_routes(router, self.updates, self.applier)
+        speaker_routes(router, control.store)
         self.api = ApiServer(self.cfg.socket_path(), router, self.cfg.api)
         try:
             self.api.start()

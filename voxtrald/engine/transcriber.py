@@ -29,6 +29,7 @@ from voxtrald.engine.audio import SAMPLE_RATE, DecodeStats, decode_blocks
 from voxtrald.engine.batching import choose_batch_size
 from voxtrald.engine.chunking import chunk_stream
 from voxtrald.engine.decoding import ChunkDecoder, ChunkPlan, speech_spans
+from voxtrald.engine.speakers.worker_side import Speakers
 from voxtrald.engine.whisper_batch import SteadyBatchedPipeline, detect_and_score
 from voxtrald.memory import chunk_seconds, read_system
 from voxtrald.memory.levels import raw_level
@@ -64,6 +65,7 @@ class Transcriber:
         self.multilingual = bool(model.model.is_multilingual)
         self.pipeline = SteadyBatchedPipeline(model)
         self.decoder = ChunkDecoder(model, self.pipeline)
+        self.speakers = Speakers(settings.threads)
 
     # -- memory -------------------------------------------------------------------------
 
@@ -179,6 +181,9 @@ class Transcriber:
         index = req.first_chunk
         previous: list[Segment] = []
         speech_s = doubtful_s = 0.0
+        # -- speakers (engine/speakers): the file's voice windows, resumed ones included --
+        speaker_setting = opts.speakers or s.speakers
+        voices = list(req.voices)
         for offset, samples in chunk_stream(blocks, self._chunk_seconds, start=skip):
             check_parent()
             spans = speech_spans(samples)
@@ -207,19 +212,27 @@ class Transcriber:
                 total, bad = lang_rules.doubtful_seconds(guarded)
                 speech_s, doubtful_s = speech_s + total, doubtful_s + bad
             end = (offset + samples.size) / SAMPLE_RATE
+            # -- speakers: this chunk's windows travel with it, so they are checkpointed --
+            chunk_voices = self.speakers.chunk(speaker_setting, samples, spans,
+                                               offset / SAMPLE_RATE)
+            voices.extend(chunk_voices)
             send(ChunkDone(req.job_id, index, end, tuple(guarded), language,
-                           _rounded(probability)))
+                           _rounded(probability), chunk_voices))
             send(Progress(req.job_id, round(end, 3)))
             index += 1
             del samples, segments, guarded
             gc.collect()
         warnings[:0] = stats.warnings
+        # -- speakers: all of the file's windows clustered at once --
+        speaker_windows, speaker_warnings = self.speakers.finish(speaker_setting, voices)
+        warnings.extend(speaker_warnings)
         if not self.multilingual:
             note = lang_rules.english_only_warning(speech_s, doubtful_s, self.label)
             if note:
                 warnings.append(note)
         send(Done(req.job_id, round(stats.samples / SAMPLE_RATE, 3), index - req.first_chunk,
-                  language, _rounded(probability), tuple(warnings), stats.sha256))
+                  language, _rounded(probability), tuple(warnings), stats.sha256,
+                  speaker_windows))
 
 
 def _rounded(p: float | None) -> float | None:

@@ -19,6 +19,7 @@ from typing import Any
 from voxtrald.config import Config
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.files import atomic, hashing
+from voxtrald.jobs import speaker_labels
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.policy import retry_delay
 from voxtrald.states import JobState
@@ -87,6 +88,7 @@ class Outcomes:
             },
             "warnings": list(result.warnings),
             "generator": f"{APP_NAME} {current_version()}",
+            **speaker_labels.meta(result.segments, self.store.speaker_names(job.id)),
         }
 
     @staticmethod

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from voxtrald.config import Config
 from voxtrald.events import EventLog
-from voxtrald.jobs import vocabulary
+from voxtrald.jobs import speaker_labels, speaker_sidecar, vocabulary
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.outcomes import Outcomes, Result
 from voxtrald.jobs.policy import estimate
@@ -29,6 +29,7 @@ from voxtrald.store.chunks import Chunk
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.transcripts import gaps
 from voxtrald.transcripts.segments import Segment
+from voxtrald.transcripts.voices import Voice
 from voxtrald.worker import protocol as wp
 from voxtrald.worker.process import WorkerError
 
@@ -64,6 +65,7 @@ class _Attempt:
     def __init__(self, job: Job, done: list[Chunk]) -> None:
         self.job = job
         self.segments: list[Segment] = [s for c in done for s in c.segments]
+        self.voices: list[Voice] = [v for c in done for v in c.voices]
         self.resumed_at = done[-1].end if done else 0.0
         self.first_chunk = len(done)
         self.duration = job.duration
@@ -101,16 +103,19 @@ class JobRunner:
                  f", resuming at {attempt.resumed_at:.1f} s" if attempt.resumed_at else "")
         self.events.emit("job_started", id=job.id, file=job.file, attempt=job.attempts)
         vocab = vocabulary.for_source(source, self.cfg.engine.hotwords)
+        speakers, speaker_notes = speaker_sidecar.for_source(source, self.cfg.engine.speakers)
         request = wp.Transcribe(
             job.id, str(source), start_at=attempt.resumed_at, first_chunk=attempt.first_chunk,
             options=wp.JobOptions(language=self.cfg.engine.language or None,
                                   hotwords=vocab.hotwords,
                                   initial_prompt=self.cfg.engine.initial_prompt or None,
-                                  languages=tuple(self.cfg.engine.languages)),
+                                  languages=tuple(self.cfg.engine.languages),
+                                  speakers=speakers),
             # A resumed job goes on in the language its first chunks were heard in,
             # without forcing it (a later window may still switch language).
             known_language=attempt.language,
             known_language_probability=attempt.language_probability,
+            voices=tuple(attempt.voices),
         )
         try:
             self._ensure_worker()
@@ -122,7 +127,7 @@ class JobRunner:
         except WorkerError as exc:
             self.outcomes.interrupted(job.id, str(exc), self.stopping.is_set())
             return
-        self._follow(attempt, vocab.warnings)
+        self._follow(attempt, (*vocab.warnings, *speaker_notes))
 
     def _now_a_duplicate(self, job: Job) -> bool:
         """The same audio finished meanwhile (a copy queued beside it): not run again."""
@@ -230,7 +235,8 @@ class JobRunner:
                     self.outcomes.content_changed(job, msg.sha256)
                     return
                 result = Result(
-                    segments=attempt.segments, duration=msg.duration, chunks=msg.chunks,
+                    segments=speaker_labels.apply(attempt.segments, msg.speaker_windows),
+                    duration=msg.duration, chunks=msg.chunks,
                     language=msg.language or attempt.language,
                     language_probability=(attempt.language_probability
                                           if msg.language_probability is None
@@ -243,12 +249,14 @@ class JobRunner:
 
     def _chunk_done(self, attempt: _Attempt, msg: wp.ChunkDone) -> None:
         attempt.segments.extend(msg.segments)
+        attempt.voices.extend(msg.voices)
         if msg.language:
             attempt.language, attempt.language_probability = (msg.language,
                                                               msg.language_probability)
         self.store.save_chunk(attempt.job.id, Chunk(msg.index, msg.end, msg.segments,
                                                     attempt.language,
-                                                    attempt.language_probability),
+                                                    attempt.language_probability,
+                                                    msg.voices),
                               attempt.job.sha256)
         self._progress(attempt, msg.end)
 

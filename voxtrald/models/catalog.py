@@ -13,6 +13,7 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from voxtrald.models import speaker
 from voxtrald.models.integrity import ModelError, verify_files
 from voxtrald.models.local import (
     DEFAULT_NAME,
@@ -105,6 +106,18 @@ def _unassembled(model: PinnedModel) -> Entry:
     return _pinned(model, None, NOT_ASSEMBLED)
 
 
+def speaker_entry() -> Entry:
+    """The speaker encoder (speaker labels), shipped in the package and checked by hash."""
+    try:
+        path = speaker.verified_path()
+    except ModelError as exc:
+        status = MISSING if not speaker.PATH.exists() else DAMAGED
+        return Entry(speaker.NAME, [], str(speaker.PATH), speaker.SIZE, None,
+                     speaker.LANGUAGES, False, status, str(exc))
+    return Entry(speaker.NAME, [], str(path), speaker.SIZE, None, speaker.LANGUAGES, True,
+                 VERIFIED)
+
+
 def downloaded_entries() -> list[Entry]:
     """faster-whisper models already in the Hugging Face cache (none if it cannot be read)."""
     try:
@@ -135,6 +148,7 @@ def offline_models(root: Path | None = None, rehash: bool = False,
                    downloads: bool = True) -> list[Entry]:
     root = root or models_root()
     entries = [pinned_entry(model, root, rehash) for model in PINNED.values()]
+    entries.append(speaker_entry())
     if downloads:
         entries.extend(downloaded_entries())
     return entries

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from voxtrald.store.db import Database
 from voxtrald.transcripts.segments import Segment
+from voxtrald.transcripts.voices import Voice, voices_from_list
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Chunk:
     segments: tuple[Segment, ...]
     language: str | None
     language_probability: float | None
+    voices: tuple[Voice, ...] = ()
 
 
 class ChunkLog(Database):
@@ -32,11 +34,12 @@ class ChunkLog(Database):
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO chunks (job_id, idx, end_seconds, sha256, segments,"
-                " language, language_probability)"
-                " SELECT id, ?, ?, ?, ?, ?, ? FROM jobs WHERE id=? AND state='running'",
+                " language, language_probability, voices)"
+                " SELECT id, ?, ?, ?, ?, ?, ?, ? FROM jobs WHERE id=? AND state='running'",
                 (chunk.index, chunk.end, sha256,
                  json.dumps([s.to_dict() for s in chunk.segments]),
-                 chunk.language, chunk.language_probability, job_id),
+                 chunk.language, chunk.language_probability,
+                 json.dumps([v.to_dict() for v in chunk.voices]), job_id),
             )
 
     def chunks(self, job_id: int) -> list[Chunk]:
@@ -53,5 +56,6 @@ class ChunkLog(Database):
                 break
             segments = tuple(Segment.from_dict(s) for s in json.loads(row["segments"]))
             out.append(Chunk(row["idx"], float(row["end_seconds"]), segments, row["language"],
-                             row["language_probability"]))
+                             row["language_probability"],
+                             voices_from_list(json.loads(row["voices"] or "[]"))))
         return out

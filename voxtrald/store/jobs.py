@@ -19,6 +19,7 @@ from pathlib import Path
 
 from voxtrald.states import JobState
 from voxtrald.store.chunks import ChunkLog
+from voxtrald.store.speaker_names import SpeakerNameLog
 
 _PENDING = "('queued','running')"
 
@@ -56,13 +57,14 @@ class Job:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Job:
         data = dict(row)
+        data.pop("speaker_names", None)  # read on its own (store/speaker_names.py)
         data["state"] = JobState(data["state"])
         data["outputs"] = tuple(json.loads(data["outputs"] or "[]"))
         data["warnings"] = tuple(json.loads(data["warnings"] or "[]"))
         return cls(**data)
 
 
-class JobStore(ChunkLog):
+class JobStore(ChunkLog, SpeakerNameLog):
     """The jobs table: recording files, the queue, the outcome of each attempt."""
 
     def _job(self, job_id: int) -> Job:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 #: The version this code writes; a store with a higher one is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -60,7 +60,14 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 """
 
-_STEPS = {1: _V1, 2: _V2}
+# Version 3: each chunk's voice windows (speaker embeddings), and the names a user gave
+# a job's speakers (JSON {"1": "Alice"}), kept so a later render keeps them.
+_V3 = """
+ALTER TABLE chunks ADD COLUMN voices TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE jobs ADD COLUMN speaker_names TEXT NOT NULL DEFAULT '{}';
+"""
+
+_STEPS = {1: _V1, 2: _V2, 3: _V3}
 
 
 class NewerSchema(Exception):

@@ -20,7 +20,9 @@ transcribed_at, timing, warnings, generator, and any other key the caller
 gives), then `text` and `segments`; each segment has start, end, text, words
 (word, start, end, probability; a word keeps its leading space, as Whisper
 gives it, so the text can be rebuilt exactly in any script), avg_logprob,
-no_speech_prob, compression_ratio, flags and removed. Times are in seconds
+no_speech_prob, compression_ratio, flags and removed, and `speaker` (on
+segments and words) once speakers were told apart; `speakers` then lists
+them as [{id, label, seconds}] (transcripts/speakers.py renders the labels). Times are in seconds
 rounded to the millisecond; a figure that is not a finite number is null
 (`voxtrald.files.jsontext`).
 
@@ -55,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald.files import atomic, filenames, jsontext
-from voxtrald.transcripts import gaps
+from voxtrald.transcripts import gaps, speakers
 from voxtrald.transcripts.segments import Segment, Word
 from voxtrald.transcripts.subtitles import Cue, build_cues
 
@@ -74,7 +76,7 @@ _META_DEFAULTS: dict[str, Any] = {
 }
 _META_ORDER = (
     "source", "language", "language_probability", "duration", "model", "compute_type",
-    "beam_size", "transcribed_at", "timing", "warnings", "generator",
+    "beam_size", "transcribed_at", "timing", "warnings", "generator", "speakers",
 )
 _OWN_KEYS = ("text", "segments", "gaps")
 
@@ -89,23 +91,38 @@ def shown(segments: Iterable[Segment]) -> list[Segment]:
 
 
 def render_txt(segments: Sequence[Segment], meta: Meta | None = None) -> str:
+    names = speakers.names_in(meta)
+    if names:
+        return speakers.paragraphs(shown(segments), names)
     lines = [s.text.strip() for s in shown(segments)]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def render_srt(segments: Sequence[Segment], meta: Meta | None = None) -> str:
+    names = speakers.names_in(meta)
+    owners = speakers.cue_speakers(shown(segments)) if names else []
     blocks = []
+    previous = None
     for i, cue in enumerate(build_cues(shown(segments)), start=1):
+        lines = list(cue.lines)
+        if names and owners[i - 1] != previous and owners[i - 1] is not None:
+            lines[0] = f"{speakers.label_of(owners[i - 1], names)}: {lines[0]}"
+        previous = owners[i - 1] if names else None
         # "-->" is the SRT timing arrow; in a text line it would confuse readers.
-        text = "\n".join(line.replace("-->", "->") for line in cue.lines)
+        text = "\n".join(line.replace("-->", "->") for line in lines)
         blocks.append(f"{i}\n{_times(cue, ',')}\n{text}\n")
     return "\n".join(blocks)
 
 
 def render_vtt(segments: Sequence[Segment], meta: Meta | None = None) -> str:
+    names = speakers.names_in(meta)
+    owners = speakers.cue_speakers(shown(segments)) if names else []
     blocks = ["WEBVTT\n"]
-    for cue in build_cues(shown(segments)):
+    for i, cue in enumerate(build_cues(shown(segments))):
         text = "\n".join(_vtt_escape(line) for line in cue.lines)
+        label = speakers.label_of(owners[i], names) if names else None
+        if label:  # a WebVTT voice span; the name cannot hold '>' (clean_label drops it)
+            text = f"<v {_vtt_escape(label)}>{text}"
         blocks.append(f"{_times(cue, '.')}\n{text}\n")
     return "\n".join(blocks)
 
@@ -230,6 +247,7 @@ def _segment_doc(seg: Segment) -> dict[str, Any]:
         "compression_ratio": _round(seg.compression_ratio, 4),
         "flags": list(seg.flags),
         "removed": seg.removed,
+        **({} if seg.speaker is None else {"speaker": seg.speaker}),
     }
 
 
@@ -239,6 +257,7 @@ def _word_doc(word: Word) -> dict[str, Any]:
         "start": _round(word.start, 3),
         "end": _round(word.end, 3),
         "probability": _round(word.probability, 4),
+        **({} if word.speaker is None else {"speaker": word.speaker}),
     }
 
 

@@ -33,11 +33,13 @@ class Word:
     start: float
     end: float
     probability: float
+    # Who said it (1, 2, ...), once the file's speakers are known; None when not labelled.
+    speaker: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Word:
         return cls(str(data["word"]), float(data["start"]), float(data["end"]),
-                   float(data.get("probability", 0.0)))
+                   float(data.get("probability", 0.0)), _speaker(data.get("speaker")))
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class Segment:
     compression_ratio: float | None = None
     # Quality findings, e.g. "repetition", "low_confidence", "no_speech".
     flags: tuple[str, ...] = field(default=())
+    # Who said it (1, 2, ...); segments are split where the speaker changes.
+    speaker: int | None = None
 
     @property
     def is_gap(self) -> bool:
@@ -71,9 +75,9 @@ class Segment:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["words"] = [asdict(w) for w in self.words]
+        data["words"] = [_without_none_speaker(asdict(w)) for w in self.words]
         data["flags"] = list(self.flags)
-        return data
+        return _without_none_speaker(data)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Segment:
@@ -90,4 +94,19 @@ class Segment:
             no_speech_prob=opt("no_speech_prob"),
             compression_ratio=opt("compression_ratio"),
             flags=tuple(str(f) for f in data.get("flags") or ()),
+            speaker=_speaker(data.get("speaker")),
         )
+
+
+def _without_none_speaker(data: dict[str, Any]) -> dict[str, Any]:
+    """No `speaker` key at all when nobody was labelled: files without labels look as before."""
+    if data.get("speaker") is None:
+        data.pop("speaker", None)
+    return data
+
+
+def _speaker(value: Any) -> int | None:
+    """A speaker number as stored, or None for anything else (never a crash on old data)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None

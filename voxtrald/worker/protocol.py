@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from voxtrald.config import EngineConfig
 from voxtrald.transcripts.segments import Segment
+from voxtrald.transcripts.voices import Voice, voices_from_list
 
 # -- the worker's settings (its one command-line argument) -------------------------------
 
@@ -70,6 +71,8 @@ class JobOptions:
     initial_prompt: str | None = None
     # The languages detection may choose from (None: the worker's settings decide).
     languages: tuple[str, ...] | None = None
+    # "auto", "off" or a count (engine/speakers/choice.py); None: the worker's setting.
+    speakers: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class Transcribe:
     # the later chunks come out as they would have in one run.
     known_language: str | None = None
     known_language_probability: float | None = None
+    # Resume: the voice windows of the chunks already done, clustered with the rest at the end.
+    voices: tuple[Voice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,8 @@ class ChunkDone:
     segments: tuple[Segment, ...] = ()
     language: str | None = None
     language_probability: float | None = None
+    # The chunk's voice windows with their speaker embeddings, checkpointed with it.
+    voices: tuple[Voice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,9 @@ class Done:
     warnings: tuple[str, ...] = ()
     # The SHA-256 of the bytes decoded, read through the same descriptor.
     sha256: str | None = None
+    # (centre seconds, speaker from 1) of every voice window of the file; () when speakers
+    # are off or none were heard.
+    speaker_windows: tuple[tuple[float, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,8 @@ def encode(msg: Message) -> str:
     data = asdict(msg)
     if isinstance(msg, ChunkDone):
         data["segments"] = [s.to_dict() for s in msg.segments]
+    if isinstance(msg, ChunkDone | Transcribe):
+        data["voices"] = [v.to_dict() for v in msg.voices]
     return json.dumps({"kind": msg.kind, **data}, ensure_ascii=False) + "\n"
 
 
@@ -187,6 +199,8 @@ def decode(line: str) -> Message | None:
         cls = _TYPES[data.pop("kind")]
         if cls is ChunkDone:
             data["segments"] = tuple(Segment.from_dict(s) for s in data.get("segments") or ())
+        if cls is ChunkDone or cls is Transcribe:
+            data["voices"] = voices_from_list(data.get("voices"))
         if cls is Transcribe:
             options = dict(data.get("options") or {})
             if options.get("languages") is not None:
@@ -194,8 +208,19 @@ def decode(line: str) -> Message | None:
             data["options"] = JobOptions(**options)
         if cls is Done:
             data["warnings"] = tuple(str(w) for w in data.get("warnings") or ())
+            data["speaker_windows"] = _speaker_windows(data.get("speaker_windows"))
         names = {f.name for f in fields(cls)}
         msg: Message = cls(**{k: v for k, v in data.items() if k in names})
         return msg
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _speaker_windows(items: Any) -> tuple[tuple[float, int], ...]:
+    """(centre, speaker) pairs; a malformed pair is left out."""
+    out = []
+    for item in items if isinstance(items, list) else ():
+        if (isinstance(item, list) and len(item) == 2 and isinstance(item[1], int)
+                and isinstance(item[0], int | float) and item[1] > 0):
+            out.append((float(item[0]), int(item[1])))
+    return tuple(out)
