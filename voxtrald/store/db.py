@@ -8,6 +8,7 @@ serialises the threads (inbox, scheduler, API) on the one connection.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,12 +16,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from voxtrald.files.private import FILE_MODE, private_folder, tighten_file
 from voxtrald.store.migrations import migrate
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_files(path: Path) -> None:
+    """The database and its side files 0600, before SQLite opens them.
+
+    SQLite creates the database 0644 (less the umask) and gives its -wal and
+    -shm the database's own mode, so creating the database 0600 first keeps
+    all three private; files an older version left readable are tightened.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    os.close(fd)
+    for suffix in ("", *SIDE_FILES):
+        tighten_file(Path(str(path) + suffix))
 
 
 class Database:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The store holds every job's name, path and, while it runs, its text.
+        private_folder(path.parent, "state folder")
+        _private_files(path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
