@@ -37,6 +37,7 @@ from packaging.version import Version
 
 from voxtrald.events import utc_now_iso
 from voxtrald.files import hashing
+from voxtrald.files.private import NotPrivate, private_folder
 from voxtrald.updates import minisign, net
 from voxtrald.updates.release import choose_wheel, parse_sha256sums
 from voxtrald.updates.versions import is_newer
@@ -142,7 +143,10 @@ class Downloader:
         staged = self.staged(version)
         if staged is not None and staged["sha256"] == expected:
             return staged
-        self.updates_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            private_folder(self.updates_dir, "updates folder")
+        except NotPrivate as exc:
+            raise DownloadError(f"{exc}; nothing was staged", "not_private") from None
         self._sweep_leftovers()
         tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.updates_dir))
         try:
@@ -184,6 +188,9 @@ class Downloader:
         """
         folder = self.updates_dir / version
         try:
+            # Checked again at install time (the wheel is copied and hashed then); a
+            # folder others could change is not used at all.
+            private_folder(self.updates_dir, "updates folder", create=False)
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             name = manifest["file"]
             if not isinstance(name, str) or Path(name).name != name or manifest["version"] \
@@ -195,7 +202,7 @@ class Downloader:
             wheel = folder / name
             if hashing.sha256_file(wheel) != digest:
                 return None
-        except (OSError, ValueError, KeyError, TypeError, DownloadError):
+        except (OSError, ValueError, KeyError, TypeError, DownloadError, NotPrivate):
             return None
         return {**manifest, "sha256": digest, "signed_by": key_id, "path": str(wheel)}
 
