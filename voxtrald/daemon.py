@@ -104,6 +104,7 @@ class Daemon:
         self.inbox = Inbox(cfg.paths.inbox, cfg.inbox.settle_seconds, intake.take,
                            intake.is_known, recursive=cfg.inbox.recursive,
                            scan_interval=cfg.inbox.scan_interval_seconds)
+        store.health.on_recover = self.inbox.request_scan
         self.inbox.start()
         scheduler.start()
         log.info("voxtrald %s watching %s → %s (model %s%s)", current_version(), cfg.paths.inbox,
@@ -157,6 +158,8 @@ class Daemon:
                   ("control API", self.api)) if part is None or not part.alive()]
         if self.inbox is not None:
             found.extend(self.inbox.problems())
+        if self.store is not None and (unwritable := self.store.health.problem()):
+            found.append(unwritable)
         if self.runner is not None and self.runner.load_error:
             found.append(f"the model cannot be loaded: {self.runner.load_error}")
         if not self.heartbeat.fresh():
