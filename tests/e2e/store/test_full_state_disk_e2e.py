@@ -10,6 +10,7 @@ file becomes a job.
 from __future__ import annotations
 
 import errno
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,21 +29,16 @@ MAX_LINES = 20
 def fill(folder: Path) -> Path:
     """Write zeros into `folder` until its disk has no byte left."""
     filler = folder / "filler"
-    block = b"\0" * 65536
-    with filler.open("wb") as fh:
-        try:
-            while True:
-                fh.write(block)
-                fh.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC, exc
-    with filler.open("ab") as fh:  # the last partial block
-        try:
-            while True:
-                fh.write(b"\0")
-                fh.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 16, 1 << 10, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
     return filler
 
 
@@ -70,6 +66,7 @@ def daemon_on_small_disk(tmp_path: Path, small_state: Path) -> Iterator[DaemonPr
 def test_full_state_disk_is_one_problem_and_nothing_is_lost(
         daemon_on_small_disk: DaemonProc, small_state: Path, speech_wav: Path) -> None:
     d = daemon_on_small_disk
+    wait_for(lambda: _health(d)["ok"], 120, "the daemon to be fully up")
     filler = fill(small_state)
     lines_before = len(d.log().splitlines())
     payload = speech_wav.read_bytes()
@@ -77,7 +74,7 @@ def test_full_state_disk_is_one_problem_and_nothing_is_lost(
         tmp = d.inbox / f".drop{i}.part"
         tmp.write_bytes(payload + bytes([i]) * 64)  # each its own audio, not a duplicate
         tmp.rename(d.inbox / f"clip{i:03d}.wav")
-    health = wait_for(lambda: (h := _health(d)) if not h["ok"] else None, 60,
+    health = wait_for(lambda: (lambda h: None if h["ok"] else h)(_health(d)), 60,
                       "health to report the full store")
     assert any("cannot be written" in p for p in health["problems"]), health
     deadline = time.monotonic() + FULL_SECONDS
