@@ -47,17 +47,6 @@ def test_a_megabyte_sidecar_is_not_read_whole(tmp_path: Path) -> None:
     assert "larger than" in vocabulary.for_source(source, "").warnings[0]
 
 
-def test_a_sidecar_that_is_a_link_or_a_fifo_is_not_followed(tmp_path: Path) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_text("private words")
-    source = tmp_path / "talk.mp3"
-    source.write_bytes(b"audio")
-    (tmp_path / "talk.vocab.txt").symlink_to(secret)
-    assert vocabulary.for_source(source, "") == vocabulary.Vocabulary(None, ())
-    os.mkfifo(tmp_path / "talk.mp3.vocab.txt")
-    assert vocabulary.for_source(source, "") == vocabulary.Vocabulary(None, ())
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
 def test_a_sidecar_that_is_a_link_or_a_pipe_is_ignored_with_a_warning(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
