@@ -40,7 +40,7 @@ from voxtrald.files import hashing
 from voxtrald.files.private import NotPrivate, private_folder
 from voxtrald.updates import minisign, net
 from voxtrald.updates.release import choose_wheel, parse_sha256sums
-from voxtrald.updates.versions import is_newer
+from voxtrald.updates.versions import is_newer, same_version
 
 log = logging.getLogger("voxtrald.updates")
 
@@ -72,7 +72,7 @@ def check_manifest(sums: bytes, signature: str, keys: Sequence[minisign.PublicKe
         raise DownloadError(f"release {version} is not signed by a trusted key: {exc}; "
                             "nothing was staged", "bad_signature") from None
     signed_version = verified.field("version")
-    if signed_version is not None and signed_version != version:
+    if signed_version is not None and not same_version(signed_version, version):
         raise DownloadError(f"the signed manifest is for version {signed_version[:40]}, not "
                             f"{version}; nothing was staged", "bad_signature")
     digest = parse_sha256sums(sums.decode("utf-8", "replace"), filename)
