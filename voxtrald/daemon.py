@@ -21,6 +21,7 @@ from voxtrald.events import EventLog
 from voxtrald.files.locks import LockFile
 from voxtrald.inbox.watcher import Inbox
 from voxtrald.install.apply import Applier
+from voxtrald.install.layout import signed_at
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.intake import Intake
@@ -86,6 +87,7 @@ class Daemon:
                                      can_apply=lambda: self.applier is not None
                                      and self.applier.root is not None)
         self.applier = Applier(cfg, self.updates, self.events, self.restart.set)
+        self.updates.require_signed_after(signed_at(self.applier.running.version_dir))
         control = Control(cfg, store, scheduler, self.current, self.events,
                           lambda: {"loaded": self.worker.alive(), "pid": self.worker.pid},
                           memory.summary, self.updates.summary, self.problems)

@@ -136,7 +136,8 @@ class Applier:
             with record.locked(root):
                 keep = {current_version(), version} | set(self._previous(root))
                 envbuild.sweep_incomplete(root, keep)
-            envbuild.build(root, version, Path(verified["path"]), verified["sha256"])
+            envbuild.build(root, version, Path(verified["path"]), verified["sha256"],
+                           signed_at=verified.get("signed_at"))
             if self._stop.is_set():
                 return
             self._step("testing")

@@ -165,7 +165,7 @@ def _pip_failure(version: str, output: str) -> EnvError:
 
 
 def build(root: InstallRoot, version: str, wheel: Path, sha256: str,
-          seed_from: list[Path] | None = None) -> Path:
+          seed_from: list[Path] | None = None, signed_at: int | None = None) -> Path:
     """The complete environment of `version` (built now unless an identical one exists).
 
     pip never reads `wheel` itself: the bytes are copied into a fresh private
@@ -194,7 +194,8 @@ def build(root: InstallRoot, version: str, wheel: Path, sha256: str,
                 raise EnvError(f"the wheel {wheel.name} changed after it was verified; "
                                "nothing was installed", "verification_failed")
             _make_env(target, version, local, seed_from)
-        marker = {"version": version, "wheel_sha256": sha256}
+        # When its release was signed: a later update must have been signed after it.
+        marker = {"version": version, "wheel_sha256": sha256, "signed_at": signed_at}
         atomic.write_atomic(target / COMPLETE, json.dumps(marker))
     except BaseException:
         remove(target)

@@ -162,6 +162,10 @@ class UpdateChecker:
             self._refresh()
         return self._result()
 
+    def require_signed_after(self, when: int | None) -> None:
+        """Refuse releases signed before `when` (the installed release's signing time)."""
+        self._downloader.not_before = when
+
     def dismiss(self, version: str) -> dict[str, Any]:
         """Skip `version` for good (ValueError if it is not a version); newer ones still show."""
         try:
