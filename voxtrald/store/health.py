@@ -2,7 +2,7 @@
 
 A full disk (or one gone read-only) under the state folder makes every write
 fail until space comes back. Each part that writes would otherwise log its
-own traceback for every file on every scan (the audit counted 81,000 in four
+own traceback for every file on every scan (81,000 of them in four
 minutes) while /api/health still said all was well. So the store's writes
 report here: the first failure is one log line and one health problem, the
 first write that succeeds again is one more line, and intake asks `may_try`

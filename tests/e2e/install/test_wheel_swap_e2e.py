@@ -1,7 +1,7 @@
 """The wheel pip installs is the one that was verified, even if the file is swapped.
 
 Applying verifies the staged wheel, then installs it. Another process that can
-replace the file in between (the audit did it) must not get other bytes
+replace the file in between must not get other bytes
 installed under the verified hash.
 """
 

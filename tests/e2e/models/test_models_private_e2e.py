@@ -1,6 +1,6 @@
 """A models folder others could change: a tampered file with a forged stamp is never loaded.
 
-As the audit did it: the default model is assembled in a folder that is open
+As the attack went: the default model is assembled in a folder that is open
 to everyone (0777); a second local user then replaces one model file with a
 changed copy of the same size and writes a verification stamp that vouches for
 it (its own inode, size and times, and the pinned hash, which is public). The

@@ -20,7 +20,7 @@ import pytest
 from conftest import DaemonProc, tmpfs, wait_for
 
 FILES = 20
-#: The stretch over which the log is watched while the disk is full. The audit's four
+#: The stretch over which the log is watched while the disk is full. Four
 #: minutes at a 30 s scan are eight scans; 30 s at a 1 s scan are thirty.
 FULL_SECONDS = 30.0
 MAX_LINES = 20

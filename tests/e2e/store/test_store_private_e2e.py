@@ -2,7 +2,7 @@
 
 A real daemon transcribes a 0600 recording in a home others may enter (0755,
 as homes usually are); another user then tries to read the store the way the
-audit did. A state folder someone else made is refused at start.
+attack went. A state folder someone else made is refused at start.
 """
 
 from __future__ import annotations
