@@ -104,11 +104,13 @@ class TrayClient:
         """The daemon's last update check, from its cache (no network): for About."""
         return self._action("GET", "/api/updates/check")
 
-    def apply_update(self) -> ApplyProgress:
+    def apply_update(self, version: str | None = None) -> ApplyProgress:
         """Ask the daemon to install the offered update and restart; ActionFailed with its
-        reason when it will not (busy, not an install it can update, nothing to apply)."""
+        reason when it will not (busy, not an install it can update, nothing to apply, or
+        `version`, the one the user was shown, is no longer the one on offer)."""
         # It asks GitHub first (a deliberate act gets fresh news): wait as for a check.
-        answer = self._action("POST", "/api/updates/apply", {}, timeout=self.timeout + 30)
+        body = {"version": version} if version else {}
+        answer = self._action("POST", "/api/updates/apply", body, timeout=self.timeout + 30)
         return ApplyProgress.parse(answer)
 
     def apply_progress(self) -> ApplyProgress:

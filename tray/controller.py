@@ -328,7 +328,7 @@ class Controller(UserRequests):
             return
         log.info("installing %s", name(version))
         try:
-            progress = self.client.apply_update()
+            progress = self.client.apply_update(version)
         except ActionFailed as exc:
             reason = str(exc)
             log.warning("install of %s refused: %s", name(version), reason)

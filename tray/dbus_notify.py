@@ -8,6 +8,13 @@ NotificationClosed signals on a background thread, without a GLib main loop.
 The connection is opened lazily and again after the bus or the server went
 away. Signals are taken only from the process that owns the notification
 name when we sent, so another program on the bus cannot press our buttons.
+
+Any program on the bus may also queue for the notification name and inherit
+it when the real server exits. So the first server met is pinned: its user
+and its command line. Each notice is addressed to the name's current owner
+by its unique name, and only after checking that the owner is still that
+program; a different one gets no notices (NotifyError says why) and its
+signals are ignored.
 """
 
 from __future__ import annotations
@@ -18,7 +25,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from jeepney import DBusAddress, HeaderFields, MatchRule, message_bus, new_method_call
+from jeepney import (
+    DBusAddress,
+    DBusErrorResponse,
+    HeaderFields,
+    MatchRule,
+    message_bus,
+    new_method_call,
+)
 from jeepney.io.threading import DBusRouter, Proxy, open_dbus_connection
 
 log = logging.getLogger(__name__)
@@ -48,6 +62,7 @@ class DBusNotifications:
         self._signals: queue.Queue[Any] = queue.Queue(maxsize=256)
         self._stop = threading.Event()
         self._server: str | None = None  # unique bus name of the notification server
+        self._pinned: tuple[int, str] | None = None  # (uid, command line) of the first one
         self._listener: threading.Thread | None = None
         self.server_name = ""
 
@@ -84,9 +99,30 @@ class DBusNotifications:
         if self._router is router:
             self._router = None
 
+    def _trusted_owner(self, router: DBusRouter) -> str:
+        """The unique name now owning the notification name, if it is the program first met."""
+        bus = Proxy(message_bus, router, timeout=CALL_TIMEOUT)
+        try:
+            (owner,) = bus.GetNameOwner(NAME)
+            (uid,) = bus.GetConnectionUnixUser(owner)
+            (pid,) = bus.GetConnectionUnixProcessID(owner)
+        except DBusErrorResponse as exc:  # nobody owns the name now
+            raise NotifyError(f"no notification server: {exc}") from exc
+        except Exception as exc:  # the bus went away: open it again next time
+            with self._lock:
+                self._drop(router)
+            raise NotifyError(f"no notification server: {type(exc).__name__}: {exc}") from exc
+        identity = (int(uid), _command_line(int(pid)))
+        if self._pinned is None:
+            self._pinned = identity
+        elif identity != self._pinned:
+            raise NotifyError(f"the notification server was replaced by another program "
+                              f"(pid {pid}: {identity[1][:80]!r}); notices are not sent to it")
+        return str(owner)
+
     def _call(self, method: str, signature: str | None = None, body: tuple = ()) -> tuple:
         router = self._connected()
-        addr = DBusAddress(PATH, bus_name=NAME, interface=NAME)
+        addr = DBusAddress(PATH, bus_name=self._trusted_owner(router), interface=NAME)
         msg = new_method_call(addr, method, signature, body) if signature else \
             new_method_call(addr, method)
         try:
@@ -167,3 +203,12 @@ class DBusNotifications:
                     self.on_closed(int(msg.body[0]))
             except Exception:  # a failing handler must not stop the listener
                 log.exception("handling %s failed", member)
+
+
+def _command_line(pid: int) -> str:
+    """The program a process runs, as its command line; "" where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read(4096).replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return ""

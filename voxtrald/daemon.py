@@ -22,6 +22,7 @@ from voxtrald.events import EventLog
 from voxtrald.files.locks import LockFile
 from voxtrald.inbox.watcher import Inbox
 from voxtrald.install.apply import Applier
+from voxtrald.install.layout import signed_at
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.intake import Intake
@@ -87,6 +88,7 @@ class Daemon:
                                      can_apply=lambda: self.applier is not None
                                      and self.applier.root is not None)
         self.applier = Applier(cfg, self.updates, self.events, self.restart.set)
+        self.updates.require_signed_after(signed_at(self.applier.running.version_dir))
         control = Control(cfg, store, scheduler, self.current, self.events,
                           lambda: {"loaded": self.worker.alive(), "pid": self.worker.pid},
                           memory.summary, self.updates.summary, self.problems)
@@ -105,6 +107,7 @@ class Daemon:
         self.inbox = Inbox(cfg.paths.inbox, cfg.inbox.settle_seconds, intake.take,
                            intake.is_known, recursive=cfg.inbox.recursive,
                            scan_interval=cfg.inbox.scan_interval_seconds)
+        store.health.on_recover = self.inbox.request_scan
         self.inbox.start()
         scheduler.start()
         log.info("voxtrald %s watching %s → %s (model %s%s)", current_version(), cfg.paths.inbox,
@@ -159,6 +162,8 @@ class Daemon:
                   ("control API", self.api)) if part is None or not part.alive()]
         if self.inbox is not None:
             found.extend(self.inbox.problems())
+        if self.store is not None and (unwritable := self.store.health.problem()):
+            found.append(unwritable)
         if self.runner is not None and self.runner.load_error:
             found.append(f"the model cannot be loaded: {self.runner.load_error}")
         if not self.heartbeat.fresh():

@@ -13,6 +13,7 @@ from pathlib import Path
 from voxtrald.config import Config
 from voxtrald.files import atomic
 from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
+from voxtrald.files.private import NotPrivate, private_folder
 from voxtrald.store.jobs import JobStore
 from voxtrald.store.migrations import NewerSchema
 
@@ -49,6 +50,8 @@ def open_store(cfg: Config) -> JobStore:
     path = cfg.paths.state_dir / "jobs.sqlite3"
     try:
         store = JobStore(path)
+    except NotPrivate as exc:
+        raise StartupError(str(exc)) from exc
     except (sqlite3.Error, NewerSchema) as exc:
         raise StartupError(f"the job store {path} cannot be opened ({exc}); "
                            "move it aside to start afresh") from exc
@@ -61,8 +64,10 @@ def open_store(cfg: Config) -> JobStore:
 def lock_state_dir(lock: LockFile, state: Path) -> None:
     """Take the state folder for this daemon; a second daemon on it is refused by name."""
     try:
-        state.mkdir(parents=True, exist_ok=True)
+        private_folder(state, "state folder")
         lock.acquire()
+    except NotPrivate as exc:
+        raise StartupError(str(exc)) from exc
     except AlreadyLocked as exc:
         raise StartupError(f"another voxtrald (pid {exc.holder}) is already using the "
                            f"state folder {state}") from exc

@@ -27,6 +27,7 @@ from voxtrald import _platform
 from voxtrald.api import endpoint
 from voxtrald.api.errors import BUSY, INTERNAL_ERROR, STOPPING, ApiError
 from voxtrald.api.handler import Handler, encode_response
+from voxtrald.api.linger import Lingerer
 from voxtrald.api.listen import (
     AlreadyRunning,
     ApiServerError,
@@ -97,15 +98,13 @@ class _Pool:
             self._jobs.put(None)
 
 
+_LINGER = Lingerer()
+
+
 def _refuse(sock: socket.socket, err: ApiError) -> None:
-    """Answer without a handler thread, never blocking the caller, and close."""
-    try:
-        sock.setblocking(False)
-        sock.send(encode_response(err.status, err.body(), close=True))
-    except OSError:
-        pass
-    finally:
-        sock.close()
+    """Answer without a handler thread, never blocking the caller; the client reads it
+    before the connection ends (see linger)."""
+    _LINGER.refuse(sock, encode_response(err.status, err.body(), close=True))
 
 
 class _Serving(socketserver.ThreadingMixIn, socketserver.BaseServer):

@@ -59,3 +59,21 @@ def sha256_of(path: Path) -> str:
     """The content hash of a user's source file: a plain file only, NotRegular otherwise."""
     with open_regular(path) as fh:
         return sha256_stream(fh)
+
+
+def copy_hashed(source: Path, target: Path) -> str:
+    """Copy `source` to a new file `target` (0600) and return the SHA-256 of the bytes written.
+
+    The hash is of what was copied, read once: whatever the source becomes
+    afterwards, `target` holds exactly the bytes the returned hash names.
+    """
+    digest = hashlib.sha256()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
+        | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    with open_regular(source) as src, os.fdopen(os.open(target, flags, 0o600), "wb") as dst:
+        while block := src.read(BLOCK):
+            digest.update(block)
+            dst.write(block)
+        dst.flush()
+        os.fsync(dst.fileno())
+    return digest.hexdigest()

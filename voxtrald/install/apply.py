@@ -24,6 +24,7 @@ from voxtrald.events import EventLog
 from voxtrald.install import envbuild, record, rollback
 from voxtrald.install.layout import InstallRoot, Kind, LayoutError, Running, detect, how_to_update
 from voxtrald.updates.checker import UpdateChecker
+from voxtrald.updates.versions import same_version
 from voxtrald.version import current_version
 
 log = logging.getLogger("voxtrald.install")
@@ -73,8 +74,12 @@ class Applier:
 
     # --- apply ------------------------------------------------------------------------
 
-    def apply(self, retry_failed: bool = False) -> dict[str, Any]:
-        """Start applying the offered update in the background; ApplyError if it cannot."""
+    def apply(self, retry_failed: bool = False, wanted: str | None = None) -> dict[str, Any]:
+        """Start applying the offered update in the background; ApplyError if it cannot.
+
+        `wanted` is the version the user chose (the tray's "Install X"): when a newer
+        release came out since, that is not what they agreed to, so it is refused.
+        """
         root = self._updatable()
         self._refuse_if_busy()
         result = self.checker.check(refresh=True)  # a deliberate act: ask GitHub now
@@ -86,6 +91,9 @@ class Applier:
         if not version or not (result.get("update_available") or result.get("rolled_back")):
             raise ApplyError(409, "no_update", result.get("error") or
                              f"no update to apply: {current_version()} is the newest release")
+        if wanted is not None and not same_version(wanted, version):
+            raise ApplyError(409, "version_changed", f"Voxtral {version} is the release on "
+                             f"offer now, not {wanted[:64]}; look at it and choose again")
         if root.current() != current_version():
             raise ApplyError(409, "not_current", f"{root.path}/current points at "
                              f"{root.current()}, but {current_version()} is running; start "
@@ -128,7 +136,8 @@ class Applier:
             with record.locked(root):
                 keep = {current_version(), version} | set(self._previous(root))
                 envbuild.sweep_incomplete(root, keep)
-            envbuild.build(root, version, Path(verified["path"]), verified["sha256"])
+            envbuild.build(root, version, Path(verified["path"]), verified["sha256"],
+                           signed_at=verified.get("signed_at"))
             if self._stop.is_set():
                 return
             self._step("testing")

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -26,7 +27,8 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from voxtrald.files import atomic
+from voxtrald.files import atomic, hashing
+from voxtrald.files.private import owned_by_me
 from voxtrald.install.layout import COMPLETE, InstallRoot, env_python
 from voxtrald.version import DISTRIBUTION
 
@@ -163,10 +165,16 @@ def _pip_failure(version: str, output: str) -> EnvError:
 
 
 def build(root: InstallRoot, version: str, wheel: Path, sha256: str,
-          seed_from: list[Path] | None = None) -> Path:
-    """The complete environment of `version` (built now unless an identical one exists)."""
+          seed_from: list[Path] | None = None, signed_at: int | None = None) -> Path:
+    """The complete environment of `version` (built now unless an identical one exists).
+
+    pip never reads `wheel` itself: the bytes are copied into a fresh private
+    folder and hashed while copying, and only that copy, matching `sha256`,
+    is installed. A wheel swapped after it was verified is refused, not installed
+    under the verified wheel's name.
+    """
     target = root.version_dir(version)
-    if root.is_complete(version):
+    if root.is_complete(version) and owned_by_me(target / COMPLETE):
         with contextlib.suppress(OSError, ValueError):
             if json.loads((target / COMPLETE).read_text(encoding="utf-8")).get(
                     "wheel_sha256") == sha256:
@@ -174,29 +182,45 @@ def build(root: InstallRoot, version: str, wheel: Path, sha256: str,
     remove(target)
     try:
         root.versions_dir.mkdir(parents=True, exist_ok=True)
-        made = _run([sys.executable, "-m", "venv", str(target)], "python -m venv")
-        if made.returncode != 0:
-            raise _pip_failure(version, made.stdout + made.stderr)
-        requirements = wheel_requirements(wheel)
-        try:
-            copied = seed(site_packages(target)[0], seed_from or running_site_packages(),
-                          requirements)
-        except OSError as exc:
-            if exc.errno == 28:
-                raise EnvError(f"the disk is full: cannot install Voxtral {version}",
-                               "disk_full") from None
-            raise EnvError(f"cannot prepare Voxtral {version}'s environment: {exc}") from None
-        log.info("environment for %s seeded with %d installed files", version, copied)
-        pip = _run([str(env_python(target)), "-m", "pip", "install", "--no-input",
-                    "--disable-pip-version-check", str(wheel)], "pip")
-        if pip.returncode != 0:
-            raise _pip_failure(version, pip.stdout + pip.stderr)
-        marker = {"version": version, "wheel_sha256": sha256}
+        with tempfile.TemporaryDirectory(prefix=".wheel-", dir=root.path) as private:
+            local = Path(private) / wheel.name
+            try:
+                copied_sha = hashing.copy_hashed(wheel, local)
+            except OSError as exc:
+                raise EnvError(f"cannot read the wheel {wheel}: {exc.strerror or exc}",
+                               "disk_full" if exc.errno == 28 else "install_failed"
+                               ) from None
+            if copied_sha != sha256:
+                raise EnvError(f"the wheel {wheel.name} changed after it was verified; "
+                               "nothing was installed", "verification_failed")
+            _make_env(target, version, local, seed_from)
+        # When its release was signed: a later update must have been signed after it.
+        marker = {"version": version, "wheel_sha256": sha256, "signed_at": signed_at}
         atomic.write_atomic(target / COMPLETE, json.dumps(marker))
     except BaseException:
         remove(target)
         raise
     return target
+
+
+def _make_env(target: Path, version: str, wheel: Path, seed_from: list[Path] | None) -> None:
+    made = _run([sys.executable, "-m", "venv", str(target)], "python -m venv")
+    if made.returncode != 0:
+        raise _pip_failure(version, made.stdout + made.stderr)
+    requirements = wheel_requirements(wheel)
+    try:
+        copied = seed(site_packages(target)[0], seed_from or running_site_packages(),
+                      requirements)
+    except OSError as exc:
+        if exc.errno == 28:
+            raise EnvError(f"the disk is full: cannot install Voxtral {version}",
+                           "disk_full") from None
+        raise EnvError(f"cannot prepare Voxtral {version}'s environment: {exc}") from None
+    log.info("environment for %s seeded with %d installed files", version, copied)
+    pip = _run([str(env_python(target)), "-m", "pip", "install", "--no-input",
+                "--disable-pip-version-check", str(wheel)], "pip")
+    if pip.returncode != 0:
+        raise _pip_failure(version, pip.stdout + pip.stderr)
 
 
 def remove(folder: Path) -> None:

@@ -9,6 +9,7 @@ same version; an install of another version is changed with apply-update.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import platformdirs
 
 from voxtrald import _platform
 from voxtrald.files import atomic, hashing
+from voxtrald.files.private import NotPrivate, owned_by_me, private_folder
 from voxtrald.install import envbuild
 from voxtrald.install.layout import MARKER, PROGRAMS, InstallRoot, Kind, LayoutError, detect
 from voxtrald.updates.download import wheel_version
@@ -58,12 +60,42 @@ def write_launchers(root: InstallRoot) -> list[Path]:
     return written
 
 
+def check_root(root: InstallRoot, create: bool) -> None:
+    """The install folder and everything a launcher starts belong to this user alone.
+
+    The launchers run whatever `current` points at, so a folder someone else
+    made (even an empty one), or a `bin/`, `versions/X` or completion mark of
+    theirs inside ours, would have us run their code; each is refused.
+    """
+    try:
+        private_folder(root.path, "install folder", create=create)
+        for sub in (root.versions_dir, root.bin_dir):
+            if os.path.lexists(sub):
+                private_folder(sub, "install folder", create=False)
+        for folder in (root.path, root.versions_dir, root.bin_dir):
+            for entry in _entries(folder):
+                if not owned_by_me(entry):
+                    raise NotPrivate(f"{entry} in the install folder belongs to another user "
+                                     "or can be changed by others; remove it or choose "
+                                     "another folder")
+    except NotPrivate as exc:
+        raise LayoutError(str(exc)) from None
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def install(target: Path, wheel: Path | None) -> str:
     """Install and return what to tell the user; LayoutError/EnvError say why not."""
     root = InstallRoot(target.expanduser().absolute())
     if root.path.exists() and any(root.path.iterdir()) and not root.is_ours():
         raise LayoutError(f"{root.path} is not empty and is not a Voxtral install; choose an "
                           "empty or new folder")
+    check_root(root, create=True)
     with tempfile.TemporaryDirectory(prefix="voxtral-install-") as tmp:
         if wheel is None:
             running = detect()
@@ -84,6 +116,8 @@ def install(target: Path, wheel: Path | None) -> str:
         local = Path(tmp) / wheel.name
         if wheel.resolve() != local.resolve():
             shutil.copyfile(wheel, local)
+        # The wheel built or given here is what the user asked for: its hash is taken
+        # now, and build() installs only a private copy that still matches it.
         envbuild.build(root, version, local, hashing.sha256_file(local))
     write_launchers(root)
     root.switch(version)

@@ -15,6 +15,7 @@ tells which kind runs, and `how_to_update` what to do instead.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import sys
@@ -162,6 +163,17 @@ def sync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def signed_at(version_dir: Path | None) -> int | None:
+    """When the release installed in `version_dir` was signed, if it came as a signed update."""
+    if version_dir is None:
+        return None
+    try:
+        value = json.loads((version_dir / COMPLETE).read_text(encoding="utf-8")).get("signed_at")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class Kind(StrEnum):

@@ -2,9 +2,16 @@
 
 Run in a new version's environment before `current` is switched to it, so a
 version that cannot import its parts, load the model or transcribe is never
-started at all. The clip is two seconds of speech shipped in the package
-(`selftest.flac`: espeak-ng saying "Hello world, this is a test.", 16 kHz
-mono), read in place.
+started at all. The clip is eight seconds of speech shipped in the package
+(`selftest.flac`: espeak-ng saying CLIP_TEXT, 16 kHz mono), read in place.
+
+The judge is tolerant on purpose. A broken installation (audio decoded wrong,
+a model that does not load the right weights, a decoder that returns nothing
+or loops) gets almost every word wrong; a working one with any bundled model,
+even the smallest, hears most of them, whatever the load on the machine. So
+the check asks that most of the clip's words be heard, and that the text not
+run on far past them, rather than for one exact word a small model may
+mishear ("hello" heard as "the low").
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ from typing import Any
 from voxtrald import exit_codes
 
 CLIP = Path(__file__).resolve().parent / "selftest.flac"
-EXPECTED_WORD = "hello"
+CLIP_TEXT = ("The quick brown fox jumps over the lazy dog. Please call Stella. Ask her to "
+             "bring these things with her from the store.")
+#: Share of the clip's words that must be heard; every bundled model hears over 90 %.
+MIN_HEARD = 0.6
 MODULES = ("voxtrald.daemon", "voxtrald.api.server", "voxtrald.engine", "voxtrald.updates.checker",
            "faster_whisper", "ctranslate2", "av", "numpy", "watchdog", "psutil", "cryptography")
 LOAD_TIMEOUT = 300.0
@@ -73,6 +83,39 @@ def transcribe_clip(settings: dict[str, Any]) -> str:
         worker.stop()
 
 
+def words(text: str) -> list[str]:
+    """Lower-case words without punctuation, for comparing what was said with what was heard."""
+    cleaned = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text.lower())
+    return cleaned.split()
+
+
+def judge(heard: str, said: str = CLIP_TEXT) -> str | None:
+    """Why `heard` is not a working transcription of `said`, or None when it is.
+
+    Counts the said words that were heard (each as often as said), so a
+    misheard word or two costs a little and silence, garbage or a wrong
+    language costs everything; a text far longer than the clip is a decoder
+    that runs on.
+    """
+    expected, got = words(said), words(heard)
+    left: dict[str, int] = {}
+    for word in got:
+        left[word] = left.get(word, 0) + 1
+    found = 0
+    for word in expected:
+        if left.get(word, 0) > 0:
+            left[word] -= 1
+            found += 1
+    share = found / len(expected)
+    if share < MIN_HEARD:
+        return (f"the test clip was transcribed as {heard[:200]!r}: {found} of its "
+                f"{len(expected)} words heard, at least {MIN_HEARD:.0%} expected")
+    if len(got) > 2 * len(expected):
+        return (f"the test clip was transcribed as {heard[:200]!r}: {len(got)} words for "
+                f"{len(expected)} said")
+    return None
+
+
 def run(model: str | None, config: Path | None) -> dict[str, Any]:
     from voxtrald import config as config_mod
     from voxtrald.version import current_version
@@ -82,9 +125,9 @@ def run(model: str | None, config: Path | None) -> dict[str, Any]:
     check_imports()
     cfg = config_mod.load(config, {"engine.model": model})
     text = transcribe_clip(worker_settings(cfg))
-    if EXPECTED_WORD not in text.lower():
-        raise SelfTestError(f"the test clip was transcribed as {text[:200]!r}, without "
-                            f"{EXPECTED_WORD!r}")
+    wrong = judge(text)
+    if wrong is not None:
+        raise SelfTestError(wrong)
     return {"ok": True, "version": current_version(), "model": cfg.engine.model, "text": text,
             "seconds": round(time.monotonic() - started, 1)}
 

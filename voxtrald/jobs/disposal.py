@@ -8,6 +8,8 @@ store always ends up pointing at wherever the file really is.
 from __future__ import annotations
 
 import logging
+import os
+from dataclasses import replace
 from pathlib import Path
 
 from voxtrald.config import Config
@@ -61,7 +63,7 @@ class Disposal:
         if self.cfg.jobs.after == "keep":
             return 0
         count = 0
-        for job in self.store.ended_under(str(self.cfg.paths.inbox)):
+        for job in [*self.store.ended_under(str(self.cfg.paths.inbox)), *self._cut_moves()]:
             try:
                 st = Path(job.source_path).lstat()
             except OSError:
@@ -72,6 +74,32 @@ class Disposal:
                 self.finish(job)
                 count += 1
         return count
+
+    def _cut_moves(self) -> list[Job]:
+        """Finished jobs recorded as moved to Processed/ whose file never got there.
+
+        The destination is recorded before the move, so a kill during a move across
+        disks leaves the job pointing at Processed/NAME while the file is still in
+        the inbox. Pointed back at the inbox file, the move is simply finished:
+        taken as new audio instead, it would become a spurious duplicate job.
+        """
+        cut = []
+        for job in self.store.ended_under(str(self.cfg.paths.processed)):
+            if os.path.lexists(job.source_path):
+                continue
+            left = self.cfg.paths.inbox / job.rel_dir / Path(job.source_path).name
+            try:
+                st = left.lstat()
+            except OSError:
+                left = self.cfg.paths.inbox / job.rel_dir / job.file
+                try:
+                    st = left.lstat()
+                except OSError:
+                    continue
+            if (st.st_size, st.st_mtime) == (job.size, job.mtime):
+                self.store.set_source(job.id, str(left))
+                cut.append(replace(job, source_path=str(left)))
+        return cut
 
     def set_aside(self, job: Job, error: str) -> None:
         """Move a source that failed for good to Failed/ with NAME.error.json beside it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from voxtrald.files import hashing
 from voxtrald.jobs import sources
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.states import JobState
+from voxtrald.store.health import storage_fault
 from voxtrald.store.jobs import JobStore
 
 log = logging.getLogger("voxtrald")
@@ -48,7 +50,23 @@ class Intake:
         return "" if str(rel) == "." else str(rel)
 
     def take(self, path: Path) -> None:
-        """Called by the inbox once per settled file (and again if it changes)."""
+        """Called by the inbox once per settled file (and again if it changes).
+
+        While the store cannot be written (a full disk), files are left in the
+        inbox untouched, one tried now and then; the next scan after the store
+        works again takes them all. Nothing is logged per file: the store's
+        health says what is wrong, once.
+        """
+        health = self.store.health
+        if not health.may_try():
+            return
+        try:
+            self._take(path)
+        except (sqlite3.Error, OSError) as exc:
+            if health.problem() is None or storage_fault(exc) is None:
+                raise
+
+    def _take(self, path: Path) -> None:
         st = path.lstat()
         rel_dir = self._rel_dir(path)
         error = None

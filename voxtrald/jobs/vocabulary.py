@@ -9,7 +9,6 @@ warning in the transcript rather than failing the job.
 
 from __future__ import annotations
 
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +27,17 @@ class Vocabulary:
 
 
 def sidecar_for(source: Path) -> Path | None:
-    """NAME.EXT.vocab.txt or NAME.vocab.txt beside the source, if one is there."""
+    """NAME.EXT.vocab.txt or NAME.vocab.txt beside the source, if one is there.
+
+    Whatever is there under that name counts, a link or a pipe included: it is
+    never followed or read (read_sidecar refuses it), but the user is told it
+    was ignored rather than left wondering why their names were not used.
+    """
     for candidate in (source.with_name(source.name + SUFFIX),
                       source.with_name(source.stem + SUFFIX)):
         try:
-            if stat.S_ISREG(candidate.lstat().st_mode):
-                return candidate
+            candidate.lstat()
+            return candidate
         except OSError:  # none there, or a name too long to exist beside a long source
             continue
     return None
@@ -70,7 +74,8 @@ def read_sidecar(path: Path) -> tuple[list[str], str | None]:
         with hashing.open_regular(path) as fh:
             raw = fh.read(MAX_BYTES + 1)
     except hashing.NotRegular:
-        return [], f"vocabulary file {name} is not a regular file; ignored"
+        return [], (f"vocabulary file {name} is a link, a pipe or another special file, not a "
+                    "regular file; ignored (put the file itself beside the recording)")
     except OSError as exc:
         return [], f"vocabulary file {name} cannot be read ({exc.strerror or exc}); ignored"
     if len(raw) > MAX_BYTES:

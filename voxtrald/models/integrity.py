@@ -20,6 +20,7 @@ from typing import Any
 
 from voxtrald.files.atomic import write_atomic
 from voxtrald.files.hashing import sha256_file
+from voxtrald.files.private import is_private_file
 from voxtrald.models.pins import FilePin
 
 log = logging.getLogger("voxtrald.models")
@@ -46,8 +47,8 @@ def _identity(st: os.stat_result) -> dict[str, int]:
 
 def _read_stamp(stamp: Path | None) -> dict[str, Any]:
     """The recorded files, or nothing: the stamp is a cache and may be anything on disk."""
-    if stamp is None:
-        return {}
+    if stamp is None or not is_private_file(stamp):
+        return {}  # a stamp another user could have written vouches for nothing
     try:
         data = json.loads(stamp.read_bytes())
     except (OSError, ValueError):

@@ -13,9 +13,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from voxtrald.files.private import NotPrivate, private_folder
 from voxtrald.models.assembly import assemble
 from voxtrald.models.integrity import ModelError, verify_files
 from voxtrald.models.local import (
+    MODELS_DIR_ENV,
     bundled_folder,
     check_folder,
     describe,
@@ -65,9 +67,23 @@ def resolve_model(name: str) -> str:
 def ensure_pinned(model: PinnedModel, root: Path | None = None, rehash: bool = False) -> Path:
     """The verified folder of one of our models, assembled first if it has to be."""
     root = root or models_root()
+    # Stamps vouch for files without hashing them, and assembled models are loaded from
+    # here: both only count in a folder nobody else can change.
+    try:
+        private_folder(root, "models folder")
+        private_folder(stamp_path(root, model).parent, "models folder")
+        stamp: Path | None = stamp_path(root, model)
+    except NotPrivate as exc:
+        if model.assembled:
+            raise ModelError(f"{exc}; or set {MODELS_DIR_ENV} to a folder of your own"
+                             ) from None
+        log.warning("%s; verifying the %s model by hashing it at every start", exc,
+                    model.name)
+        stamp = None
+    except OSError:
+        stamp = None  # cannot be made: assembling says why, a bundled model is hashed
     folder = assemble(model, root) if model.assembled else bundled_folder(model)
-    verify_files(folder, model.files, stamp_path(root, model), remedy(model, folder),
-                 rehash=rehash)
+    verify_files(folder, model.files, stamp, remedy(model, folder), rehash=rehash)
     return folder
 
 

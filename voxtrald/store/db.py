@@ -8,19 +8,40 @@ serialises the threads (inbox, scheduler, API) on the one connection.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from voxtrald.files.private import FILE_MODE, private_folder, tighten_file
+from voxtrald.store.health import StoreHealth
 from voxtrald.store.migrations import migrate
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_files(path: Path) -> None:
+    """The database and its side files 0600, before SQLite opens them.
+
+    SQLite creates the database 0644 (less the umask) and gives its -wal and
+    -shm the database's own mode, so creating the database 0600 first keeps
+    all three private; files an older version left readable are tightened.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    os.close(fd)
+    for suffix in ("", *SIDE_FILES):
+        tighten_file(Path(str(path) + suffix))
 
 
 class Database:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The store holds every job's name, path and, while it runs, its text.
+        private_folder(path.parent, "state folder")
+        _private_files(path)
+        self.health = StoreHealth(str(path))
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -39,13 +60,19 @@ class Database:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                # Also after a failed COMMIT (a full disk), which may leave it open.
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error | OSError):
+                    self.health.failed(exc)
                 raise
-            self._db.execute("COMMIT")
+        self.health.succeeded()
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         with self._lock:

@@ -27,7 +27,7 @@ from voxtrald.updates import net, release, sanitize, state
 from voxtrald.updates.download import Downloader, DownloadError
 from voxtrald.updates.github import MAX_WAIT, GitHubReleases
 from voxtrald.updates.keys import trusted_keys
-from voxtrald.updates.versions import InvalidTag, parse_tag
+from voxtrald.updates.versions import InvalidTag, canonical, parse_tag, same_version
 
 log = logging.getLogger("voxtrald.updates")
 
@@ -162,10 +162,14 @@ class UpdateChecker:
             self._refresh()
         return self._result()
 
+    def require_signed_after(self, when: int | None) -> None:
+        """Refuse releases signed before `when` (the installed release's signing time)."""
+        self._downloader.not_before = when
+
     def dismiss(self, version: str) -> dict[str, Any]:
         """Skip `version` for good (ValueError if it is not a version); newer ones still show."""
         try:
-            normalized = str(parse_tag(version))
+            normalized = canonical(parse_tag(version))
         except InvalidTag as exc:
             raise ValueError(f"not a release version: {exc}") from None
         with self._lock:
@@ -334,7 +338,9 @@ class UpdateChecker:
                 result["error"] = error
             result["checked_at"] = self._state.get("checked_at")
             result["channel"] = self.cfg.channel
-        reason = self._failed_versions().get(result["latest_version"] or "")
+        latest = result["latest_version"] or ""
+        reason = next((why for failed, why in self._failed_versions().items()
+                       if latest and same_version(failed, latest)), None)
         result["rolled_back"] = reason is not None
         result["rolled_back_reason"] = reason
         if reason is not None:

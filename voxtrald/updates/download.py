@@ -37,9 +37,10 @@ from packaging.version import Version
 
 from voxtrald.events import utc_now_iso
 from voxtrald.files import hashing
+from voxtrald.files.private import NotPrivate, private_folder
 from voxtrald.updates import minisign, net
 from voxtrald.updates.release import choose_wheel, parse_sha256sums
-from voxtrald.updates.versions import is_newer
+from voxtrald.updates.versions import is_newer, same_version
 
 log = logging.getLogger("voxtrald.updates")
 
@@ -62,18 +63,34 @@ class DownloadError(Exception):
         self.code = code
 
 
+def signed_time(verified: minisign.Verified) -> int | None:
+    """When the manifest was signed: the `timestamp` field of its trusted comment."""
+    text = verified.field("timestamp")
+    return int(text) if text is not None and text.isdigit() and len(text) <= 12 else None
+
+
 def check_manifest(sums: bytes, signature: str, keys: Sequence[minisign.PublicKey],
-                   version: str, filename: str) -> tuple[str, str]:
-    """(sha256 of `filename`, signing key id) from a signed manifest, or DownloadError."""
+                   version: str, filename: str, not_before: int | None = None
+                   ) -> tuple[str, str]:
+    """(sha256 of `filename`, signing key id) from a signed manifest, or DownloadError.
+
+    `not_before` is when the installed version's release was signed: a release
+    signed earlier is an old one offered as news (an attacker holding us on a
+    vulnerable release while a newer one exists) and is refused.
+    """
     try:
         verified = minisign.verify(sums, signature, keys)
     except minisign.SignatureError as exc:
         raise DownloadError(f"release {version} is not signed by a trusted key: {exc}; "
                             "nothing was staged", "bad_signature") from None
     signed_version = verified.field("version")
-    if signed_version is not None and signed_version != version:
+    if signed_version is not None and not same_version(signed_version, version):
         raise DownloadError(f"the signed manifest is for version {signed_version[:40]}, not "
                             f"{version}; nothing was staged", "bad_signature")
+    if not_before is not None and (signed_time(verified) or 0) < not_before:
+        raise DownloadError(f"release {version} was signed before the installed version's "
+                            "release; an older release is not taken as an update, nothing "
+                            "was staged", "stale_release")
     digest = parse_sha256sums(sums.decode("utf-8", "replace"), filename)
     if digest is None:
         raise DownloadError(f"the signed SHA256SUMS of release {version} does not list "
@@ -114,6 +131,8 @@ class Downloader:
         self.keys = list(keys)
         self.timeout = timeout
         self.verify = verify
+        #: When the installed version's release was signed, if known (see check_manifest).
+        self.not_before: int | None = None
 
     def stage(self, release: dict[str, Any], current: str) -> dict[str, Any]:
         """Stage the release's wheel and return its manifest (plus `path`), or DownloadError."""
@@ -135,14 +154,18 @@ class Downloader:
                 f"{self.max_bytes // (1024 * 1024)} MB download limit", "too_large"
             )
         sums, signature = self._signed_manifest(assets, version)
-        expected, key_id = check_manifest(sums, signature, self.keys, version, wheel["name"])
+        expected, key_id = check_manifest(sums, signature, self.keys, version, wheel["name"],
+                                          self.not_before)
         if wheel.get("sha256") not in (None, expected):
             raise DownloadError(f"GitHub's digest for {wheel['name']} disagrees with the signed "
                                 "SHA256SUMS; nothing was staged", "verification_failed")
         staged = self.staged(version)
         if staged is not None and staged["sha256"] == expected:
             return staged
-        self.updates_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            private_folder(self.updates_dir, "updates folder")
+        except NotPrivate as exc:
+            raise DownloadError(f"{exc}; nothing was staged", "not_private") from None
         self._sweep_leftovers()
         tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.updates_dir))
         try:
@@ -152,7 +175,7 @@ class Downloader:
                     f"{wheel['name']} failed verification: its SHA-256 does not match the "
                     "signed SHA256SUMS; nothing was staged", "verification_failed"
                 )
-            if wheel_version(tmp / wheel["name"]) != version:
+            if not same_version(wheel_version(tmp / wheel["name"]) or "", version):
                 raise DownloadError(f"{wheel['name']} is not a wheel of version {version}; "
                                     "nothing was staged", "verification_failed")
             manifest = {
@@ -164,6 +187,7 @@ class Downloader:
                 "source_url": wheel["url"],
                 "release_url": release.get("html_url"),
                 "staged_at": utc_now_iso(),
+                "signed_at": signed_time(minisign.verify(sums, signature, self.keys)),
             }
             (tmp / SUMS).write_bytes(sums)
             (tmp / SIG).write_text(signature, encoding="utf-8")
@@ -184,20 +208,26 @@ class Downloader:
         """
         folder = self.updates_dir / version
         try:
+            # Checked again at install time (the wheel is copied and hashed then); a
+            # folder others could change is not used at all.
+            private_folder(self.updates_dir, "updates folder", create=False)
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             name = manifest["file"]
             if not isinstance(name, str) or Path(name).name != name or manifest["version"] \
                     != version:
                 return None
-            digest, key_id = check_manifest(
-                (folder / SUMS).read_bytes(), (folder / SIG).read_text(encoding="utf-8"),
-                self.keys, version, name)
+            sums, sig = (folder / SUMS).read_bytes(), (folder / SIG).read_text(encoding="utf-8")
+            digest, key_id = check_manifest(sums, sig, self.keys, version, name,
+                                            self.not_before)
+            signed_at = signed_time(minisign.verify(sums, sig, self.keys))
             wheel = folder / name
             if hashing.sha256_file(wheel) != digest:
                 return None
-        except (OSError, ValueError, KeyError, TypeError, DownloadError):
+        except (OSError, ValueError, KeyError, TypeError, DownloadError, NotPrivate,
+                minisign.SignatureError):
             return None
-        return {**manifest, "sha256": digest, "signed_by": key_id, "path": str(wheel)}
+        return {**manifest, "sha256": digest, "signed_by": key_id, "signed_at": signed_at,
+                "path": str(wheel)}
 
     def _signed_manifest(self, assets: list[dict[str, Any]], version: str) -> tuple[bytes, str]:
         sums = next((a for a in assets if a["name"] in SUMS_NAMES), None)

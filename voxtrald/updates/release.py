@@ -17,7 +17,14 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import Version
 
 from voxtrald.updates import sanitize
-from voxtrald.updates.versions import InvalidTag, is_newer, is_prerelease, parse_tag
+from voxtrald.updates.versions import (
+    InvalidTag,
+    canonical,
+    is_newer,
+    is_prerelease,
+    parse_tag,
+    same_version,
+)
 
 MAX_ASSETS = 100
 MAX_ASSET_NAME = 255
@@ -60,7 +67,7 @@ def normalize_release(raw: object) -> dict[str, Any]:
     if not isinstance(tag, str) or not tag:
         raise BadRelease("the release has no tag")
     try:
-        version: str | None = str(parse_tag(tag))
+        version: str | None = canonical(parse_tag(tag))
         invalid = None
     except InvalidTag as exc:
         version, invalid = None, str(exc)
@@ -194,6 +201,6 @@ def evaluate(
         published_at=release.get("published_at"),
         prerelease=prerelease,
         update_available=is_newer(parsed, current),
-        dismissed=version in dismissed,
+        dismissed=any(same_version(version, d) for d in dismissed),
     )
     return result

@@ -48,10 +48,13 @@ def register_routes(router: Router, checker: UpdateChecker,
     def apply(request: Request) -> tuple[int, dict[str, Any]]:
         body = request.json()
         retry = body.get("retry_failed") is True
+        wanted = body.get("version")
+        if wanted is not None and (not isinstance(wanted, str) or not 0 < len(wanted) <= 64):
+            raise ApiError(400, "bad_parameter", "'version' must be the version to install")
         if applier is None:
             raise ApiError(409, "not_updatable", "this daemon cannot apply updates")
         try:
-            return 202, applier.apply(retry_failed=retry)
+            return 202, applier.apply(retry_failed=retry, wanted=wanted)
         except ApplyError as exc:
             raise ApiError(exc.status, exc.code, str(exc)) from None
 

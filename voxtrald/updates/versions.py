@@ -47,6 +47,34 @@ def parse_tag(tag: object) -> Version:
     return version
 
 
+def canonical(version: Version) -> str:
+    """One spelling per version: `1.1`, `1.1.0` and `1.1.0.0` are all "1.1.0".
+
+    Folders, dismissed and failed lists are keyed by this text, so two tags of
+    the same version cannot stage twice or slip past a dismissal.
+    """
+    release = list(version.release)
+    while len(release) > 3 and release[-1] == 0:
+        release.pop()
+    release += [0] * (3 - len(release))
+    text = ".".join(str(n) for n in release)
+    if version.pre is not None:
+        text += f"{version.pre[0]}{version.pre[1]}"
+    if version.post is not None:
+        text += f".post{version.post}"
+    if version.dev is not None:
+        text += f".dev{version.dev}"
+    return text
+
+
+def same_version(a: str, b: str) -> bool:
+    """Whether two version texts name the same version (unreadable ones compare as text)."""
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
 def is_newer(candidate: Version, current: str) -> bool:
     """Only a strictly newer release is an update; an unreadable current counts as 0."""
     try:

@@ -772,3 +772,47 @@ def test_debug_log_of_a_unix_peer(server: tuple[ApiServer, FakeControl],
             time.sleep(0.05)
     assert "GET /api/health HTTP/1.1" in caplog.text
     assert "Traceback" not in caplog.text and "failed" not in caplog.text
+
+
+@pytest.mark.parametrize("waiting", [1, 20], ids=["refused-at-once", "refused-after-waiting"])
+def test_two_hundred_clients_over_the_cap_read_their_503(
+        sock_dir: Path, monkeypatch: pytest.MonkeyPatch, waiting: int) -> None:
+    """Every client reads an answer (200 or a 503 it can parse), none gets a reset.
+
+    Two long-polls hold the only slots; the rest either get 503 at once (over
+    MAX_WAITING) or after waiting. Clients send their request after the server
+    may already have refused them, as real clients racing a refusal do.
+    """
+    from voxtrald.api import server as server_mod
+
+    monkeypatch.setattr(server_mod, "MAX_WAITING", waiting)
+    monkeypatch.setattr(server_mod, "QUEUE_WAIT_SECONDS", 0.2)
+    srv, _ = make_server(sock_dir / "s.sock", max_connections=2)
+    results: list[object] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(200)
+    with srv:
+        hogs = [connect(srv.socket_path, timeout=30) for _ in range(2)]
+        for h in hogs:
+            h.sendall(b"GET /api/events?after=999999&timeout=20 HTTP/1.1\r\n\r\n")
+
+        def one() -> None:
+            try:
+                s = connect(srv.socket_path, timeout=30)
+                barrier.wait(timeout=30)
+                s.sendall(CURL_STATUS.replace(b"Accept", b"Connection: close\r\nAccept"))
+                status, _, body = read_response(s)
+                result: object = status if status == 200 else body["error"]["code"]
+                s.close()
+            except Exception as exc:
+                result = repr(exc)
+            with lock:
+                results.append(result)
+
+        run_all(one, 200)
+        for h in hogs:
+            h.close()
+    assert len(results) == 200
+    odd = [r for r in results if r not in (200, "busy")]
+    assert odd == [], odd[:5]
+    assert "busy" in results

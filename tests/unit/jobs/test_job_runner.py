@@ -281,3 +281,33 @@ def test_other_bytes_decoded_than_hashed_at_intake_run_again_under_their_own_has
     assert not (rig.cfg.paths.transcripts / "a.txt").exists()
     done = rig.run_next()  # decoded again: now the same bytes as recorded
     assert done.state == "done" and done.sha256 == "bytes swapped in after intake"
+
+
+class _Killed(BaseException):
+    """Stands for kill -9 inside the move: nothing after it in the process runs."""
+
+
+def test_a_kill_during_the_source_move_leaves_no_spurious_duplicate(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The destination is recorded, then the process dies mid-copy (a move across disks)."""
+    from voxtrald.jobs import sources
+
+    script(rig, lambda req: chunked(req.job_id, ["x"]))
+    job = rig.drop("talk.wav")
+
+    def killed_mid_copy(source: Path, target: Path) -> None:
+        raise _Killed
+
+    monkeypatch.setattr(sources, "move_file", killed_mid_copy)
+    with pytest.raises(_Killed):
+        rig.run_next()
+    monkeypatch.undo()
+    left = rig.cfg.paths.inbox / "talk.wav"
+    assert left.exists() and rig.job(job.id).state == "done"
+    # The next start: reconcile, then the inbox scan offers the file it finds.
+    Disposal(rig.store, rig.cfg).reconcile()
+    if left.exists():
+        rig.intake.take(left)
+    assert [(j.id, j.state) for j in rig.store.list()] == [(job.id, "done")]
+    assert not left.exists() and (rig.cfg.paths.processed / "talk.wav").exists()
+    assert rig.job(job.id).source_path == str(rig.cfg.paths.processed / "talk.wav")
