@@ -98,13 +98,18 @@ class _Pool:
             self._jobs.put(None)
 
 
-_LINGER = Lingerer()
+_LINGER: list[Lingerer] = []
+_LINGER_LOCK = threading.Lock()
 
 
 def _refuse(sock: socket.socket, err: ApiError) -> None:
     """Answer without a handler thread, never blocking the caller; the client reads it
-    before the connection ends (see linger)."""
-    _LINGER.refuse(sock, encode_response(err.status, err.body(), close=True))
+    before the connection ends (see linger). The lingerer (a socket pair and a thread)
+    is made at the first refusal, not at import."""
+    with _LINGER_LOCK:
+        if not _LINGER:
+            _LINGER.append(Lingerer())
+    _LINGER[0].refuse(sock, encode_response(err.status, err.body(), close=True))
 
 
 class _Serving(socketserver.ThreadingMixIn, socketserver.BaseServer):

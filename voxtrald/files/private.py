@@ -161,6 +161,6 @@ def _chmod_nofollow(path: Path, mode: int, flags: int) -> None:
     """chmod through a descriptor opened without following a link (Linux has no lchmod)."""
     fd = os.open(path, os.O_RDONLY | flags | getattr(os, "O_NOFOLLOW", 0))
     try:
-        os.fchmod(fd, mode)
+        _platform.set_mode(fd, mode)
     finally:
         os.close(fd)
