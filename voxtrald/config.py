@@ -45,6 +45,8 @@ class EngineConfig:
     compute_type: str = "int8"
     threads: int = 0
     beam_size: int = 5
+    # Beam of the fast batched first pass; windows the checks doubt get beam_size.
+    first_pass_beam: int = 1
     language: str = ""
     # The languages detection may choose from (e.g. ["en", "fr"]); empty: any the model knows.
     languages: list[str] = field(default_factory=list)
@@ -181,6 +183,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     ),
     "engine.threads": _range(0, 256, "0 = automatic", integer=True),
     "engine.beam_size": _range(1, 20, "", integer=True),
+    "engine.first_pass_beam": _range(1, 20, "", integer=True),
     "engine.speakers": (speaker_choice.is_valid, speaker_choice.ALLOWED),
     "engine.batch_size": _range(0, 64, "0 = chosen from the memory available", integer=True),
     "engine.idle_unload_seconds": _range(0, 7 * _DAY, "seconds"),

@@ -8,7 +8,9 @@ those figures do not show: it stops after the first sentence and leaves the
 rest of the window unheard, or writes a few words for a lot of speech. Each
 check here names one such failure; a window that fails any of them is decoded
 again the sequential way (fallback.py), and the better of the two is kept by
-the same checks (`better`).
+the same checks (`better`). Text that compresses like a loop is doubted only
+when its words are not timed as speech (quality.speech_like): a chorus or a
+sentence said again compresses as well as a loop does.
 
 Times are seconds in the file. `voiced` are Silero's speech stretches within
 the window, padded by VAD_PAD_SECONDS on each side as Silero pads them, so
@@ -20,7 +22,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voxtrald.engine.quality import COMPRESSION_LIMIT, LOW_LOGPROB, compression_ratio, find_loop
+from voxtrald.engine.quality import (
+    COMPRESSION_LIMIT,
+    LOW_LOGPROB,
+    compression_ratio,
+    find_loop,
+    speech_like,
+)
 from voxtrald.engine.quality import normalise as normalise_text
 from voxtrald.transcripts.segments import Segment
 
@@ -110,7 +118,9 @@ def judge(segments: Sequence[Segment], voiced: Sequence[Span]) -> Verdict:
     """The doubts one decode of a window raises; none means it is kept as it is."""
     doubts: list[str] = []
     text = " ".join(s.text.strip() for s in segments).strip()
-    if compression_ratio(text) > COMPRESSION_LIMIT:
+    words = [w for s in segments for w in s.words]
+    # Text said again compresses well too: the audio decides whether it was said.
+    if compression_ratio(text) > COMPRESSION_LIMIT and not speech_like(words, voiced):
         doubts.append(COMPRESSION)
     lp = mean_logprob(segments)
     if lp < LOW_LOGPROB:
@@ -123,7 +133,6 @@ def judge(segments: Sequence[Segment], voiced: Sequence[Span]) -> Verdict:
     if total(voiced) >= MIN_VOICED_SECONDS:
         if cov < MIN_COVERAGE:
             doubts.append(COVERAGE)
-        words = [w for s in segments for w in s.words]
         speech_end = max(end for _start, end in voiced) - VAD_PAD_SECONDS
         text_end = words[-1].end if words else (segments[-1].end if text else None)
         if text_end is None or speech_end - text_end >= EARLY_END_SECONDS:

@@ -3,9 +3,10 @@
 1. Silero finds the speech; it is read in windows of contiguous audio of at
    most 30 s (windows.py).
 2. First pass: every window at once through the batched decoder
-   (whisper_batch.py), without timestamps, with word timings, at
-   FIRST_PASS_BEAM (greedy: most windows are plain speech the model is sure
-   of, and greedy decoding costs a fraction of a beam search).
+   (whisper_batch.py), without timestamps, with word timings, at the
+   setting `first_pass_beam` (greedy by default: most windows are plain
+   speech the model is sure of, and greedy decoding costs a fraction of a
+   beam search).
 3. Each window's text is judged against its audio (checks.py). A window the
    checks doubt is decoded again the careful sequential way (fallback.py) with
    the configured beam, and the better of the two is kept.
@@ -36,10 +37,6 @@ from voxtrald.transcripts.segments import Segment
 
 log = logging.getLogger("voxtrald.transcriber")
 
-#: Beam of the first, batched pass; windows the checks doubt get the configured beam.
-FIRST_PASS_BEAM = 1
-
-
 @dataclass(frozen=True)
 class ChunkPlan:
     """What every window of the chunk is decoded with."""
@@ -47,6 +44,7 @@ class ChunkPlan:
     language: str
     beam_size: int
     batch_size: int
+    first_pass_beam: int = 1
     switch_languages: bool = False
     hotwords: str | None = None
     initial_prompt: str | None = None
@@ -156,7 +154,7 @@ class ChunkDecoder:
         clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in windows]
         self.pipeline.allowed = plan.allowed
         raw, _info = self.pipeline.transcribe(
-            samples, language=plan.language, beam_size=min(FIRST_PASS_BEAM, plan.beam_size),
+            samples, language=plan.language, beam_size=plan.first_pass_beam,
             batch_size=plan.batch_size, word_timestamps=True,
             multilingual=plan.switch_languages, vad_filter=False, clip_timestamps=clips,
             hotwords=plan.hotwords, initial_prompt=plan.initial_prompt,

@@ -193,7 +193,7 @@ class Transcriber:
                                                      allowed, voiced, warnings)
             segments: list[Segment] = []
             if spans and language is not None:
-                plan = ChunkPlan(language, s.beam_size, self._batch_size(),
+                plan = ChunkPlan(language, s.beam_size, self._batch_size(), s.first_pass_beam,
                                  self.multilingual and forced is None, hotwords, prompt,
                                  tuple(spellings), allowed,
                                  self._tokens(hotwords) + self._tokens(prompt))
