@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Any
 
-from voxtrald.api import core_routes
+from voxtrald.api import core_routes, transcript_routes
 from voxtrald.api.control import Control
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer, ApiServerError
@@ -114,6 +114,8 @@ class Daemon:
         assert self.memory is not None and self.updates is not None
         router = Router()
         core_routes.register(router, control)
+        assert self.store is not None
+        transcript_routes.register(router, self.cfg, self.store)
         memory_routes(router, self.memory)
         update_routes(router, self.updates, self.applier)
         self.api = ApiServer(self.cfg.socket_path(), router, self.cfg.api)
@@ -157,6 +159,8 @@ class Daemon:
                   ("control API", self.api)) if part is None or not part.alive()]
         if self.inbox is not None:
             found.extend(self.inbox.problems())
+        if self.runner is not None:
+            found.extend(self.runner.holds.problems())
         if self.runner is not None and self.runner.load_error:
             found.append(f"the model cannot be loaded: {self.runner.load_error}")
         if not self.heartbeat.fresh():

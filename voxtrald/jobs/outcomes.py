@@ -23,6 +23,7 @@ from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.policy import retry_delay
 from voxtrald.states import JobState
 from voxtrald.store.jobs import Job, JobStore
+from voxtrald.store.search import Line
 from voxtrald.transcripts import outputs
 from voxtrald.transcripts.segments import Segment
 from voxtrald.version import APP_NAME, current_version
@@ -45,6 +46,9 @@ class Result:
     language_probability: float | None
     warnings: tuple[str, ...] = field(default=())
     resumed_at: float = 0.0
+    # The formats the file's folder rules ask for; None: the config's.
+    formats: tuple[str, ...] | None = None
+    model: str | None = None  # the folder's model, when its rules name one
 
 
 def transcript_mode(job: Job) -> int:
@@ -75,7 +79,7 @@ class Outcomes:
             "language": result.language,
             "language_probability": result.language_probability,
             "duration": round(duration, 3),
-            "model": engine.model,
+            "model": result.model or engine.model,
             "compute_type": engine.compute_type,
             "beam_size": engine.beam_size,
             "transcribed_at": utc_now_iso(),
@@ -137,7 +141,7 @@ class Outcomes:
 
     def _write(self, job: Job, result: Result, meta: dict[str, Any]) -> list[Path]:
         folder = self.cfg.paths.transcripts / job.rel_dir
-        formats = self.cfg.outputs.formats
+        formats = list(result.formats or self.cfg.outputs.formats)
         try:
             atomic.ensure_folder(folder)
             # A name is reserved in the store before its files exist, so two jobs never
@@ -163,8 +167,10 @@ class Outcomes:
         except OutputError as exc:
             self.fail(job.id, str(exc), permanent=False, move=False)
             return
+        lines = [Line(s.start, s.end, s.text.strip()) for s in outputs.shown(result.segments)]
         self.store.finish(job.id, [str(p) for p in written], result.duration, round(wall, 3),
-                          result.language, result.language_probability, result.warnings)
+                          result.language, result.language_probability, result.warnings,
+                          lines=lines)
         self.disposal.finish(job)
         duration = result.duration
         rtf = wall / duration if duration else 0.0

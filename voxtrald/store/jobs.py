@@ -19,6 +19,7 @@ from pathlib import Path
 
 from voxtrald.states import JobState
 from voxtrald.store.chunks import ChunkLog
+from voxtrald.store.search import Line, TranscriptSearch
 
 _PENDING = "('queued','running')"
 
@@ -62,7 +63,7 @@ class Job:
         return cls(**data)
 
 
-class JobStore(ChunkLog):
+class JobStore(ChunkLog, TranscriptSearch):
     """The jobs table: recording files, the queue, the outcome of each attempt."""
 
     def _job(self, job_id: int) -> Job:
@@ -210,7 +211,8 @@ class JobStore(ChunkLog):
     def finish(self, job_id: int, outputs: Sequence[str], duration: float | None,
                wall_seconds: float, language: str | None,
                language_probability: float | None = None,
-               warnings: Sequence[str] = ()) -> None:
+               warnings: Sequence[str] = (), lines: Sequence[Line] = ()) -> None:
+        """Record a job done, and its transcript in the search index in the same step."""
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='done', finished_at=?, percent=100, eta_seconds=0,"
@@ -220,6 +222,8 @@ class JobStore(ChunkLog):
                  language_probability, json.dumps(list(warnings)), job_id),
             )
             db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
+            self._unindex(db, job_id)
+            self._index(db, job_id, lines)
 
     def fail_attempt(self, job_id: int, error: str, retry_in: float | None) -> bool | None:
         """Record a failed attempt; requeue after `retry_in` s, or fail for good.
@@ -310,6 +314,8 @@ class JobStore(ChunkLog):
             )
             if sha256 is not None and sha256 != job.sha256:
                 db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
+            # Whatever the next attempt writes replaces it: until then nothing is found.
+            self._unindex(db, job_id)
         return self._job(job_id)
 
     # -- reading ---------------------------------------------------------------------------

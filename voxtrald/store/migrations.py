@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 #: The version this code writes; a store with a higher one is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -60,7 +60,24 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 """
 
-_STEPS = {1: _V1, 2: _V2}
+# Version 3: the transcript search index (segments, and their words in FTS5; diacritics
+# folded so "reunion" finds "réunion").
+_V3 = """
+CREATE TABLE IF NOT EXISTS transcript_segments (
+    id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    start_seconds REAL NOT NULL,
+    end_seconds REAL NOT NULL,
+    speaker TEXT,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transcript_segments_job ON transcript_segments(job_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS transcript_fts USING fts5(
+    terms, content='', tokenize='unicode61 remove_diacritics 2'
+);
+"""
+
+_STEPS = {1: _V1, 2: _V2, 3: _V3}
 
 
 class NewerSchema(Exception):

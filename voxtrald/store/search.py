@@ -1,0 +1,137 @@
+"""The transcript search index: every finished transcript's segments, in SQLite FTS5.
+
+One row per segment (job, times, speaker when known, the text as written) in
+`transcript_segments`; the words in a contentless FTS5 table beside it, so
+the text is stored once. A job's rows are replaced in the same transaction
+that records it done, so the index never disagrees with the job list; a
+retried job loses its rows until it finishes again, and `rebuild` makes the
+whole index again from the transcripts' JSON files.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voxtrald.store.db import Database
+from voxtrald.store.searchtext import fts_query, index_terms
+
+
+@dataclass(frozen=True)
+class Line:
+    """One segment as the index holds it."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    job_id: int
+    file: str
+    source_path: str
+    outputs: tuple[str, ...]
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+    score: float
+
+
+def lines_of_json(doc: Any) -> list[Line]:
+    """The shown segments of a JSON transcript (removed ones are not in its text)."""
+    out: list[Line] = []
+    segments = doc.get("segments") if isinstance(doc, dict) else None
+    for seg in segments if isinstance(segments, list) else []:
+        if not isinstance(seg, dict) or seg.get("removed"):
+            continue
+        text, start, end = seg.get("text"), seg.get("start"), seg.get("end")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        if not isinstance(start, int | float) or not isinstance(end, int | float):
+            continue
+        speaker = seg.get("speaker")
+        out.append(Line(float(start), float(end), text.strip(),
+                        speaker if isinstance(speaker, str) else None))
+    return out
+
+
+class TranscriptSearch(Database):
+    """Indexing and searching transcripts; part of the job store."""
+
+    @staticmethod
+    def _unindex(db: sqlite3.Connection, job_id: int) -> None:
+        rows = db.execute("SELECT id, text FROM transcript_segments WHERE job_id=?",
+                          (job_id,)).fetchall()
+        # A contentless index forgets a row only when told the words it held.
+        db.executemany("INSERT INTO transcript_fts(transcript_fts, rowid, terms)"
+                       " VALUES('delete', ?, ?)", [(r["id"], index_terms(r["text"])) for r in rows])
+        db.execute("DELETE FROM transcript_segments WHERE job_id=?", (job_id,))
+
+    @staticmethod
+    def _index(db: sqlite3.Connection, job_id: int, lines: Iterable[Line]) -> int:
+        count = 0
+        for line in lines:
+            cur = db.execute(
+                "INSERT INTO transcript_segments(job_id, start_seconds, end_seconds, speaker,"
+                " text) VALUES (?, ?, ?, ?, ?)",
+                (job_id, line.start, line.end, line.speaker, line.text))
+            db.execute("INSERT INTO transcript_fts(rowid, terms) VALUES (?, ?)",
+                       (cur.lastrowid, index_terms(line.text)))
+            count += 1
+        return count
+
+    def index_job(self, job_id: int, lines: Sequence[Line]) -> None:
+        """Replace a job's rows in the index (its transcript was written again)."""
+        with self._tx() as db:
+            self._unindex(db, job_id)
+            self._index(db, job_id, lines)
+
+    def unindex_job(self, job_id: int) -> None:
+        with self._tx() as db:
+            self._unindex(db, job_id)
+
+    def rebuild_index(self, documents: Iterable[tuple[int, Sequence[Line]]]) -> int:
+        """The whole index again from (job id, lines); returns the segments indexed."""
+        with self._tx() as db:
+            db.execute("INSERT INTO transcript_fts(transcript_fts) VALUES('delete-all')")
+            db.execute("DELETE FROM transcript_segments")
+            return sum(self._index(db, job_id, lines) for job_id, lines in documents)
+
+    def done_outputs(self) -> list[tuple[int, tuple[str, ...]]]:
+        """(job id, outputs) of every finished job: what a rebuild reads again."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, outputs FROM jobs WHERE state='done'"
+                                    " ORDER BY id").fetchall()
+        return [(int(r["id"]), tuple(json.loads(r["outputs"] or "[]"))) for r in rows]
+
+    def indexed_jobs(self) -> int:
+        row = self._one("SELECT COUNT(DISTINCT job_id) FROM transcript_segments")
+        return int(row[0]) if row else 0
+
+    def search(self, query: str, limit: int) -> list[Hit]:
+        """Segments matching `query`, best first (bm25); QueryError for a bad query."""
+        match = fts_query(query)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT s.job_id, s.start_seconds, s.end_seconds, s.speaker, s.text, j.file,"
+                " j.source_path, j.outputs, f.rank AS score"
+                " FROM transcript_fts f JOIN transcript_segments s ON s.id = f.rowid"
+                " JOIN jobs j ON j.id = s.job_id"
+                " WHERE transcript_fts MATCH ? AND j.state = 'done'"
+                " ORDER BY f.rank LIMIT ?", (match, limit)).fetchall()
+        return [Hit(r["job_id"], r["file"], r["source_path"],
+                    tuple(json.loads(r["outputs"] or "[]")), r["start_seconds"],
+                    r["end_seconds"], r["text"], r["speaker"], float(r["score"]))
+                for r in rows]
+
+
+def json_output(outputs: Sequence[str]) -> Path | None:
+    """The JSON transcript among a job's outputs."""
+    return next((Path(p) for p in outputs if p.endswith(".json")), None)
