@@ -129,7 +129,8 @@ class Daemon:
         self.stopping.set()
         if self.scheduler is not None:
             self.scheduler.join(timeout=10)
-        parts: list[Any] = [self.inbox, self.applier, self.updates, self.memory, self.api]
+        parts: list[Any] = [self.inbox, self.applier, self.updates, self.memory, self.api,
+                            self.runner.outcomes.hooks if self.runner else None]
         for part in parts:
             if part is None:
                 continue

@@ -20,6 +20,7 @@ from voxtrald.config import Config
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.files import atomic, hashing
 from voxtrald.jobs.disposal import Disposal
+from voxtrald.jobs.hooks import Hooks
 from voxtrald.jobs.policy import retry_delay
 from voxtrald.states import JobState
 from voxtrald.store.jobs import Job, JobStore
@@ -62,11 +63,26 @@ def transcript_mode(job: Job) -> int:
 
 class Outcomes:
     def __init__(self, store: JobStore, cfg: Config, events: EventLog,
-                 disposal: Disposal) -> None:
+                 disposal: Disposal, hooks: Hooks | None = None) -> None:
         self.store = store
         self.cfg = cfg
         self.events = events
         self.disposal = disposal
+        self.hooks = hooks or Hooks(cfg.hooks)
+
+    def _hook(self, event: str, job_id: int, written: list[Path], error: str | None) -> None:
+        """The user's command for this end, with the job as it is now (its source moved)."""
+        job = self.store.get(job_id)
+        if job is None:
+            return
+        paths = {p.suffix.lstrip("."): str(p) for p in written}
+        paths.update(source=job.source_path, file=job.file, id=str(job.id))
+        summary = {"event": "job_done" if event == "on_done" else "job_failed",
+                   "id": job.id, "file": job.file, "source": job.source_path,
+                   "state": str(job.state), "outputs": [str(p) for p in written],
+                   "language": job.language, "duration": job.duration,
+                   "warnings": list(job.warnings), "error": error}
+        self.hooks.job_ended(event, summary, paths)
 
     # -- success ---------------------------------------------------------------------------
 
@@ -180,6 +196,7 @@ class Outcomes:
         self.events.emit("job_done", id=job.id, file=job.file, duration=round(duration, 3),
                          wall_seconds=round(wall, 3), outputs=[str(p) for p in written],
                          warnings=list(result.warnings))
+        self._hook("on_done", job.id, written, None)
 
     # -- failure ---------------------------------------------------------------------------
 
@@ -215,6 +232,8 @@ class Outcomes:
             log.warning("job %d attempt %d failed: %s; retrying in %.0f s", job_id,
                         job.attempts, error, backoff)
         self.events.emit("job_failed", id=job_id, file=job.file, error=error, final=final)
+        if final:
+            self._hook("on_failed", job_id, [], error)
 
     def _remove_partial_set(self, job: Job) -> None:
         """Transcripts of a job that never finished (a kill between renames): not a result.
