@@ -39,7 +39,8 @@ def test_the_hook_gets_the_json_on_stdin_and_its_arguments_unsplit(tmp_path: Pat
 def test_a_hook_that_hangs_is_killed_with_its_children_at_the_limit(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
     hook = script(tmp_path, "hang", "import os, time, subprocess, sys\n"
-                  f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+                  "child = subprocess.Popen([sys.executable, '-c',\n"
+                  "                          'import time; time.sleep(600)'])\n"
                   f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
                   "print('started', flush=True)\ntime.sleep(600)\n")
     result = run_hook((str(hook),), b"{}", 1.0, 1024)
