@@ -78,6 +78,8 @@ class JobsConfig:
 @dataclass
 class OutputsConfig:
     formats: list[str] = field(default_factory=lambda: list(OUTPUT_FORMATS))
+    # Also write the English translation (NAME.en.txt/srt/vtt; both texts in the JSON).
+    translate: bool = False
 
 
 @dataclass
@@ -230,7 +232,16 @@ def _apply(cfg: Config, data: dict[str, Any], origin: str) -> None:
             cfg.explicit.add(key)
 
 
+def english_only(model: str) -> bool:
+    """A model that knows only English (tiny.en, base.en, ...) cannot translate."""
+    return Path(model.strip()).name.lower().endswith(".en")
+
+
 def _cross_checks(cfg: Config) -> None:
+    if cfg.outputs.translate and english_only(cfg.engine.model):
+        raise ConfigError(f"config key 'outputs.translate': the model {cfg.engine.model} "
+                          "knows only English and cannot translate; use the default "
+                          "(multilingual) model or set translate = false")
     if cfg.memory.critical_percent <= cfg.memory.warning_percent:
         raise ConfigError(
             "config key 'memory.critical_percent': must be above memory.warning_percent "

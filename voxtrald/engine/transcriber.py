@@ -148,7 +148,7 @@ class Transcriber:
                     batch_size=self._batch_size(), word_timestamps=s.word_timestamps,
                     multilingual=self.multilingual and forced is None, vad_filter=False,
                     clip_timestamps=clips, hotwords=hotwords, initial_prompt=prompt,
-                    without_timestamps=True,
+                    without_timestamps=True, task=opts.task,
                 )
                 limit = (offset + samples.size) / SAMPLE_RATE
                 for seg in raw:

@@ -50,6 +50,22 @@ class Result:
     # The formats the file's folder rules ask for; None: the config's.
     formats: tuple[str, ...] | None = None
     model: str | None = None  # the folder's model, when its rules name one
+    # The English translation's segments (NAME.en.*), or why there is none.
+    translation: Sequence[Segment] | None = None
+    translation_note: str | None = None
+
+
+def translation_doc(result: Result) -> dict[str, Any]:
+    """The JSON's `translation`: the English text and its timed segments, or why none."""
+    if result.translation is not None:
+        shown = outputs.shown(result.translation)
+        return {"translation": {
+            "language": "en", "text": " ".join(s.text.strip() for s in shown),
+            "segments": [{"start": round(s.start, 3), "end": round(s.end, 3),
+                          "text": s.text.strip()} for s in shown]}}
+    if result.translation_note:
+        return {"translation": {"language": "en", "skipped": result.translation_note}}
+    return {}
 
 
 def transcript_mode(job: Job) -> int:
@@ -107,6 +123,7 @@ class Outcomes:
             },
             "warnings": list(result.warnings),
             "generator": f"{APP_NAME} {current_version()}",
+            **translation_doc(result),
         }
 
     @staticmethod
@@ -167,8 +184,14 @@ class Outcomes:
             if not stem or stem in reserved:
                 stem = outputs.free_stem(folder, Path(job.file).stem, formats, reserved)
             self.store.set_output_stem(job.id, stem)
-            return outputs.write_transcripts(folder, stem, formats, result.segments, meta,
-                                             mode=transcript_mode(job))
+            written = outputs.write_transcripts(folder, stem, formats, result.segments, meta,
+                                                mode=transcript_mode(job))
+            english = [f for f in formats if f != "json"]  # the JSON holds both texts
+            if result.translation is not None and english:
+                written += outputs.write_transcripts(folder, f"{stem}.en", english,
+                                                     result.translation, meta,
+                                                     mode=transcript_mode(job))
+            return written
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise OutputError(f"cannot write transcripts to {folder}: {reason}") from exc
@@ -244,8 +267,10 @@ class Outcomes:
         if not job.output_stem or job.output_stem in self.store.stems_in(job.rel_dir, job.id):
             return
         folder = self.cfg.paths.transcripts / job.rel_dir
-        for fmt in outputs.FORMATS:
-            path = folder / f"{job.output_stem}.{fmt}"
+        names = [f"{job.output_stem}.{fmt}" for fmt in outputs.FORMATS]
+        names += [f"{job.output_stem}.en.{fmt}" for fmt in outputs.FORMATS if fmt != "json"]
+        for name in names:
+            path = folder / name
             try:
                 path.unlink()
                 log.info("removed %s, left incomplete by an earlier attempt", path.name)

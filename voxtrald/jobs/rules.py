@@ -40,6 +40,7 @@ KEYS: dict[str, str] = {
     "initial_prompt": "engine.initial_prompt",
     "model": "engine.model",
     "formats": "outputs.formats",
+    "translate": "outputs.translate",
 }
 
 
@@ -194,4 +195,11 @@ def resolve(source: Path, cfg: Config, uid: int | None = None) -> FileSettings:
         read.append(path)
         for key, value in rules.items():
             values[key] = Setting(value, str(path))
+        if (values["translate"].value and config_mod.english_only(values["model"].value)
+                and ("translate" in rules or "model" in rules)):
+            model = values["model"].value
+            return FileSettings(values, held=(
+                f"rules file {path}: key 'translate': the model {model} knows only English "
+                "and cannot translate; use a multilingual model or set translate = false"),
+                held_by=path, ignored=tuple(ignored))
     return FileSettings(values, ignored=tuple(ignored), read=tuple(read))

@@ -16,12 +16,13 @@ import sqlite3
 import stat
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from voxtrald.config import Config
 from voxtrald.events import EventLog
-from voxtrald.jobs import rules, vocabulary
+from voxtrald.jobs import rules, translation, vocabulary
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.holds import FolderHolds
 from voxtrald.jobs.outcomes import Outcomes, Result
@@ -74,6 +75,8 @@ class _Attempt:
         self.started = time.monotonic()
         self.last_saved = 0.0
         self.progress_unsaved = False
+        self.request: wp.Transcribe | None = None
+        self.translate = False
 
 
 class JobRunner:
@@ -128,6 +131,8 @@ class JobRunner:
         except WorkerError as exc:
             self.outcomes.interrupted(job.id, str(exc), self.stopping.is_set())
             return
+        attempt.request = request
+        attempt.translate = bool(settings.value("translate"))
         self._follow(attempt, vocab.warnings, tuple(settings.value("formats")),
                      settings.value("model"))
 
@@ -266,8 +271,36 @@ class JobRunner:
                     warnings=(*warnings, *msg.warnings), resumed_at=attempt.resumed_at,
                     formats=formats, model=model,
                 )
+                try:
+                    result = self._translated(attempt, result)
+                except translation.Stopped:
+                    log.info("stopping: job %d will go on at the next start", job.id)
+                    self.store.requeue(job.id)
+                    return
                 self.outcomes.complete(job, result, time.monotonic() - attempt.started)
                 return
+
+    def _translated(self, attempt: _Attempt, result: Result) -> Result:
+        """The result with its English translation, when the file's settings ask for one."""
+        if attempt.request is None or not attempt.translate:
+            return result
+        if not translation.wanted(True, result.language):
+            return replace(result, translation_note="the recording is in English already")
+        log.info("job %d: translating %s into English (a second pass)", attempt.job.id,
+                 attempt.job.file)
+
+        def news() -> None:
+            self.current.news()
+            self.heartbeat.beat()
+
+        segments, error = translation.translate(
+            self.worker, translation.request_for(attempt.request, result.language),
+            self.stopping, self.cfg.jobs.stall_seconds, news)
+        if segments is None:
+            log.warning("job %d: the English translation failed: %s", attempt.job.id, error)
+            return replace(result, warnings=(*result.warnings,
+                                             f"the English translation failed: {error}"))
+        return replace(result, translation=tuple(segments))
 
     def _chunk_done(self, attempt: _Attempt, msg: wp.ChunkDone) -> None:
         attempt.segments.extend(msg.segments)

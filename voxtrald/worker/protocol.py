@@ -68,6 +68,8 @@ class JobOptions:
     language: str | None = None
     hotwords: str | None = None
     initial_prompt: str | None = None
+    # "translate": Whisper writes English whatever the language heard (a second pass).
+    task: str = "transcribe"
 
 
 @dataclass(frozen=True)
