@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,43 @@ MAX_LIMIT = 200
 MAX_JSON_BYTES = 64 * 1024 * 1024
 
 
+def can_read(st: os.stat_result, uid: int, gids: frozenset[int]) -> bool:
+    """Whether a user (uid, groups) may open a file, by its permission bits, as POSIX does.
+
+    Asked of the bits rather than of os.access, so the rule holds (and is tested) for
+    any caller, not only the one the daemon runs as; root reads everything.
+    """
+    if uid == 0:
+        return True
+    if st.st_uid == uid:
+        return bool(st.st_mode & stat.S_IRUSR)
+    if st.st_gid in gids:
+        return bool(st.st_mode & stat.S_IRGRP)
+    return bool(st.st_mode & stat.S_IROTH)
+
+
+def _caller() -> tuple[int, frozenset[int]] | None:
+    """The caller's uid and groups: the server answers only its own user (SO_PEERCRED)."""
+    if not hasattr(os, "getuid"):
+        return None  # no permission bits to go by: the file system decides on open
+    return os.getuid(), frozenset((os.getgid(), *os.getgroups()))
+
+
 def _readable(outputs: tuple[str, ...]) -> bool | None:
     """True: every transcript file there can be read; False: one cannot; None: all gone."""
-    present = [p for p in outputs if os.path.lexists(p)]
-    if not present:
-        return None
-    return all(os.access(p, os.R_OK) for p in present)
+    caller = _caller()
+    present = 0
+    for path in outputs:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False  # a folder on the way the caller cannot enter
+        present += 1
+        if caller is not None and not can_read(st, *caller):
+            return False
+    return None if present == 0 else True
 
 
 def _hit(hit: Hit) -> dict[str, Any]:
