@@ -206,7 +206,10 @@ class Outcomes:
         except OutputError as exc:
             self.fail(job.id, str(exc), permanent=False, move=False)
             return
-        lines = [Line(s.start, s.end, s.text.strip()) for s in outputs.shown(result.segments)]
+        # The English translation is found too: a French meeting answers "budget review".
+        lines = [Line(s.start, s.end, s.text.strip())
+                 for s in (*outputs.shown(result.segments),
+                           *outputs.shown(result.translation or ()))]
         self.store.finish(job.id, [str(p) for p in written], result.duration, round(wall, 3),
                           result.language, result.language_probability, result.warnings,
                           lines=lines)

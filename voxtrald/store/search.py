@@ -45,7 +45,13 @@ class Hit:
 
 
 def lines_of_json(doc: Any) -> list[Line]:
-    """The shown segments of a JSON transcript (removed ones are not in its text)."""
+    """The shown segments of a JSON transcript and of its English translation, if any."""
+    translation = doc.get("translation") if isinstance(doc, dict) else None
+    return _lines(doc) + (_lines(translation) if isinstance(translation, dict) else [])
+
+
+def _lines(doc: Any) -> list[Line]:
+    """Timed segments with text (removed ones are not in the transcript's text)."""
     out: list[Line] = []
     segments = doc.get("segments") if isinstance(doc, dict) else None
     for seg in segments if isinstance(segments, list) else []:

@@ -58,6 +58,9 @@ def test_a_french_file_gets_english_files_beside_and_both_texts_in_the_json(
     assert doc["text"] == "bonjour à tous"
     assert doc["translation"]["text"] == "hello everyone"
     assert doc["translation"]["segments"][0]["start"] == 1.0
+    # Both texts are found by search, at the same time in the recording.
+    assert [(h.file, h.start) for h in rig.store.search("hello", 5)] == [("talk.wav", 1.0)]
+    assert [(h.file, h.start) for h in rig.store.search("bonjour", 5)] == [("talk.wav", 1.0)]
 
 
 def test_an_english_file_is_not_translated_twice(make_rig) -> None:  # type: ignore[no-untyped-def]
