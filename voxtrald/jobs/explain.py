@@ -7,6 +7,7 @@ names the file each setting came from, not three places to read.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ class NotInInbox(ValueError):
 
 
 def explain(source: Path, cfg: Config) -> dict[str, Any]:
-    source = Path(source).absolute()
+    # Normalised first: "INBOX/../elsewhere" is not in the inbox, whatever its spelling.
+    source = Path(os.path.normpath(Path(source).absolute()))
     inbox = cfg.paths.inbox
     if source != inbox and not source.is_relative_to(inbox):
         raise NotInInbox(f"{source} is not in the inbox {inbox}; folder rules apply only "

@@ -130,7 +130,6 @@ class Hooks:
         self._queue: queue.Queue[HookCall | None] = queue.Queue(QUEUE_SIZE)
         self._thread: threading.Thread | None = None
         self._said: set[str] = set()  # start failures already reported
-        self.results: list[tuple[HookCall, HookResult | str]] = []  # the last few, for tests
 
     def job_ended(self, event: str, summary: dict[str, Any], paths: dict[str, str]) -> None:
         """Queue the hook for this event, if one is configured; never blocks."""
@@ -173,13 +172,11 @@ class Hooks:
                               self.cfg.max_output_bytes)
         except OSError as exc:
             reason = f"{name} cannot be started: {exc.strerror or exc}"
-            self._remember(call, reason)
             if reason not in self._said:
                 self._said.add(reason)
                 log.error("%s; it is not run until that is fixed (said once)", reason)
             return
         self._said = {s for s in self._said if not s.startswith(name)}
-        self._remember(call, result)
         output = result.output.decode("utf-8", "replace").strip()
         more = result.output_total - len(result.output)
         shown = (f"; its output: {output!r}" if output else "") + (
@@ -193,6 +190,3 @@ class Hooks:
                       shown)
         else:
             log.info("%s for %s done%s", name, file, shown)
-
-    def _remember(self, call: HookCall, result: HookResult | str) -> None:
-        self.results = [*self.results[-9:], (call, result)]

@@ -151,6 +151,8 @@ def rules_files(source: Path, inbox: Path) -> list[Path]:
         rel = source.parent.relative_to(inbox)
     except ValueError:
         return []
+    if ".." in rel.parts:
+        return []  # a path that climbs out again is not a place in the inbox
     parts = rel.parts[:MAX_DEPTH]
     folders = [inbox]
     for part in parts:

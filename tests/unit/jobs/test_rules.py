@@ -128,3 +128,12 @@ def test_a_hold_shows_until_the_file_is_fixed(cfg: config.Config) -> None:
     assert "unknown key 'nope'" in holds.problems()[0]
     path.write_text('language = "de"\n')
     assert holds.active() == [] and holds.problems() == []
+
+
+def test_a_path_that_climbs_out_of_the_inbox_is_not_in_it(cfg: config.Config,
+                                                           tmp_path: Path) -> None:
+    (tmp_path / rules.RULES_NAME).write_text('language = "de"\n')
+    climbing = cfg.paths.inbox / ".." / "a.mp3"
+    assert rules.rules_files(climbing, cfg.paths.inbox) == []
+    with pytest.raises(explain.NotInInbox):
+        explain.explain(climbing, cfg)
