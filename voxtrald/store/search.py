@@ -138,6 +138,18 @@ class TranscriptSearch(Database):
                 for r in rows]
 
 
+def refill_words(db: sqlite3.Connection) -> None:
+    """Make the FTS5 words again from `transcript_segments` (a store copied table by table).
+
+    FTS5's own tables cannot be copied row by row like the others; the
+    segments table can, and the words follow from it.
+    """
+    db.execute("INSERT INTO main.transcript_fts(transcript_fts) VALUES('delete-all')")
+    rows = db.execute("SELECT id, text FROM main.transcript_segments").fetchall()
+    db.executemany("INSERT INTO main.transcript_fts(rowid, terms) VALUES (?, ?)",
+                   [(row[0], index_terms(row[1])) for row in rows])
+
+
 def json_output(outputs: Sequence[str]) -> Path | None:
     """The JSON transcript among a job's outputs."""
     return next((Path(p) for p in outputs if p.endswith(".json")), None)
