@@ -78,7 +78,7 @@ def _hit(hit: Hit) -> dict[str, Any]:
             "end": round(hit.end, 3), "text": hit.text, "speaker": hit.speaker,
             "transcript": str(json_output(hit.outputs) or (hit.outputs[0] if hit.outputs
                                                             else "")),
-            "score": round(-hit.score, 4)}
+            "place": hit.place}
 
 
 def search(store: JobStore, query: str, limit: int) -> dict[str, Any]:
@@ -98,7 +98,9 @@ def search(store: JobStore, query: str, limit: int) -> dict[str, Any]:
                 store.unindex_job(hit.job_id)
         if seen[hit.job_id] and len(hits) < limit:
             hits.append(_hit(hit))
-    return {"query": query, "hits": hits, "count": len(hits)}
+    # "relevance" (bm25), or "newest" for words too common to rank (store.search).
+    order = "relevance" if not found or found[0].ranked else "newest"
+    return {"query": query, "hits": hits, "count": len(hits), "order": order}
 
 
 def _read_lines(path: Path) -> list[Line] | None:

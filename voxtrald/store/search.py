@@ -20,6 +20,9 @@ from typing import Any
 from voxtrald.store.db import Database
 from voxtrald.store.searchtext import fts_query, index_terms
 
+# Past this many matching segments, hits come newest first rather than ranked by bm25.
+RANK_AT_MOST = 5_000
+
 
 @dataclass(frozen=True)
 class Line:
@@ -41,7 +44,8 @@ class Hit:
     end: float
     text: str
     speaker: str | None
-    score: float
+    place: int  # 1 for the first hit
+    ranked: bool = True  # False: newest first (words too common to rank)
 
 
 def lines_of_json(doc: Any) -> list[Line]:
@@ -110,6 +114,22 @@ class TranscriptSearch(Database):
             db.execute("DELETE FROM transcript_segments")
             return sum(self._index(db, job_id, lines) for job_id, lines in documents)
 
+    def _newest(self, match: str, limit: int) -> list[int]:
+        """The newest matching segments, newest first, read forwards from a recent rowid.
+
+        FTS5 reads a word's list backwards only by loading all of it, so the newest
+        are found in a window of recent rows, widened until it holds enough.
+        """
+        top = self._db.execute("SELECT max(id) FROM transcript_segments").fetchone()[0] or 0
+        window = RANK_AT_MOST
+        while True:
+            found = [row[0] for row in self._db.execute(
+                "SELECT rowid FROM transcript_fts WHERE transcript_fts MATCH ? AND rowid > ?",
+                (match, top - window))]
+            if len(found) >= limit or window >= top:
+                return found[::-1][:limit]
+            window *= 4
+
     def done_outputs(self) -> list[tuple[int, tuple[str, ...]]]:
         """(job id, outputs) of every finished job: what a rebuild reads again."""
         with self._lock:
@@ -122,20 +142,35 @@ class TranscriptSearch(Database):
         return int(row[0]) if row else 0
 
     def search(self, query: str, limit: int) -> list[Hit]:
-        """Segments matching `query`, best first (bm25); QueryError for a bad query."""
+        """Segments matching `query`, best first (bm25); QueryError for a bad query.
+
+        bm25 reads every match of every word to weigh it, and tells little apart when
+        the words are everywhere: a query matching more than RANK_AT_MOST segments
+        (two of the commonest words over a year of transcripts) gets the newest
+        matches first instead, found without reading the rest.
+        """
         match = fts_query(query)
         with self._lock:
+            # Ascending, as FTS5 reads its lists: it stops at the answer.
+            common = self._db.execute(
+                "SELECT 1 FROM transcript_fts WHERE transcript_fts MATCH ? LIMIT 1 OFFSET ?",
+                (match, RANK_AT_MOST)).fetchone()
+            ids = self._newest(match, limit) if common else [row[0] for row in self._db.execute(
+                "SELECT rowid FROM transcript_fts WHERE transcript_fts MATCH ? ORDER BY rank"
+                " LIMIT ?", (match, limit))]
             rows = self._db.execute(
-                "SELECT s.job_id, s.start_seconds, s.end_seconds, s.speaker, s.text, j.file,"
-                " j.source_path, j.outputs, f.rank AS score"
-                " FROM transcript_fts f JOIN transcript_segments s ON s.id = f.rowid"
-                " JOIN jobs j ON j.id = s.job_id"
-                " WHERE transcript_fts MATCH ? AND j.state = 'done'"
-                " ORDER BY f.rank LIMIT ?", (match, limit)).fetchall()
-        return [Hit(r["job_id"], r["file"], r["source_path"],
-                    tuple(json.loads(r["outputs"] or "[]")), r["start_seconds"],
-                    r["end_seconds"], r["text"], r["speaker"], float(r["score"]))
-                for r in rows]
+                "SELECT s.id, s.job_id, s.start_seconds, s.end_seconds, s.speaker, s.text,"
+                " j.file, j.source_path, j.outputs FROM transcript_segments s"
+                # CROSS JOIN keeps this order: the hits first, then their jobs. Left to
+                # itself the planner may start from the jobs' state index and read every
+                # segment of every finished job.
+                " CROSS JOIN jobs j ON j.id = s.job_id WHERE j.state = 'done' AND s.id IN"
+                f" ({', '.join('?' for _ in ids)})", ids).fetchall()
+        place = {segment: n for n, segment in enumerate(ids, start=1)}
+        return sorted((Hit(r["job_id"], r["file"], r["source_path"],
+                           tuple(json.loads(r["outputs"] or "[]")), r["start_seconds"],
+                           r["end_seconds"], r["text"], r["speaker"], place[r["id"]],
+                           ranked=common is None) for r in rows), key=lambda h: h.place)
 
 
 def refill_words(db: sqlite3.Connection) -> None:

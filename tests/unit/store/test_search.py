@@ -60,7 +60,7 @@ def test_a_hit_carries_its_times_and_sentence_best_first(store: JobStore) -> Non
     hits = store.search("budget", 10)
     assert {h.file for h in hits} == {"en.mp3"}
     assert {(h.start, h.end) for h in hits} == {(0.0, 5.0), (10.0, 15.0)}
-    assert hits[0].score <= hits[1].score  # bm25: lower is better
+    assert [h.place for h in hits] == [1, 2] and all(h.ranked for h in hits)
     assert "budget" in hits[0].text
 
 
@@ -93,3 +93,19 @@ def test_rebuild_makes_the_index_from_the_documents_given(store: JobStore) -> No
     count = store.rebuild_index([(job.id, lines_of_json(doc))])
     assert count == 1 and store.indexed_jobs() == 1
     assert files(store, "会议") == ["zh.mp3"] and files(store, "budget") == []
+
+
+def test_words_too_common_to_rank_come_newest_first(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from voxtrald.store import search as search_mod
+
+    monkeypatch.setattr(search_mod, "RANK_AT_MOST", 2)
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    for n in range(4):
+        job, _ = store.add(f"/in/{n}.wav", f"{n}.wav", "", f"s{n}", 1, 1.0, 3)
+        store.start(job.id)
+        store.finish(job.id, [], 1.0, 1.0, "en", lines=[Line(0.0, 1.0, "the meeting")])
+    hits = store.search("the meeting", 3)
+    assert [h.file for h in hits] == ["3.wav", "2.wav", "1.wav"]
+    assert not any(h.ranked for h in hits)
+    assert all(h.ranked for h in store.search("nothing else", 3)) is True
