@@ -9,6 +9,7 @@ The process (top level)
     daemon        wiring only: builds the parts, starts and stops them in order, health
     startup       what must hold before serving (one daemon per state folder, folders, store)
     config, paths the settings (every key declared and checked) and default places
+    config_checks what each key's value must be (shared with folder rules)
     cli           the `voxtrald` command line; each feature registers its own subcommands
     events        the numbered event log clients long-poll
     states        names shared by the daemon, the API, the CLI and the tray (StrEnums)
@@ -30,12 +31,19 @@ jobs/             what happens to a job and its source
     activity      the running job's live progress and the scheduler's heartbeat
     vocabulary    names to expect, from the settings and a NAME.vocab.txt sidecar
     speaker_sidecar, speaker_labels   NAME.speakers.txt; a finished job's words labelled
+    rules         folder rules (.voxtral.toml): nearest wins, key by key, over the config
+    holds         folders held by a broken rules file, for health and status
+    explain       the settings a file would get, and where each came from
+    translation   the English translation: a second pass in the same worker
+    hooks         the user's command when a job ends, never holding the queue
 
 store/            the job store (SQLite)
     jobs          the jobs table and the Job record
     chunks        finished chunks of running jobs (with their voice windows), for resuming
     speaker_names the names a user gave a job's speakers
     db, migrations   the connection, and the schema with its migrations
+    search        the transcript search index (FTS5), kept in step with the jobs
+    searchtext    text as the index sees it (CJK split), a query made safe FTS5 syntax
 
 transcripts/      what is written
     segments      Word and Segment, the one shape every part agrees on
@@ -53,9 +61,11 @@ engine/           the child process itself: decode, VAD, batched decoding, quali
 api/              what the world sees
     control       what the API may see of the daemon and change in it
     speaker_routes   a finished job's speakers, listed and renamed
+    transcript_routes  search, reindex, explain; a hit only for a caller who may read it
     (the rest)    HTTP/1.1 + JSON on the control socket (standard library server)
 client/           the client side: connection, calls (call and print), commands,
-                  render, watch, speaker_commands (`voxtrald speakers`)
+                  render, watch, speaker_commands (`voxtrald speakers`),
+                  transcripts (search, reindex, explain)
 
 Features with their own package
     memory/       memory readings, levels with hysteresis, the sampler

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from voxtrald import exit_codes, paths
 from voxtrald.client import commands, speaker_commands
+from voxtrald.client import transcripts as transcript_commands
 from voxtrald.install import cli as install_cli
 from voxtrald.models import cli as models_cli
 from voxtrald.service import cli as service_cli
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.set_defaults(func=_cmd_version)
     commands.register(sub)
     speaker_commands.register(sub)
+    transcript_commands.register(sub)
     updates_cli.register(sub)
     service_cli.register(sub)
     models_cli.register(sub)

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from voxtrald import paths
-from voxtrald.engine.speakers import choice as speaker_choice
-from voxtrald.transcripts import outputs
-
-OUTPUT_FORMATS = outputs.FORMATS  # the formats are the renderers
-AFTER_CHOICES = ("move", "keep", "delete")
-COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16", "default")
-CHANNELS = ("stable", "prerelease")
+from voxtrald.config_checks import (  # noqa: F401 - the choices, under their old names
+    AFTER_CHOICES,
+    CHANNELS,
+    COMPUTE_TYPES,
+    OUTPUT_FORMATS,
+)
+from voxtrald.config_checks import CHECKS as _CHECKS
 
 
 class ConfigError(Exception):
@@ -87,6 +86,18 @@ class OutputsConfig:
     formats: list[str] = field(default_factory=lambda: list(OUTPUT_FORMATS))
     # Speech that could not be transcribed shows as [inaudible] in txt, srt and vtt.
     mark_gaps: bool = True
+    # Also write the English translation (NAME.en.txt/srt/vtt; both texts in the JSON).
+    translate: bool = False
+
+
+@dataclass
+class HooksConfig:
+    # A command (no shell) run when a job ends: ["/path/to/cmd", "{json}", ...]; empty: none.
+    on_done: list[str] = field(default_factory=list)
+    on_failed: list[str] = field(default_factory=list)
+    timeout_seconds: float = 60.0
+    # What a hook prints is logged up to this many bytes; the rest is read and dropped.
+    max_output_bytes: int = 16384
 
 
 @dataclass
@@ -139,6 +150,7 @@ class Config:
     jobs: JobsConfig = field(default_factory=JobsConfig)
     outputs: OutputsConfig = field(default_factory=OutputsConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    hooks: HooksConfig = field(default_factory=HooksConfig)
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
     tray: TrayConfig = field(default_factory=TrayConfig)
@@ -157,93 +169,6 @@ class Config:
 _NOT_SECTIONS = ("source", "explicit", "flags")
 
 
-def _range(lo: float, hi: float, unit: str, integer: bool = False) -> tuple[Any, str]:
-    """A check that a number lies in [lo, hi], with the words that say so."""
-    kind = "an integer" if integer else unit
-
-    def fmt(v: float) -> str:
-        return f"{v:g}"
-
-    return (lambda v: lo <= v <= hi), f"{kind} from {fmt(lo)} to {fmt(hi)}" + (
-        f" ({unit})" if integer and unit else "")
-
-
-_DAY = 86400.0
-
-# Extra checks beyond the type: (predicate, what is allowed). Every number has an upper
-# bound too: a value that passes its type but breaks the daemon (an infinite timeout)
-# must stop start-up with the key's name, not later with a traceback.
-_CHECKS: dict[str, tuple[Any, str]] = {
-    "engine.device": (lambda v: v in ("cpu", "cuda", "auto"), "one of cpu, cuda, auto"),
-    "engine.compute_type": (lambda v: v in COMPUTE_TYPES, "one of " + ", ".join(COMPUTE_TYPES)),
-    "engine.model": (lambda v: bool(v.strip()), "a non-empty model name or folder"),
-    "engine.languages": (
-        lambda v: len(v) <= 20 and all(re.fullmatch(r"[a-z]{2,3}", c) for c in v),
-        "a list of up to 20 language codes such as \"en\" or \"fr\"",
-    ),
-    "engine.threads": _range(0, 256, "0 = automatic", integer=True),
-    "engine.beam_size": _range(1, 20, "", integer=True),
-    "engine.first_pass_beam": _range(1, 20, "", integer=True),
-    "engine.speakers": (speaker_choice.is_valid, speaker_choice.ALLOWED),
-    "engine.batch_size": _range(0, 64, "0 = chosen from the memory available", integer=True),
-    "engine.idle_unload_seconds": _range(0, 7 * _DAY, "seconds"),
-    "engine.chunk_seconds_low": _range(10, 3600, "seconds"),
-    "engine.chunk_seconds_mid": _range(10, 3600, "seconds"),
-    "engine.chunk_seconds_high": _range(10, 3600, "seconds"),
-    "engine.chunk_low_below_gb": _range(0, 4096, "GB"),
-    "engine.chunk_mid_below_gb": _range(0, 4096, "GB"),
-    "inbox.settle_seconds": _range(0, 3600, "seconds"),
-    "inbox.scan_interval_seconds": _range(0.1, _DAY, "seconds"),
-    "jobs.max_attempts": _range(1, 100, "", integer=True),
-    "jobs.retry_backoff_seconds": _range(0, _DAY, "seconds"),
-    "jobs.after": (lambda v: v in AFTER_CHOICES, "one of " + ", ".join(AFTER_CHOICES)),
-    "jobs.stall_seconds": _range(1, _DAY, "seconds"),
-    "outputs.formats": (
-        lambda v: bool(v) and all(f in OUTPUT_FORMATS for f in v),
-        "a non-empty list drawn from " + ", ".join(OUTPUT_FORMATS),
-    ),
-    "memory.warning_percent": (lambda v: 0 < v <= 100, "a percentage above 0 and up to 100"),
-    "memory.critical_percent": (lambda v: 0 < v <= 100, "a percentage above 0 and up to 100"),
-    "memory.hysteresis_percent": (lambda v: 0 <= v < 50, "a number from 0 to 50"),
-    "memory.interval_seconds": _range(0.1, 3600, "seconds"),
-    "memory.reminder_minutes": _range(0.1, 7 * 24 * 60, "minutes"),
-    "memory.model_memory_factor": _range(0.1, 100, "a factor"),
-    "memory.model_memory_margin_mb": _range(0, 1024 * 1024, "MB"),
-    "updates.check_interval_hours": _range(0, 24 * 365, "hours; 0 turns checks off"),
-    "updates.channel": (lambda v: v in CHANNELS, "one of " + ", ".join(CHANNELS)),
-    "updates.api_url": (
-        lambda v: v.startswith(("https://", "http://")),
-        "an http(s) URL",
-    ),
-    "updates.repo": (
-        lambda v: v.count("/") == 1 and all(p and p not in (".", "..") for p in v.split("/")),
-        "OWNER/NAME",
-    ),
-    "updates.max_download_mb": _range(1, 10240, "MB"),
-    "updates.public_keys": (
-        lambda v: len(v) <= 8 and _minisign_keys(v),
-        "up to 8 minisign public keys (\"RW...\", the second line of a minisign .pub file)",
-    ),
-    "updates.health_timeout_seconds": _range(5, 3600, "seconds"),
-    "api.max_connections": _range(1, 10000, "", integer=True),
-    "api.request_timeout_seconds": _range(0.1, 3600, "seconds"),
-    "api.max_body_bytes": (lambda v: 1024 <= v <= 16 * 1024 * 1024, "bytes from 1024 to 16 MiB"),
-    "api.transport": (lambda v: v in ("unix", "tcp"), "one of unix, tcp"),
-    "tray.poll_seconds": _range(0.2, 600, "seconds"),
-}
-
-
-def _minisign_keys(values: list[str]) -> bool:
-    from voxtrald.updates.keys import parse_keys  # cryptography only when keys are set
-    from voxtrald.updates.minisign import SignatureError
-
-    try:
-        parse_keys(values)
-    except SignatureError:
-        return False
-    return True
-
-
 def _type_name(tp: Any) -> str:
     return {
         "str": "a string",
@@ -259,8 +184,11 @@ def _type_name(tp: Any) -> str:
 _NUMBER_OR_TEXT = frozenset({"engine.speakers"})
 
 
-def _coerce(key: str, tp: str, value: Any) -> Any:
-    """Turn a TOML value into the field's type, or say what was expected."""
+def coerce(key: str, tp: str, value: Any) -> Any:
+    """Turn a TOML value into the field's type, or say what was expected.
+
+    Public because folder rules (`jobs.rules`) check their keys with the same words.
+    """
     texts = value if isinstance(value, list) else [value]
     if any(isinstance(t, str) and "\0" in t for t in texts):
         raise ConfigError(f"config key '{key}': contains a NUL character")
@@ -290,7 +218,8 @@ def _coerce(key: str, tp: str, value: Any) -> Any:
     return value
 
 
-def _check(key: str, value: Any) -> None:
+def check(key: str, value: Any) -> None:
+    """The key's extra check beyond its type (shared with folder rules)."""
     check = _CHECKS.get(key)
     if check and not check[0](value):
         raise ConfigError(f"config key '{key}': {value!r} is not allowed; use {check[1]}")
@@ -311,13 +240,22 @@ def _apply(cfg: Config, data: dict[str, Any], origin: str) -> None:
             if name not in known:
                 allowed = ", ".join(sorted(known))
                 raise ConfigError(f"{origin}: unknown key '{key}'; known in [{section}]: {allowed}")
-            value = _coerce(key, str(known[name].type), value)
-            _check(key, value)
+            value = coerce(key, str(known[name].type), value)
+            check(key, value)
             setattr(target, name, value)
             cfg.explicit.add(key)
 
 
+def english_only(model: str) -> bool:
+    """A model that knows only English (tiny.en, base.en, ...) cannot translate."""
+    return Path(model.strip()).name.lower().endswith(".en")
+
+
 def _cross_checks(cfg: Config) -> None:
+    if cfg.outputs.translate and english_only(cfg.engine.model):
+        raise ConfigError(f"config key 'outputs.translate': the model {cfg.engine.model} "
+                          "knows only English and cannot translate; use the default "
+                          "(multilingual) model or set translate = false")
     if cfg.memory.critical_percent <= cfg.memory.warning_percent:
         raise ConfigError(
             "config key 'memory.critical_percent': must be above memory.warning_percent "

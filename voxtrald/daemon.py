@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Any
 
-from voxtrald.api import core_routes
+from voxtrald.api import core_routes, transcript_routes
 from voxtrald.api.control import Control
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer, ApiServerError
@@ -118,6 +118,8 @@ class Daemon:
         assert self.memory is not None and self.updates is not None
         router = Router()
         core_routes.register(router, control)
+        assert self.store is not None
+        transcript_routes.register(router, self.cfg, self.store)
         memory_routes(router, self.memory)
         update_routes(router, self.updates, self.applier)
         speaker_routes(router, control.store)
@@ -132,7 +134,8 @@ class Daemon:
         self.stopping.set()
         if self.scheduler is not None:
             self.scheduler.join(timeout=10)
-        parts: list[Any] = [self.inbox, self.applier, self.updates, self.memory, self.api]
+        parts: list[Any] = [self.inbox, self.applier, self.updates, self.memory, self.api,
+                            self.runner.outcomes.hooks if self.runner else None]
         for part in parts:
             if part is None:
                 continue
@@ -164,6 +167,8 @@ class Daemon:
             found.extend(self.inbox.problems())
         if self.store is not None and (unwritable := self.store.health.problem()):
             found.append(unwritable)
+        if self.runner is not None:
+            found.extend(self.runner.holds.problems())
         if self.runner is not None and self.runner.load_error:
             found.append(f"the model cannot be loaded: {self.runner.load_error}")
         if not self.heartbeat.fresh():

@@ -52,7 +52,7 @@ class Rig:
         path.write_bytes(content)
         self.intake.take(path)
         job = self.store.list()[0]
-        assert job.file == name
+        assert job.file == Path(name).name
         return job
 
     def job(self, job_id: int) -> Job:

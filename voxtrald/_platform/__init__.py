@@ -33,6 +33,8 @@ LockHeld = _impl.LockHeld
 try_lock = _impl.try_lock
 unlock = _impl.unlock
 current_uid = _impl.current_uid
+current_ids = _impl.current_ids
+hard_kill_group = _impl.hard_kill_group
 peer_uid = _impl.peer_uid
 die_with_parent = _impl.die_with_parent
 hard_kill = _impl.hard_kill
@@ -51,5 +53,5 @@ __all__ = [
     "HAS_FILE_MODES", "MAX_SOCKET_PATH", "NAME", "SYSTEM", "LockHeld", "current_uid",
     "describe_exit", "die_with_parent", "hard_kill", "has_display", "launcher", "name_max",
     "notification_backend", "open_command", "open_path", "peer_uid", "procfs_root",
-    "runtime_dir", "set_mode", "try_lock", "unlock",
+    "runtime_dir", "set_mode", "current_ids", "hard_kill_group", "try_lock", "unlock",
 ]

@@ -13,10 +13,12 @@ from voxtrald._platform._posix import (
     HAS_FILE_MODES,
     MAX_SOCKET_PATH,
     LockHeld,
+    current_ids,
     current_uid,
     describe_exit,
     die_with_parent,
     hard_kill,
+    hard_kill_group,
     launcher,
     name_max,
     procfs_root,
@@ -35,6 +37,7 @@ _XUCRED = struct.Struct("2Ih16I")
 _XUCRED_VERSION = 0
 
 __all__ = [
+    "current_ids", "hard_kill_group",
     "HAS_FILE_MODES", "MAX_SOCKET_PATH", "LockHeld", "current_uid", "describe_exit",
     "die_with_parent", "hard_kill", "launcher", "name_max", "procfs_root", "set_mode", "try_lock",
     "unlock",

@@ -11,9 +11,11 @@ from pathlib import Path
 from voxtrald._platform._posix import (
     HAS_FILE_MODES,
     LockHeld,
+    current_ids,
     current_uid,
     describe_exit,
     hard_kill,
+    hard_kill_group,
     has_display,
     launcher,
     name_max,
@@ -31,6 +33,7 @@ MAX_SOCKET_PATH = 107  # sun_path is 108 bytes with its NUL
 _PR_SET_PDEATHSIG = 1
 
 __all__ = [
+    "current_ids", "hard_kill_group",
     "HAS_FILE_MODES", "LockHeld", "current_uid", "describe_exit", "hard_kill", "has_display",
     "launcher", "name_max", "notification_backend", "open_command", "open_path", "runtime_dir",
     "set_mode", "try_lock", "unlock",

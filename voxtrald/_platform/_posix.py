@@ -40,6 +40,16 @@ def current_uid() -> int | None:
     return os.getuid()
 
 
+def current_ids() -> tuple[int, frozenset[int]] | None:
+    """This process's user and all of its groups, for judging file permission bits."""
+    return os.getuid(), frozenset((os.getgid(), *os.getgroups()))
+
+
+def hard_kill_group(pid: int) -> None:
+    """End a process group (started with a session of its own) at once."""
+    os.killpg(pid, signal.SIGKILL)
+
+
 def peer_uid(sock: socket.socket) -> int | None:
     """The uid at the other end of a Unix socket, where the OS tells (getpeereid)."""
     return None

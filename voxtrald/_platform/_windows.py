@@ -46,6 +46,15 @@ def current_uid() -> int | None:
     return None
 
 
+def current_ids() -> tuple[int, frozenset[int]] | None:
+    return None  # no permission bits: the file system decides when a file is opened
+
+
+def hard_kill_group(pid: int) -> None:
+    # No process groups to signal; TerminateProcess ends the process itself.
+    os.kill(pid, signal.SIGTERM)
+
+
 def peer_uid(sock: socket.socket) -> int | None:
     return None
 

@@ -135,6 +135,8 @@ class Control:
             "state": str(state),
             "paused": paused,
             "waiting_reason": None if paused else self.scheduler.waiting_reason,
+            # Folders whose files wait for a broken rules file to be fixed.
+            "held": self.scheduler.runner.holds.active(),
             "queue": self.store.counts(),
             "current_job": current,
             "folders": {"inbox": str(p.inbox), "transcripts": str(p.transcripts),

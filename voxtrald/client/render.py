@@ -40,6 +40,8 @@ def render_status(st: dict[str, Any]) -> str:
         lines.append("Paused: new jobs wait; `voxtrald resume` starts them again")
     if st.get("waiting_reason"):
         lines.append(f"Waiting: {st['waiting_reason']}")
+    for hold in st.get("held") or []:
+        lines.append(f"Held:    files in {hold.get('folder')}: {hold.get('reason')}")
     queue = st.get("queue") or {}
     lines.append("Queue:   " + ", ".join(f"{queue.get(s, 0)} {s}" for s in JOB_STATES))
     job = st.get("current_job")

@@ -53,6 +53,8 @@ class ChunkPlan:
     allowed: tuple[str, ...] = ()
     # Tokens the hotwords and prompt take of the model's context.
     prompt_tokens: int = 0
+    # "transcribe", or "translate" (into English).
+    task: str = "transcribe"
 
 
 @dataclass
@@ -107,7 +109,7 @@ class ChunkDecoder:
         first = self._first_pass(samples, offset_s, limit, windows, plan, progress,
                                  check_parent)
         how = fallback.Decoding(plan.language, plan.beam_size, plan.hotwords,
-                                plan.initial_prompt, plan.prompt_tokens)
+                                plan.initial_prompt, plan.prompt_tokens, plan.task)
         window_how = how
         decoded: list[Segment] = []
         careful: list[Span] = []  # windows already decoded the careful way
@@ -158,7 +160,7 @@ class ChunkDecoder:
             batch_size=plan.batch_size, word_timestamps=True,
             multilingual=plan.switch_languages, vad_filter=False, clip_timestamps=clips,
             hotwords=plan.hotwords, initial_prompt=plan.initial_prompt,
-            without_timestamps=True,
+            without_timestamps=True, task=plan.task,
             max_new_tokens=fallback.token_budget(
                 max((b - a) / SAMPLE_RATE for a, b in windows), plan.prompt_tokens),
         )

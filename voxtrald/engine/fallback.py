@@ -52,6 +52,8 @@ class Decoding:
     initial_prompt: str | None = None
     # How many tokens the hotwords and the prompt take of the model's context.
     prompt_tokens: int = 0
+    # "transcribe", or "translate" (into English).
+    task: str = "transcribe"
 
 
 def token_budget(seconds: float, prompt_tokens: int) -> int:
@@ -71,7 +73,7 @@ def redecode(model: Any, samples: np.ndarray, start: int, end: int, offset_s: fl
     if audio.size < SAMPLE_RATE // 10:
         return []
     raw, _info = model.transcribe(
-        audio, language=how.language, task="transcribe", beam_size=how.beam_size,
+        audio, language=how.language, task=how.task, beam_size=how.beam_size,
         temperature=list(TEMPERATURES), condition_on_previous_text=False,
         word_timestamps=True, vad_filter=False, without_timestamps=False,
         compression_ratio_threshold=COMPRESSION_LIMIT, log_prob_threshold=LOW_LOGPROB,

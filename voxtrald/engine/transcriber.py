@@ -196,7 +196,7 @@ class Transcriber:
                 plan = ChunkPlan(language, s.beam_size, self._batch_size(), s.first_pass_beam,
                                  self.multilingual and forced is None, hotwords, prompt,
                                  tuple(spellings), allowed,
-                                 self._tokens(hotwords) + self._tokens(prompt))
+                                 self._tokens(hotwords) + self._tokens(prompt), opts.task)
                 segments, found = self.decoder.decode(
                     samples, offset, plan, spans, previous,
                     lambda at: send(Progress(req.job_id, round(at, 3))), check_parent)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from voxtrald.files import atomic
 from voxtrald.install.layout import sync_dir
+from voxtrald.store.search import refill_words
 
 log = logging.getLogger("voxtrald.install")
 
@@ -74,9 +75,13 @@ def _carry(db: sqlite3.Connection, states: Iterable[str]) -> None:
         "SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
     newer = {row[0] for row in db.execute(
         "SELECT name FROM new.sqlite_master WHERE type='table'")}
+    # Full-text tables (and the tables behind them) are not rows to copy: their words are
+    # made again from the segments once those are carried.
+    virtual = [row[0] for row in db.execute(
+        "SELECT name FROM main.sqlite_master WHERE type='table' AND sql LIKE 'CREATE VIRTUAL%'")]
     known = list(states)
     for table in tables:
-        if table not in newer:
+        if table not in newer or any(table == v or table.startswith(v + "_") for v in virtual):
             continue
         wanted = set(_columns(db, "new", table))
         cols = [c for c in _columns(db, "main", table) if c in wanted]
@@ -88,6 +93,11 @@ def _carry(db: sqlite3.Connection, states: Iterable[str]) -> None:
         db.execute(f'DELETE FROM main."{table}"')
         db.execute(f'INSERT INTO main."{table}" ({names}) SELECT {names} FROM new."{table}"'
                    + where, known if where else [])
+    if "transcript_fts" in virtual and "transcript_segments" in tables:
+        # Segments of jobs the older version does not keep would be found without a job.
+        db.execute("DELETE FROM main.transcript_segments WHERE job_id NOT IN "
+                   "(SELECT id FROM main.jobs)")
+        refill_words(db)
 
 
 def restore_for(state_dir: Path, saved: Path | None, schema: int,

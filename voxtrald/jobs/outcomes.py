@@ -21,9 +21,11 @@ from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.files import atomic, hashing
 from voxtrald.jobs import speaker_labels
 from voxtrald.jobs.disposal import Disposal
+from voxtrald.jobs.hooks import Hooks
 from voxtrald.jobs.policy import retry_delay
 from voxtrald.states import JobState
 from voxtrald.store.jobs import Job, JobStore
+from voxtrald.store.search import Line
 from voxtrald.transcripts import outputs
 from voxtrald.transcripts.segments import Segment
 from voxtrald.version import APP_NAME, current_version
@@ -46,6 +48,25 @@ class Result:
     language_probability: float | None
     warnings: tuple[str, ...] = field(default=())
     resumed_at: float = 0.0
+    # The formats the file's folder rules ask for; None: the config's.
+    formats: tuple[str, ...] | None = None
+    model: str | None = None  # the folder's model, when its rules name one
+    # The English translation's segments (NAME.en.*), or why there is none.
+    translation: Sequence[Segment] | None = None
+    translation_note: str | None = None
+
+
+def translation_doc(result: Result) -> dict[str, Any]:
+    """The JSON's `translation`: the English text and its timed segments, or why none."""
+    if result.translation is not None:
+        shown = outputs.shown(result.translation)
+        return {"translation": {
+            "language": "en", "text": " ".join(s.text.strip() for s in shown),
+            "segments": [{"start": round(s.start, 3), "end": round(s.end, 3),
+                          "text": s.text.strip()} for s in shown]}}
+    if result.translation_note:
+        return {"translation": {"language": "en", "skipped": result.translation_note}}
+    return {}
 
 
 def transcript_mode(job: Job) -> int:
@@ -59,11 +80,26 @@ def transcript_mode(job: Job) -> int:
 
 class Outcomes:
     def __init__(self, store: JobStore, cfg: Config, events: EventLog,
-                 disposal: Disposal) -> None:
+                 disposal: Disposal, hooks: Hooks | None = None) -> None:
         self.store = store
         self.cfg = cfg
         self.events = events
         self.disposal = disposal
+        self.hooks = hooks or Hooks(cfg.hooks)
+
+    def _hook(self, event: str, job_id: int, written: list[Path], error: str | None) -> None:
+        """The user's command for this end, with the job as it is now (its source moved)."""
+        job = self.store.get(job_id)
+        if job is None:
+            return
+        paths = {p.suffix.lstrip("."): str(p) for p in written}
+        paths.update(source=job.source_path, file=job.file, id=str(job.id))
+        summary = {"event": "job_done" if event == "on_done" else "job_failed",
+                   "id": job.id, "file": job.file, "source": job.source_path,
+                   "state": str(job.state), "outputs": [str(p) for p in written],
+                   "language": job.language, "duration": job.duration,
+                   "warnings": list(job.warnings), "error": error}
+        self.hooks.job_ended(event, summary, paths)
 
     # -- success ---------------------------------------------------------------------------
 
@@ -76,7 +112,7 @@ class Outcomes:
             "language": result.language,
             "language_probability": result.language_probability,
             "duration": round(duration, 3),
-            "model": engine.model,
+            "model": result.model or engine.model,
             "compute_type": engine.compute_type,
             "beam_size": engine.beam_size,
             "transcribed_at": utc_now_iso(),
@@ -89,6 +125,7 @@ class Outcomes:
             "warnings": list(result.warnings),
             "generator": f"{APP_NAME} {current_version()}",
             **speaker_labels.meta(result.segments, self.store.speaker_names(job.id)),
+            **translation_doc(result),
         }
 
     @staticmethod
@@ -139,7 +176,7 @@ class Outcomes:
 
     def _write(self, job: Job, result: Result, meta: dict[str, Any]) -> list[Path]:
         folder = self.cfg.paths.transcripts / job.rel_dir
-        formats = self.cfg.outputs.formats
+        formats = list(result.formats or self.cfg.outputs.formats)
         try:
             atomic.ensure_folder(folder)
             # A name is reserved in the store before its files exist, so two jobs never
@@ -149,9 +186,15 @@ class Outcomes:
             if not stem or stem in reserved:
                 stem = outputs.free_stem(folder, Path(job.file).stem, formats, reserved)
             self.store.set_output_stem(job.id, stem)
-            return outputs.write_transcripts(folder, stem, formats, result.segments, meta,
-                                             mode=transcript_mode(job),
-                                             mark_gaps=self.cfg.outputs.mark_gaps)
+            marks = self.cfg.outputs.mark_gaps
+            written = outputs.write_transcripts(folder, stem, formats, result.segments, meta,
+                                                mode=transcript_mode(job), mark_gaps=marks)
+            english = [f for f in formats if f != "json"]  # the JSON holds both texts
+            if result.translation is not None and english:
+                written += outputs.write_transcripts(folder, f"{stem}.en", english,
+                                                     result.translation, meta,
+                                                     mode=transcript_mode(job), mark_gaps=marks)
+            return written
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise OutputError(f"cannot write transcripts to {folder}: {reason}") from exc
@@ -166,8 +209,13 @@ class Outcomes:
         except OutputError as exc:
             self.fail(job.id, str(exc), permanent=False, move=False)
             return
+        # The English translation is found too: a French meeting answers "budget review".
+        lines = [Line(s.start, s.end, s.text.strip())
+                 for s in (*outputs.shown(result.segments),
+                           *outputs.shown(result.translation or ()))]
         self.store.finish(job.id, [str(p) for p in written], result.duration, round(wall, 3),
-                          result.language, result.language_probability, result.warnings)
+                          result.language, result.language_probability, result.warnings,
+                          lines=lines)
         self.disposal.finish(job)
         duration = result.duration
         rtf = wall / duration if duration else 0.0
@@ -177,6 +225,7 @@ class Outcomes:
         self.events.emit("job_done", id=job.id, file=job.file, duration=round(duration, 3),
                          wall_seconds=round(wall, 3), outputs=[str(p) for p in written],
                          warnings=list(result.warnings))
+        self._hook("on_done", job.id, written, None)
 
     # -- failure ---------------------------------------------------------------------------
 
@@ -212,6 +261,8 @@ class Outcomes:
             log.warning("job %d attempt %d failed: %s; retrying in %.0f s", job_id,
                         job.attempts, error, backoff)
         self.events.emit("job_failed", id=job_id, file=job.file, error=error, final=final)
+        if final:
+            self._hook("on_failed", job_id, [], error)
 
     def _remove_partial_set(self, job: Job) -> None:
         """Transcripts of a job that never finished (a kill between renames): not a result.
@@ -222,8 +273,10 @@ class Outcomes:
         if not job.output_stem or job.output_stem in self.store.stems_in(job.rel_dir, job.id):
             return
         folder = self.cfg.paths.transcripts / job.rel_dir
-        for fmt in outputs.FORMATS:
-            path = folder / f"{job.output_stem}.{fmt}"
+        names = [f"{job.output_stem}.{fmt}" for fmt in outputs.FORMATS]
+        names += [f"{job.output_stem}.en.{fmt}" for fmt in outputs.FORMATS if fmt != "json"]
+        for name in names:
+            path = folder / name
             try:
                 path.unlink()
                 log.info("removed %s, left incomplete by an earlier attempt", path.name)

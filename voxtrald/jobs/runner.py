@@ -16,13 +16,15 @@ import sqlite3
 import stat
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from voxtrald.config import Config
 from voxtrald.events import EventLog
-from voxtrald.jobs import speaker_labels, speaker_sidecar, vocabulary
+from voxtrald.jobs import rules, speaker_labels, speaker_sidecar, translation, vocabulary
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
+from voxtrald.jobs.holds import FolderHolds
 from voxtrald.jobs.outcomes import Outcomes, Result
 from voxtrald.jobs.policy import estimate
 from voxtrald.store.chunks import Chunk
@@ -39,6 +41,8 @@ PROGRESS_EVERY = 0.5
 MODEL_LOAD_TIMEOUT = 300.0
 # A model that would not load is tried again after this long; the job waits meanwhile.
 MODEL_RETRY_SECONDS = 60.0
+# A file held by a broken rules file is looked at again after this long.
+HOLD_RECHECK_SECONDS = 2.0
 
 
 class Worker(Protocol):
@@ -74,6 +78,8 @@ class _Attempt:
         self.started = time.monotonic()
         self.last_saved = 0.0
         self.progress_unsaved = False
+        self.request: wp.Transcribe | None = None
+        self.translate = False
 
 
 class JobRunner:
@@ -90,25 +96,29 @@ class JobRunner:
         self.stopping = stopping
         # Why the model would not load the last time it was asked to, for /api/health.
         self.load_error: str | None = None
+        self.holds = FolderHolds()
 
     def run(self, job: Job) -> None:
         if self._now_a_duplicate(job) or not self._readable(job):
             return
         source = Path(job.source_path)
         job = self.store.start(job.id)
+        settings = self._settings(job, source)
+        if settings is None:
+            return
         self.current.begin(job)
         attempt = _Attempt(job, self.store.chunks(job.id))
         log.info("job %d started: %s (attempt %d of %d)%s", job.id, job.file, job.attempts,
                  job.max_attempts,
                  f", resuming at {attempt.resumed_at:.1f} s" if attempt.resumed_at else "")
         self.events.emit("job_started", id=job.id, file=job.file, attempt=job.attempts)
-        vocab = vocabulary.for_source(source, self.cfg.engine.hotwords)
+        vocab = vocabulary.for_source(source, settings.value("hotwords"))
         speakers, speaker_notes = speaker_sidecar.for_source(source, self.cfg.engine.speakers)
         request = wp.Transcribe(
             job.id, str(source), start_at=attempt.resumed_at, first_chunk=attempt.first_chunk,
-            options=wp.JobOptions(language=self.cfg.engine.language or None,
+            options=wp.JobOptions(language=settings.value("language") or None,
                                   hotwords=vocab.hotwords,
-                                  initial_prompt=self.cfg.engine.initial_prompt or None,
+                                  initial_prompt=settings.value("initial_prompt") or None,
                                   languages=tuple(self.cfg.engine.languages),
                                   speakers=speakers),
             # A resumed job goes on in the language its first chunks were heard in,
@@ -118,6 +128,7 @@ class JobRunner:
             voices=tuple(attempt.voices),
         )
         try:
+            self._use_model(settings.value("model"))
             self._ensure_worker()
         except WorkerError as exc:
             self._cannot_load(job, str(exc))
@@ -127,7 +138,30 @@ class JobRunner:
         except WorkerError as exc:
             self.outcomes.interrupted(job.id, str(exc), self.stopping.is_set())
             return
-        self._follow(attempt, (*vocab.warnings, *speaker_notes))
+        attempt.request = request
+        attempt.translate = bool(settings.value("translate"))
+        self._follow(attempt, (*vocab.warnings, *speaker_notes),
+                     tuple(settings.value("formats")), settings.value("model"))
+
+    def _settings(self, job: Job, source: Path) -> rules.FileSettings | None:
+        """The file's settings (folder rules over the config); None when its folder is held."""
+        settings = rules.resolve(source, self.cfg)
+        self.holds.note_ignored(settings.ignored)
+        if settings.held is not None and settings.held_by is not None:
+            self.holds.hold(settings.held_by, settings.held, job.file)
+            self.store.requeue(job.id, delay=HOLD_RECHECK_SECONDS)
+            return None
+        self.holds.release(list(settings.read))
+        return settings
+
+    def _use_model(self, model: str) -> None:
+        """A folder may ask for another model: the worker is started again with it."""
+        current = getattr(self.worker, "settings", None)
+        if not isinstance(current, dict) or current.get("model") == model:
+            return
+        log.info("switching the transcription model from %s to %s", current.get("model"), model)
+        self.worker.stop()
+        self.worker.settings = {**current, "model": model}  # type: ignore[attr-defined]
 
     def _now_a_duplicate(self, job: Job) -> bool:
         """The same audio finished meanwhile (a copy queued beside it): not run again."""
@@ -191,7 +225,8 @@ class JobRunner:
                            permanent=False)
         return True
 
-    def _follow(self, attempt: _Attempt, warnings: tuple[str, ...]) -> None:
+    def _follow(self, attempt: _Attempt, warnings: tuple[str, ...],
+                formats: tuple[str, ...] | None = None, model: str | None = None) -> None:
         job = attempt.job
         # The heartbeat proves progress: it moves with the worker's news, and may go quiet
         # for as long as the stall limit allows before the service watchdog gives up.
@@ -242,10 +277,38 @@ class JobRunner:
                                           if msg.language_probability is None
                                           else msg.language_probability),
                     warnings=(*warnings, *msg.warnings, *gaps.warnings(attempt.segments)),
-                    resumed_at=attempt.resumed_at,
+                    resumed_at=attempt.resumed_at, formats=formats, model=model,
                 )
+                try:
+                    result = self._translated(attempt, result)
+                except translation.Stopped:
+                    log.info("stopping: job %d will go on at the next start", job.id)
+                    self.store.requeue(job.id)
+                    return
                 self.outcomes.complete(job, result, time.monotonic() - attempt.started)
                 return
+
+    def _translated(self, attempt: _Attempt, result: Result) -> Result:
+        """The result with its English translation, when the file's settings ask for one."""
+        if attempt.request is None or not attempt.translate:
+            return result
+        if not translation.wanted(True, result.language):
+            return replace(result, translation_note="the recording is in English already")
+        log.info("job %d: translating %s into English (a second pass)", attempt.job.id,
+                 attempt.job.file)
+
+        def news() -> None:
+            self.current.news()
+            self.heartbeat.beat()
+
+        segments, error = translation.translate(
+            self.worker, translation.request_for(attempt.request, result.language),
+            self.stopping, self.cfg.jobs.stall_seconds, news)
+        if segments is None:
+            log.warning("job %d: the English translation failed: %s", attempt.job.id, error)
+            return replace(result, warnings=(*result.warnings,
+                                             f"the English translation failed: {error}"))
+        return replace(result, translation=tuple(segments))
 
     def _chunk_done(self, attempt: _Attempt, msg: wp.ChunkDone) -> None:
         attempt.segments.extend(msg.segments)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from voxtrald.states import JobState
 from voxtrald.store.chunks import ChunkLog
+from voxtrald.store.search import Line, TranscriptSearch
 from voxtrald.store.speaker_names import SpeakerNameLog
 
 _PENDING = "('queued','running')"
@@ -64,7 +65,7 @@ class Job:
         return cls(**data)
 
 
-class JobStore(ChunkLog, SpeakerNameLog):
+class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
     """The jobs table: recording files, the queue, the outcome of each attempt."""
 
     def _job(self, job_id: int) -> Job:
@@ -212,7 +213,8 @@ class JobStore(ChunkLog, SpeakerNameLog):
     def finish(self, job_id: int, outputs: Sequence[str], duration: float | None,
                wall_seconds: float, language: str | None,
                language_probability: float | None = None,
-               warnings: Sequence[str] = ()) -> None:
+               warnings: Sequence[str] = (), lines: Sequence[Line] = ()) -> None:
+        """Record a job done, and its transcript in the search index in the same step."""
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state='done', finished_at=?, percent=100, eta_seconds=0,"
@@ -222,6 +224,8 @@ class JobStore(ChunkLog, SpeakerNameLog):
                  language_probability, json.dumps(list(warnings)), job_id),
             )
             db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
+            self._unindex(db, job_id)
+            self._index(db, job_id, lines)
 
     def fail_attempt(self, job_id: int, error: str, retry_in: float | None) -> bool | None:
         """Record a failed attempt; requeue after `retry_in` s, or fail for good.
@@ -312,6 +316,8 @@ class JobStore(ChunkLog, SpeakerNameLog):
             )
             if sha256 is not None and sha256 != job.sha256:
                 db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
+            # Whatever the next attempt writes replaces it: until then nothing is found.
+            self._unindex(db, job_id)
         return self._job(job_id)
 
     # -- reading ---------------------------------------------------------------------------

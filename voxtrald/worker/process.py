@@ -38,8 +38,11 @@ def worker_settings(cfg: Config) -> dict[str, Any]:
     Built through EngineSettings so a key the worker does not know fails here, at
     start-up, not as a worker that cannot parse its argument.
     """
+    # Language, hotwords and prompt are per file (folder rules over the config): each job
+    # brings its own, so the worker holds no global value a job's empty one would fall to.
+    per_file = {"language": "", "hotwords": "", "initial_prompt": ""}
     return dataclasses.asdict(wp.EngineSettings(
-        **dataclasses.asdict(cfg.engine),
+        **{**dataclasses.asdict(cfg.engine), **per_file},
         memory_warning_percent=cfg.memory.warning_percent,
         memory_critical_percent=cfg.memory.critical_percent,
         log_level=logging.getLevelName(logging.getLogger().level),

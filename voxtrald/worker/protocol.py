@@ -73,6 +73,8 @@ class JobOptions:
     languages: tuple[str, ...] | None = None
     # "auto", "off" or a count (engine/speakers/choice.py); None: the worker's setting.
     speakers: str | None = None
+    # "translate": Whisper writes English whatever the language heard (a second pass).
+    task: str = "transcribe"
 
 
 @dataclass(frozen=True)

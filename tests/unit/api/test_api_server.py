@@ -352,7 +352,9 @@ def test_handler_threads_are_reused_and_end_on_stop(sock_dir: Path) -> None:
         for _ in range(50):
             assert_healthy(srv.socket_path)
         mine = _handler_threads() - before
-        assert 1 <= len(mine) <= 3  # one poll after another: the same thread serves them
+        # One poll after another: idle threads serve them again (without reuse, 50 threads;
+        # under load a thread may not be back in the pool when the next poll comes).
+        assert 1 <= len(mine) <= 10
     for thread in mine:
         thread.join(10)
         assert not thread.is_alive()
