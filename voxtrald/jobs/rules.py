@@ -37,6 +37,8 @@ MAX_DEPTH = 64
 # check and its global value come from there).
 KEYS: dict[str, str] = {
     "language": "engine.language",
+    "languages": "engine.languages",
+    "speakers": "engine.speakers",
     "hotwords": "engine.hotwords",
     "initial_prompt": "engine.initial_prompt",
     "model": "engine.model",

@@ -113,13 +113,13 @@ class JobRunner:
                  f", resuming at {attempt.resumed_at:.1f} s" if attempt.resumed_at else "")
         self.events.emit("job_started", id=job.id, file=job.file, attempt=job.attempts)
         vocab = vocabulary.for_source(source, settings.value("hotwords"))
-        speakers, speaker_notes = speaker_sidecar.for_source(source, self.cfg.engine.speakers)
+        speakers, speaker_notes = speaker_sidecar.for_source(source, settings.value("speakers"))
         request = wp.Transcribe(
             job.id, str(source), start_at=attempt.resumed_at, first_chunk=attempt.first_chunk,
             options=wp.JobOptions(language=settings.value("language") or None,
                                   hotwords=vocab.hotwords,
                                   initial_prompt=settings.value("initial_prompt") or None,
-                                  languages=tuple(self.cfg.engine.languages),
+                                  languages=tuple(settings.value("languages")),
                                   speakers=speakers),
             # A resumed job goes on in the language its first chunks were heard in,
             # without forcing it (a later window may still switch language).

@@ -137,3 +137,16 @@ def test_a_path_that_climbs_out_of_the_inbox_is_not_in_it(cfg: config.Config,
     assert rules.rules_files(climbing, cfg.paths.inbox) == []
     with pytest.raises(explain.NotInInbox):
         explain.explain(climbing, cfg)
+
+
+def test_a_folder_names_its_languages_and_speakers(cfg: config.Config) -> None:
+    folder = cfg.paths.inbox / "interviews"
+    folder.mkdir()
+    (folder / rules.RULES_NAME).write_text('languages = ["en", "fr"]\nspeakers = 2\n')
+    got = rules.resolve(folder / "a.mp3", cfg)
+    assert got.held is None
+    assert got.value("languages") == ["en", "fr"] and got.value("speakers") == "2"
+    assert rules.resolve(cfg.paths.inbox / "b.mp3", cfg).value("languages") == []
+    (folder / rules.RULES_NAME).write_text('languages = ["French"]\n')
+    held = rules.resolve(folder / "a.mp3", cfg)
+    assert held.held is not None and "languages" in held.held
