@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DaemonProc
 
+from tests.conftest import DaemonProc
 from voxtrald.client.connection import Client
 
 pytestmark = pytest.mark.e2e

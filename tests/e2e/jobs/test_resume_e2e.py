@@ -12,7 +12,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import wait_for
+
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

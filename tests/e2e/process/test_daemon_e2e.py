@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DaemonProc, wait_for
+from tests.conftest import DaemonProc
+from tests.support.waiting import wait_for
 from voxtrald.transcripts.outputs import TEMP_PREFIX
 
 pytestmark = pytest.mark.e2e

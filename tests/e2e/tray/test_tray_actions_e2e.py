@@ -18,7 +18,7 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import DATA, DaemonProc, wait_for
+from tests.conftest import DATA, DaemonProc
 from tests.support.traybus.bus_services import DesktopServices, Notify
 from tests.support.traybus.fake_daemon import FakeDaemon
 from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
@@ -31,6 +31,7 @@ from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
     start_tray,
 )
 from tests.support.traybus.session import Desktop, desktop_marks
+from tests.support.waiting import wait_for
 
 pytestmark = desktop_marks(timeout=180)
 

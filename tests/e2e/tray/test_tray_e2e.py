@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import wait_for
 from tests.support.traybus.bus_services import DesktopServices
 from tests.support.traybus.fake_daemon import FakeDaemon
 from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
@@ -34,6 +33,7 @@ from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
     start_tray,
 )
 from tests.support.traybus.session import Desktop, desktop_marks
+from tests.support.waiting import wait_for
 
 pytestmark = desktop_marks(timeout=120)
 

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, DaemonProc, wait_for
 from pytest_httpserver import HTTPServer
 
+from tests.conftest import ROOT, DaemonProc
+from tests.support.waiting import wait_for
 from voxtrald.store.migrations import SCHEMA_VERSION
 from voxtrald.updates.minisign import SecretKey, default_trusted_comment
 

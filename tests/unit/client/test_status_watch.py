@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DATA, DaemonProc, wait_for
+from tests.conftest import DATA, DaemonProc
+from tests.support.waiting import wait_for
 from voxtrald.client import render
 from voxtrald.client.watch import WatchState, frame
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import tmpfs
 
+from tests.conftest import tmpfs
 from voxtrald.install import envbuild, record, rollback, storecopy, trial
 from voxtrald.install.layout import COMPLETE, InstallRoot, Kind, LayoutError, detect, scripts_dir
 from voxtrald.states import JobState
