@@ -18,8 +18,6 @@ import pytest
 from tests.conftest import DaemonProc
 from voxtrald.client.connection import Client
 
-pytestmark = pytest.mark.e2e
-
 
 def cli(d: DaemonProc | None, *argv: str, env: dict[str, str] | None = None
         ) -> subprocess.CompletedProcess[str]:

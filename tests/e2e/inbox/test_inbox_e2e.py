@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
-
 
 def test_no_vanished_line_for_files_the_daemon_moved_but_one_for_a_real_vanishing(
     daemon_factory, data_dir: Path

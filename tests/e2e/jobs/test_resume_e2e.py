@@ -15,8 +15,6 @@ import pytest
 
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.e2e
-
 TEN_SECOND_CHUNKS = {"engine": {"chunk_seconds_low": 10, "chunk_seconds_mid": 10,
                                 "chunk_seconds_high": 10}}
 

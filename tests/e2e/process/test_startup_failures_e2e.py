@@ -10,8 +10,6 @@ import pytest
 from tests.conftest import tmpfs
 from tests.e2e.process.test_daemon_e2e import start_and_fail
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Iterator[Path]:

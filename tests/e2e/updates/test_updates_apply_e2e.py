@@ -34,8 +34,7 @@ from tests.support.waiting import wait_for
 from voxtrald.store.migrations import SCHEMA_VERSION
 from voxtrald.updates.minisign import SecretKey, default_trusted_comment
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(shutil.which("minisign") is None,
+pytestmark = [pytest.mark.skipif(shutil.which("minisign") is None,
                                  reason="the minisign tool is needed (Debian package minisign)")]
 
 REPO = "owner/voxtral"
