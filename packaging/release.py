@@ -158,7 +158,7 @@ def check_artifacts(outdir: Path, version: str) -> list[Path]:
 
 def write_sums(outdir: Path, files: list[Path]) -> Path:
     """sha256sum's format ("<hex>  <name>"), so `sha256sum -c SHA256SUMS` checks it."""
-    hashing, atomic = _project("hashing"), _project("atomic")
+    hashing, atomic = _project("files.hashing"), _project("files.atomic")
     text = "".join(f"{hashing.sha256_file(p)}  {p.name}\n" for p in sorted(files))
     target = outdir / SUMS
     atomic.write_atomic(target, text, mode=atomic.USER_FILE_MODE)
@@ -210,7 +210,7 @@ def sign_sums(sums: Path, key: Any, version: str) -> Path:
     text = key.sign(sums.read_bytes(), comment,
                     untrusted_comment=f"signature from minisign secret key {key.public.id}")
     target = sums.with_name(SIG)
-    atomic = _project("atomic")
+    atomic = _project("files.atomic")
     atomic.write_atomic(target, text, mode=atomic.USER_FILE_MODE)
     return target
 

@@ -69,7 +69,7 @@ def test_release_builds_a_wheel_whose_checksum_is_listed(clone: Path) -> None:
         names = zf.namelist()
         meta = zf.read("voxtral-1.0.1.dist-info/METADATA").decode()
     assert "Version: 1.0.1" in meta
-    assert "voxtrald/sdnotify.py" in names and "voxtrald/service/_systemd.py" in names
+    assert "voxtrald/service/sdnotify.py" in names and "voxtrald/service/_systemd.py" in names
 
     assert "git tag v1.0.1 && git push origin v1.0.1" in done.stdout
     assert "dist/SHA256SUMS" in done.stdout
