@@ -23,6 +23,7 @@ from voxtrald.config import Config
 from voxtrald.events import EventLog
 from voxtrald.install import envbuild, record, rollback
 from voxtrald.install.layout import InstallRoot, Kind, LayoutError, Running, detect, how_to_update
+from voxtrald.states import EventType
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.version import current_version
 
@@ -147,9 +148,9 @@ class Applier:
             log.warning("update %s not applied: %s", version, message)
             with self._lock:
                 self._progress.update(state="failed", error=message, code=code)
-            self.events.emit("update_failed", version=version, message=message)
+            self.events.emit(EventType.UPDATE_FAILED, version=version, message=message)
             return
-        self.events.emit("update_restarting", version=version, previous=current_version())
+        self.events.emit(EventType.UPDATE_RESTARTING, version=version, previous=current_version())
         self.request_restart()
 
     def _previous(self, root: InstallRoot) -> list[str]:
@@ -228,12 +229,12 @@ class Applier:
             rolled = state["rolled_back"]
             if rolled and not rolled.get("announced") and rolled.get("previous") == me:
                 self._mark("rolled_back")
-                self.events.emit("update_rolled_back", version=rolled["version"],
+                self.events.emit(EventType.UPDATE_ROLLED_BACK, version=rolled["version"],
                                  restored=me, reason=rolled.get("reason"))
             applied = state["applied"]
             if applied and not applied.get("announced") and applied.get("version") == me:
                 self._mark("applied")
-                self.events.emit("update_applied", version=me, previous=applied["previous"])
+                self.events.emit(EventType.UPDATE_APPLIED, version=me, previous=applied["previous"])
             trial = state["trial"]
             if trial is None or trial.get("version") != me or waited >= ANNOUNCE_WAIT:
                 return

@@ -21,7 +21,7 @@ from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.files import atomic, hashing
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.policy import retry_delay
-from voxtrald.states import JobState
+from voxtrald.states import EventType, JobState
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.transcripts import outputs
 from voxtrald.transcripts.segments import Segment
@@ -171,7 +171,7 @@ class Outcomes:
         log.info("job %d done: %s, %.1f s of audio in %.1f s (real-time factor %.2f)%s",
                  job.id, job.file, duration, wall, rtf,
                  "; " + "; ".join(result.warnings) if result.warnings else "")
-        self.events.emit("job_done", id=job.id, file=job.file, duration=round(duration, 3),
+        self.events.emit(EventType.JOB_DONE, id=job.id, file=job.file, duration=round(duration, 3),
                          wall_seconds=round(wall, 3), outputs=[str(p) for p in written],
                          warnings=list(result.warnings))
 
@@ -208,7 +208,7 @@ class Outcomes:
         else:
             log.warning("job %d attempt %d failed: %s; retrying in %.0f s", job_id,
                         job.attempts, error, backoff)
-        self.events.emit("job_failed", id=job_id, file=job.file, error=error, final=final)
+        self.events.emit(EventType.JOB_FAILED, id=job_id, file=job.file, error=error, final=final)
 
     def _remove_partial_set(self, job: Job) -> None:
         """Transcripts of a job that never finished (a kill between renames): not a result.

@@ -25,6 +25,7 @@ from voxtrald.jobs import vocabulary
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.outcomes import Outcomes, Result
 from voxtrald.jobs.policy import estimate
+from voxtrald.states import EventType
 from voxtrald.store.chunks import Chunk
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.transcripts.segments import Segment
@@ -98,7 +99,7 @@ class JobRunner:
         log.info("job %d started: %s (attempt %d of %d)%s", job.id, job.file, job.attempts,
                  job.max_attempts,
                  f", resuming at {attempt.resumed_at:.1f} s" if attempt.resumed_at else "")
-        self.events.emit("job_started", id=job.id, file=job.file, attempt=job.attempts)
+        self.events.emit(EventType.JOB_STARTED, id=job.id, file=job.file, attempt=job.attempts)
         vocab = vocabulary.for_source(source, self.cfg.engine.hotwords)
         request = wp.Transcribe(
             job.id, str(source), start_at=attempt.resumed_at, first_chunk=attempt.first_chunk,

@@ -23,6 +23,7 @@ from typing import Any
 
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
+from voxtrald.states import EventType
 from voxtrald.updates import net, release, sanitize, state
 from voxtrald.updates.download import Downloader, DownloadError
 from voxtrald.updates.github import MAX_WAIT, GitHubReleases
@@ -311,7 +312,7 @@ class UpdateChecker:
             self._save()
         log.info("update available: %s", version)
         self.events.emit(
-            "update_available",
+            EventType.UPDATE_AVAILABLE,
             version=version,
             release_url=result["release_url"],
             release_name=result["release_name"],

@@ -12,6 +12,7 @@ import pytest
 from voxtrald.api import core_routes
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
+from voxtrald.states import EventType
 from voxtrald.version import APP_NAME, current_version
 
 
@@ -63,12 +64,12 @@ class FakeControl:
 
     def pause(self) -> dict[str, Any]:
         self.paused = True
-        self.events.emit("paused")
+        self.events.emit(EventType.PAUSED)
         return {"paused": True, "state": "paused"}
 
     def resume(self) -> dict[str, Any]:
         self.paused = False
-        self.events.emit("resumed")
+        self.events.emit(EventType.RESUMED)
         return {"paused": False, "state": "idle"}
 
 
@@ -161,7 +162,10 @@ def test_pause_resume_emit_events(api: tuple[Router, FakeControl]) -> None:
 def test_events_long_poll_wakes_on_emit(api: tuple[Router, FakeControl]) -> None:
     router, control = api
     last = control.events.last_seq
-    threading.Timer(0.2, lambda: control.events.emit("job_started", id=1, file="a.wav")).start()
+    def started_job() -> None:
+        control.events.emit(EventType.JOB_STARTED, id=1, file="a.wav")
+
+    threading.Timer(0.2, started_job).start()
     started = time.monotonic()
     _, data = call(router, "GET", "/api/events", {"after": str(last), "timeout": "20"})
     assert time.monotonic() - started < 15
@@ -171,7 +175,7 @@ def test_events_long_poll_wakes_on_emit(api: tuple[Router, FakeControl]) -> None
 
 def test_events_timeout_returns_empty(api: tuple[Router, FakeControl]) -> None:
     router, control = api
-    control.events.emit("paused")
+    control.events.emit(EventType.PAUSED)
     _, data = call(router, "GET", "/api/events", {"after": "1", "timeout": "0.2"})
     assert data["events"] == [] and data["last_seq"] == 1 and data["gap"] is False
 
@@ -179,7 +183,7 @@ def test_events_timeout_returns_empty(api: tuple[Router, FakeControl]) -> None:
 def test_events_gap_when_behind_the_ring(api: tuple[Router, FakeControl]) -> None:
     router, control = api
     for _ in range(60):  # capacity is 50
-        control.events.emit("job_done")
+        control.events.emit(EventType.JOB_DONE)
     _, data = call(router, "GET", "/api/events", {"after": "1"})
     assert data["gap"] is True and len(data["events"]) == 50
 

@@ -32,6 +32,7 @@ from tests.unit.api.test_api_routes import FakeControl
 from voxtrald.api import wire
 from voxtrald.api.router import ApiError
 from voxtrald.api.server import AlreadyRunning, ApiServer, ApiServerError
+from voxtrald.states import EventType
 
 # Exactly what `curl --unix-socket S http://x/api/status` sends.
 CURL_STATUS = (
@@ -323,7 +324,7 @@ def test_long_polls_share_the_server(server: tuple[ApiServer, FakeControl]) -> N
         t.start()
     time.sleep(0.3)
     assert_healthy(srv.socket_path)  # long-polls do not block short requests
-    control.events.emit("job_started", id=1, file="a.wav")
+    control.events.emit(EventType.JOB_STARTED, id=1, file="a.wav")
     for t in threads:
         t.join(15)
     assert got == [["job_started"]] * 20
