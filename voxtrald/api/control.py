@@ -19,6 +19,7 @@ from voxtrald.events import EventLog
 from voxtrald.files import hashing
 from voxtrald.jobs import sources
 from voxtrald.jobs.activity import CurrentJob
+from voxtrald.jobs.errors import JobNotFound, NotRetryable
 from voxtrald.jobs.scheduler import Scheduler
 from voxtrald.states import DaemonState, JobState
 from voxtrald.store.jobs import Job, JobStore
@@ -85,19 +86,19 @@ class Control:
     def retry_job(self, job_id: int) -> dict[str, Any]:
         """Queue a failed job again, bringing its source back from Failed/ if it was set aside.
 
-        KeyError when there is no such job, ValueError (the message says why) when it
-        cannot be retried.
+        JobNotFound when there is no such job, NotRetryable (the message says why) when
+        it cannot be retried.
         """
         job = self.store.get(job_id)
         if job is None:
-            raise KeyError(job_id)
+            raise JobNotFound(job_id)
         if job.state != JobState.FAILED:
-            raise ValueError(f"job {job_id} is {job.state}; only failed jobs can be retried")
+            raise NotRetryable(f"job {job_id} is {job.state}; only failed jobs can be retried")
         source = Path(job.source_path)
         if not source.exists():
-            raise ValueError(f"job {job_id}'s source file {source} no longer exists")
+            raise NotRetryable(f"job {job_id}'s source file {source} no longer exists")
         if self.store.pending_for(str(source)):
-            raise ValueError(f"{source.name} already has a job waiting or running")
+            raise NotRetryable(f"{source.name} already has a job waiting or running")
         try:
             # Hashed where it lies, before it moves: the user may have put a good copy in
             # place of the broken one, and nothing of the old content may be resumed.
@@ -106,9 +107,9 @@ class Control:
                 source = sources.bring_back(source, self.cfg.paths.inbox / job.rel_dir)
             job = self.store.retry(job_id, source, digest, self.cfg.jobs.max_attempts)
         except hashing.NotRegular as exc:
-            raise ValueError(f"{exc}; put the recording itself there to retry") from exc
+            raise NotRetryable(f"{exc}; put the recording itself there to retry") from exc
         except OSError as exc:
-            raise ValueError(f"cannot bring {source.name} back: {exc.strerror or exc}") from exc
+            raise NotRetryable(f"cannot bring {source.name} back: {exc.strerror or exc}") from exc
         log.info("job %d queued again by request", job_id)
         self.scheduler.wake()
         return self._public(job)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
+from voxtrald.jobs.errors import JobNotFound, NotRetryable
 from voxtrald.states import JOB_STATE_NAMES
 from voxtrald.version import APP_NAME, current_version
 
@@ -39,7 +40,7 @@ class DaemonControl(Protocol):
     def get_job(self, job_id: int) -> dict[str, Any] | None: ...
 
     def retry_job(self, job_id: int) -> dict[str, Any]:
-        """Requeue a job; KeyError when unknown, ValueError (message) when not retryable."""
+        """Requeue a job; JobNotFound when unknown, NotRetryable (message) when not retryable."""
         ...
 
     def pause(self) -> dict[str, Any]: ...
@@ -106,9 +107,9 @@ def register(router: Router, control: DaemonControl) -> None:
         req.json()  # a body is optional, but a broken one is still a client error
         try:
             return control.retry_job(job_id)
-        except KeyError as exc:
-            raise ApiError(404, "job_not_found", f"no job with id {job_id}") from exc
-        except ValueError as exc:
+        except JobNotFound as exc:
+            raise ApiError(404, "job_not_found", str(exc)) from exc
+        except NotRetryable as exc:
             raise ApiError(409, "not_retryable", str(exc) or "job cannot be retried") from exc
 
     def pause(req: Request) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from voxtrald.api.router import ApiError, Request, Router
-from voxtrald.install.apply import Applier, ApplyError
+from voxtrald.install.apply import Applier, ApplyError, DownloadFailed, SelfTestFailed
 from voxtrald.updates.checker import UpdateChecker
 
 # What the release offers (nothing newer, no wheel, no checksum) is a 409; what
@@ -21,6 +21,15 @@ _DOWNLOAD_STATUS = {
     "bad_signature": 409,
     "check_failed": 503, "staging_failed": 500,
 }
+
+
+def _apply_status(exc: ApplyError) -> int:
+    """A refusal is a conflict with the install's state; the rest failed on our side or GitHub's."""
+    if isinstance(exc, DownloadFailed):
+        return 502
+    if isinstance(exc, SelfTestFailed):
+        return 500
+    return 409
 
 
 def register_routes(router: Router, checker: UpdateChecker,
@@ -53,7 +62,7 @@ def register_routes(router: Router, checker: UpdateChecker,
         try:
             return 202, applier.apply(retry_failed=retry)
         except ApplyError as exc:
-            raise ApiError(exc.status, exc.code, str(exc)) from None
+            raise ApiError(_apply_status(exc), exc.code, str(exc)) from None
 
     def apply_status(_request: Request) -> dict[str, Any]:
         if applier is None:
@@ -67,7 +76,7 @@ def register_routes(router: Router, checker: UpdateChecker,
         try:
             return 202, applier.rollback()
         except ApplyError as exc:
-            raise ApiError(exc.status, exc.code, str(exc)) from None
+            raise ApiError(_apply_status(exc), exc.code, str(exc)) from None
 
     router.add("GET", "/api/updates/check", check)
     router.add("POST", "/api/updates/dismiss", dismiss)

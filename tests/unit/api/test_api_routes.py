@@ -12,6 +12,7 @@ import pytest
 from voxtrald.api import core_routes
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
+from voxtrald.jobs.errors import JobNotFound, NotRetryable
 from voxtrald.states import EventType
 from voxtrald.version import APP_NAME, current_version
 
@@ -56,9 +57,11 @@ class FakeControl:
         return self.jobs.get(job_id)
 
     def retry_job(self, job_id: int) -> dict[str, Any]:
-        job = self.jobs[job_id]
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise JobNotFound(job_id)
         if job["state"] != "failed":
-            raise ValueError(f"job {job_id} is {job['state']}, only failed jobs can be retried")
+            raise NotRetryable(f"job {job_id} is {job['state']}, only failed jobs can be retried")
         job["state"] = "queued"
         return job
 
@@ -146,6 +149,19 @@ def test_retry(api: tuple[Router, FakeControl]) -> None:
     assert call(router, "GET", "/api/jobs/2/retry")[0] == 405
     status, data = call(router, "POST", "/api/jobs/2/retry", body=b"{nope")
     assert status == 400 and data["error"]["code"] == "invalid_json"
+
+
+def test_a_bug_inside_retry_is_not_reported_as_an_unknown_job(
+        api: tuple[Router, FakeControl], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only JobNotFound is a 404: a KeyError from a bug reaches the server's 500 path."""
+    router, control = api
+
+    def broken(job_id: int) -> dict[str, Any]:
+        raise KeyError("state")
+
+    monkeypatch.setattr(control, "retry_job", broken)
+    with pytest.raises(KeyError):
+        call(router, "POST", "/api/jobs/2/retry")
 
 
 def test_pause_resume_emit_events(api: tuple[Router, FakeControl]) -> None:
