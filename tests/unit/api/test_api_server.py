@@ -258,8 +258,10 @@ def test_two_hundred_clients_at_once(server: tuple[ApiServer, FakeControl]) -> N
 
     def one() -> None:
         try:
-            s = connect(srv.socket_path, timeout=30)
+            # All start together, each sending as soon as it is connected: waiting at the
+            # barrier after connecting ran down the server's 1 s read deadline under load.
             barrier.wait(timeout=30)
+            s = connect(srv.socket_path, timeout=30)
             s.sendall(CURL_STATUS.replace(b"Accept", b"Connection: close\r\nAccept"))
             status = read_response(s)[0]
             s.close()
