@@ -11,7 +11,10 @@ The process (top level)
     config, paths the settings (every key declared and checked) and default places
     cli           the `voxtrald` command line; each feature registers its own subcommands
     events        the numbered event log clients long-poll
-    states        names shared by the daemon, the API, the CLI and the tray (StrEnums)
+    states        names shared by the daemon, the API, the CLI and the tray (StrEnums:
+                  job states, memory levels, daemon states, event types)
+    bodies        the API's JSON bodies (status, jobs, health, memory and update
+                  summaries) as TypedDicts, built by the daemon, usable by clients
     exit_codes, version
 
 inbox/            when a file is ready
@@ -29,9 +32,11 @@ jobs/             what happens to a job and its source
     policy        the scheduler's rules as pure functions (backoff, ETA, idle unload)
     activity      the running job's live progress and the scheduler's heartbeat
     vocabulary    names to expect, from the settings and a NAME.vocab.txt sidecar
+    errors        why a request about a job is refused (JobNotFound, NotRetryable)
 
 store/            the job store (SQLite)
     jobs          the jobs table and the Job record
+    sql_states    job states as SQL literals, built from JobState
     chunks        finished chunks of running jobs, for resuming
     db, migrations   the connection, and the schema with its migrations
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from voxtrald.bodies import MemorySummary
 from voxtrald.config import MemoryConfig
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.memory import messages, report
@@ -236,18 +237,18 @@ class MemoryMonitor:
             worker.rss if worker else None, top if level != NORMAL else (), reading.limit,
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> MemorySummary:
         """The memory part of /api/status: small, cheap, no fresh reading."""
         message = self._message()
         with self._lock:
             reading, level = self._reading, self._level
-        return {
-            "level": level,
-            "percent": round(reading.percent, 1) if reading else None,
-            "available_gb": round(reading.available / 1024**3, 2) if reading else None,
-            "message": message,
-            "limit": reading.limit if reading else None,
-        }
+        return MemorySummary(
+            level=str(level),
+            percent=round(reading.percent, 1) if reading else None,
+            available_gb=round(reading.available / 1024**3, 2) if reading else None,
+            message=message,
+            limit=reading.limit if reading else None,
+        )
 
     def snapshot(self, include_top: bool = False) -> dict[str, Any]:
         """GET /api/system/memory: the last sample in full (top processes read on request)."""

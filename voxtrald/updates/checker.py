@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from voxtrald.bodies import UpdateSummary
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
 from voxtrald.states import EventType
@@ -37,10 +38,6 @@ STARTUP_MIN_GAP = 3600.0  # no start-up check if one ran this recently (restart 
 MAX_SLEEP = 300.0  # re-read the wall clock at least this often (suspend, clock jumps)
 INITIAL_DELAY_RANGE = (3.0, 10.0)
 
-SUMMARY_KEYS = (
-    "update_available", "current_version", "latest_version", "release_url", "dismissed", "error",
-    "rolled_back", "can_apply",
-)
 
 
 def _iso(epoch: float) -> str:
@@ -224,12 +221,18 @@ class UpdateChecker:
         """Where verified downloads are staged, one `X.Y.Z/` folder per version."""
         return self._downloader.updates_dir
 
-    def summary(self) -> dict[str, Any] | None:
+    def summary(self) -> UpdateSummary | None:
         """The few fields /api/status carries; None until a check has been tried."""
         result = self._result()
         if result["checked_at"] is None and result["error"] is None:
             return None
-        return {key: result[key] for key in SUMMARY_KEYS}
+        return UpdateSummary(
+            update_available=result["update_available"],
+            current_version=result["current_version"],
+            latest_version=result["latest_version"], release_url=result["release_url"],
+            dismissed=result["dismissed"], error=result["error"],
+            rolled_back=result["rolled_back"], can_apply=result["can_apply"],
+        )
 
     # --- internals --------------------------------------------------------------------
 
