@@ -28,6 +28,7 @@ from tests.support.api_server import (  # noqa: F401 - fixtures
     server,
     sock_dir,
 )
+from tests.support.waiting import wait_for
 from tests.unit.api.test_api_routes import FakeControl
 from voxtrald.api import wire
 from voxtrald.api.router import ApiError
@@ -305,12 +306,8 @@ def test_connection_cap_answers_503_when_full(sock_dir: Path) -> None:
         for h in hogs:
             h.close()
         # Slots come back as soon as the hogs go.
-        deadline = time.monotonic() + 10
-        while True:
-            status = get(srv.socket_path, "/api/health")[0]
-            if status == 200 or time.monotonic() > deadline:
-                break
-        assert status == 200
+        wait_for(lambda: get(srv.socket_path, "/api/health")[0] == 200, 10,
+                 "a free slot after the hogs left")
 
 
 def test_long_polls_share_the_server(server: tuple[ApiServer, FakeControl]) -> None:
@@ -484,14 +481,8 @@ def test_long_polls_whose_clients_hung_up_free_their_slots(sock_dir: Path) -> No
         for _ in range(4):
             with connect(srv.socket_path) as s:
                 s.sendall(b"GET /api/events?after=0&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.3)
-        deadline = time.monotonic() + 5
-        status: int | str = 0
-        while time.monotonic() < deadline:
-            status = _timed_get(srv.socket_path, "/api/health", timeout=10)[0]
-            if status == 200:
-                break
-        assert status == 200
+        wait_for(lambda: _timed_get(srv.socket_path, "/api/health", timeout=10)[0] == 200, 10,
+                 "the departed long-polls' slots to come back")
         # A client that is still there keeps waiting for the full long-poll.
         with connect(srv.socket_path) as s:
             s.sendall(b"GET /api/events?after=0&timeout=1.5 HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -614,8 +605,7 @@ def test_debug_log_of_a_unix_peer(server: tuple[ApiServer, FakeControl],
     srv, _ = server
     with caplog.at_level("DEBUG", logger="voxtrald.api"):
         assert get(srv.socket_path, "/api/health")[0] == 200
-        deadline = time.monotonic() + 10  # the line is logged just after the answer leaves
-        while "GET /api/health" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # The line is logged just after the answer leaves.
+        wait_for(lambda: "GET /api/health" in caplog.text, 10, "the request's log line")
     assert "GET /api/health HTTP/1.1" in caplog.text
     assert "Traceback" not in caplog.text and "failed" not in caplog.text
