@@ -55,7 +55,7 @@ def cut_release(repo: Path, version: str, key: Path, out: Path, schema: int,
                 broken: bool = False) -> Path:
     """Raise VERSION, add a store migration (and a start-up failure), release, keep dist/."""
     (repo / "VERSION").write_text(version + "\n")
-    with (repo / "voxtrald" / "store_schema.py").open("a") as fh:
+    with (repo / "voxtrald" / "store" / "migrations.py").open("a") as fh:
         fh.write(MIGRATION.format(n=schema))
     if broken:
         daemon = repo / "voxtrald" / "daemon.py"
