@@ -58,6 +58,27 @@ class UpdateSummary(TypedDict):
     can_apply: bool
 
 
+class UpdateCheck(TypedDict):
+    """GET /api/updates/check (and what dismissing answers): the offered release in full."""
+
+    update_available: bool
+    current_version: str
+    latest_version: str | None
+    release_name: str | None
+    release_notes: str | None
+    release_url: str | None
+    download_url: str | None
+    published_at: str | None
+    prerelease: bool
+    dismissed: bool
+    error: str | None
+    checked_at: str | None
+    channel: str
+    rolled_back: bool  # installed here once, failed its trial, put back: not offered again
+    rolled_back_reason: str | None
+    can_apply: bool
+
+
 class Status(TypedDict):
     """GET /api/status: one poll for the tray and `voxtrald status`."""
 

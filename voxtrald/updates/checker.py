@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voxtrald.bodies import UpdateSummary
+from voxtrald.bodies import UpdateCheck, UpdateSummary
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
 from voxtrald.states import EventType
@@ -154,18 +154,18 @@ class UpdateChecker:
 
     # --- public operations --------------------------------------------------------------
 
-    def check(self, refresh: bool = False) -> dict[str, Any]:
+    def check(self, refresh: bool = False) -> UpdateCheck:
         """The cached result, or (refresh) a new one; never raises for network trouble."""
         if refresh:
             self._refresh()
         return self._result()
 
-    def dismiss(self, version: str) -> dict[str, Any]:
-        """Skip `version` for good (ValueError if it is not a version); newer ones still show."""
+    def dismiss(self, version: str) -> UpdateCheck:
+        """Skip `version` for good (InvalidTag if it is not a version); newer ones still show."""
         try:
             normalized = str(parse_tag(version))
         except InvalidTag as exc:
-            raise ValueError(f"not a release version: {exc}") from None
+            raise InvalidTag(f"not a release version: {exc}") from None
         with self._lock:
             self._state["dismissed"] = state.remember(self._state["dismissed"], normalized)
             self._save()
@@ -321,7 +321,7 @@ class UpdateChecker:
             release_name=result["release_name"],
         )
 
-    def _result(self) -> dict[str, Any]:
+    def _result(self) -> UpdateCheck:
         with self._lock:
             error = self._state.get("error")
             cached = None if error else self._state.get("release")

@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from voxtrald.api.router import ApiError, Request, Router
+from voxtrald.bodies import UpdateCheck
 from voxtrald.install.apply import Applier, ApplyError, DownloadFailed, SelfTestFailed
 from voxtrald.updates.checker import UpdateChecker
+from voxtrald.updates.versions import InvalidTag
 
 # What the release offers (nothing newer, no wheel, no checksum) is a 409; what
 # went wrong fetching it is the upstream's fault (502) or ours (500).
@@ -34,17 +36,17 @@ def _apply_status(exc: ApplyError) -> int:
 
 def register_routes(router: Router, checker: UpdateChecker,
                     applier: Applier | None = None) -> None:
-    def check(request: Request) -> dict[str, Any]:
+    def check(request: Request) -> UpdateCheck:
         refresh = request.query.get("refresh", "").lower() in ("1", "true", "yes")
         return checker.check(refresh=refresh)
 
-    def dismiss(request: Request) -> dict[str, Any]:
+    def dismiss(request: Request) -> UpdateCheck:
         version = request.json().get("version")
         if not isinstance(version, str) or not version.strip():
             raise ApiError(400, "bad_parameter", "'version' (e.g. \"1.2.0\") is required")
         try:
             return checker.dismiss(version.strip())
-        except ValueError as exc:
+        except InvalidTag as exc:
             raise ApiError(400, "bad_parameter", str(exc)) from None
 
     def download(request: Request) -> dict[str, Any]:
