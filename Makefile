@@ -11,8 +11,13 @@ else
 TEST_EXTRAS := dev
 endif
 PYTEST_ARGS ?=
+# Tests run on both cores (pytest-xdist). A file's tests stay on one worker, in order
+# (--dist loadfile), so a module's fixture (one daemon, one loaded model) is built once
+# and tests that share it never run beside each other. JOBS=1 runs them in one process.
+JOBS ?= 2
+XDIST := $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
-.PHONY: run test test-fast lint bench release clean system-packages
+.PHONY: run test check test-fast lint bench release clean system-packages
 
 $(VENV)/.run-installed: pyproject.toml VERSION
 	@$(PYTHON) -m venv $(VENV) || { echo "cannot create $(VENV): on Debian/Ubuntu, \
@@ -32,14 +37,21 @@ $(VENV)/.test-installed: $(VENV)/.run-installed | system-packages
 run: $(VENV)/.run-installed
 	$(VENV)/bin/voxtrald run
 
+# The whole gate: lint, types, and every test (unit and end to end).
 test: system-packages $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -ra $(PYTEST_ARGS)
+	$(PY) -m pytest -ra $(XDIST) $(PYTEST_ARGS)
 
-# The tests that start no process (no daemon, no model, no desktop), for quick runs.
+# The quick gate before a commit: lint, types and the tests that start no process.
+check: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q $(XDIST) tests/unit $(PYTEST_ARGS)
+
+# Only the tests that start no process (no daemon, no model, no desktop): the inner loop.
 test-fast: $(VENV)/.test-installed
-	$(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(XDIST) tests/unit $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .

@@ -14,15 +14,18 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.waiting import wait_for
 from voxtrald.client.connection import Client, DaemonUnreachable
 from voxtrald.models import MODELS_DIR_ENV
+
+# `wait_for` lives in tests/support/waiting.py; re-exported for the daemon helpers below.
+__all__ = ["DATA", "ROOT", "DaemonProc", "flip_byte", "tmpfs", "wait_for", "write_toml"]
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,18 +68,6 @@ def tmpfs(folder: Path, options: str) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", str(folder)], check=False)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "",
-             interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
-        time.sleep(interval)
 
 
 # Fast defaults for tests: short settle, quick retries, and the small English model, since

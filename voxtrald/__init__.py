@@ -12,7 +12,10 @@ The process (top level)
     config_checks what each key's value must be (shared with folder rules)
     cli           the `voxtrald` command line; each feature registers its own subcommands
     events        the numbered event log clients long-poll
-    states        names shared by the daemon, the API, the CLI and the tray (StrEnums)
+    states        names shared by the daemon, the API, the CLI and the tray (StrEnums:
+                  job states, memory levels, daemon states, event types)
+    bodies        the API's JSON bodies (status, jobs, health, memory and update
+                  summaries) as TypedDicts, built by the daemon, usable by clients
     exit_codes, version
 
 inbox/            when a file is ready
@@ -30,6 +33,7 @@ jobs/             what happens to a job and its source
     policy        the scheduler's rules as pure functions (backoff, ETA, idle unload)
     activity      the running job's live progress and the scheduler's heartbeat
     vocabulary    names to expect, from the settings and a NAME.vocab.txt sidecar
+    errors        why a request about a job is refused (JobNotFound, NotRetryable)
     speaker_sidecar, speaker_labels   NAME.speakers.txt; a finished job's words labelled
     rules         folder rules (.voxtral.toml): nearest wins, key by key, over the config
     holds         folders held by a broken rules file, for health and status
@@ -39,6 +43,7 @@ jobs/             what happens to a job and its source
 
 store/            the job store (SQLite)
     jobs          the jobs table and the Job record
+    sql_states    job states as SQL literals, built from JobState
     chunks        finished chunks of running jobs (with their voice windows), for resuming
     speaker_names the names a user gave a job's speakers
     db, migrations   the connection, and the schema with its migrations

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from voxtrald.states import EventType
+
 # How often a long-poll asks whether its client is still there.
 CANCEL_CHECK_SECONDS = 0.5
 
@@ -36,11 +38,14 @@ class EventLog:
         with self._cond:
             return self._seq
 
-    def emit(self, type_: str, **data: Any) -> int:
+    def emit(self, type_: EventType, **data: Any) -> int:
+        """Log one event of a declared type; its number, for tests and catch-up."""
+        if not isinstance(type_, EventType):  # a bare string would reach clients unchecked
+            raise TypeError(f"event type must be an EventType, not {type_!r}")
         with self._cond:
             self._seq += 1
             self._events.append(
-                {"seq": self._seq, "type": type_, "time": utc_now_iso(), "data": data}
+                {"seq": self._seq, "type": str(type_), "time": utc_now_iso(), "data": data}
             )
             self._cond.notify_all()
             return self._seq

@@ -42,3 +42,27 @@ class DaemonState(StrEnum):
     IDLE = "idle"
     TRANSCRIBING = "transcribing"
     PAUSED = "paused"
+
+
+class EventType(StrEnum):
+    """What an entry of the event log (`GET /api/events`) reports, in its `type` field."""
+
+    JOB_STARTED = "job_started"
+    JOB_DONE = "job_done"
+    JOB_FAILED = "job_failed"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    MEMORY_NORMAL = "memory_normal"
+    MEMORY_WARNING = "memory_warning"
+    MEMORY_CRITICAL = "memory_critical"
+    UPDATE_AVAILABLE = "update_available"
+    UPDATE_FAILED = "update_failed"
+    UPDATE_RESTARTING = "update_restarting"
+    UPDATE_APPLIED = "update_applied"
+    UPDATE_ROLLED_BACK = "update_rolled_back"
+
+
+#: The event each memory level announces when it is entered.
+MEMORY_EVENTS = {MemoryLevel.NORMAL: EventType.MEMORY_NORMAL,
+                 MemoryLevel.WARNING: EventType.MEMORY_WARNING,
+                 MemoryLevel.CRITICAL: EventType.MEMORY_CRITICAL}

@@ -28,8 +28,6 @@ from voxtrald.worker.protocol import (
     encode,
 )
 
-AUDIO = Path(__file__).resolve().parents[1].parent.parent / "shared" / "audio"
-
 
 def assemble_base(root: Path) -> Path:
     """The default model (multilingual Whisper base), assembled and verified under `root`."""

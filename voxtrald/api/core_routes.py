@@ -12,8 +12,10 @@ import math
 import time
 from typing import Any, Protocol
 
+from voxtrald import bodies
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
+from voxtrald.jobs.errors import JobNotFound, NotRetryable
 from voxtrald.states import JOB_STATE_NAMES
 from voxtrald.version import APP_NAME, current_version
 
@@ -28,23 +30,23 @@ class DaemonControl(Protocol):
 
     events: EventLog
 
-    def status(self) -> dict[str, Any]: ...
+    def status(self) -> bodies.Status: ...
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> bodies.Health:
         """{"ok": bool, "problems": [str, ...]}: what is wrong, in the user's words."""
         ...
 
-    def list_jobs(self, state: str | None, limit: int) -> list[dict[str, Any]]: ...
+    def list_jobs(self, state: str | None, limit: int) -> list[bodies.Job]: ...
 
-    def get_job(self, job_id: int) -> dict[str, Any] | None: ...
+    def get_job(self, job_id: int) -> bodies.Job | None: ...
 
-    def retry_job(self, job_id: int) -> dict[str, Any]:
-        """Requeue a job; KeyError when unknown, ValueError (message) when not retryable."""
+    def retry_job(self, job_id: int) -> bodies.Job:
+        """Requeue a job; JobNotFound when unknown, NotRetryable (message) when not retryable."""
         ...
 
-    def pause(self) -> dict[str, Any]: ...
+    def pause(self) -> bodies.Status: ...
 
-    def resume(self) -> dict[str, Any]: ...
+    def resume(self) -> bodies.Status: ...
 
 
 def _job_id(request: Request) -> int:
@@ -70,7 +72,7 @@ def _events_timeout(request: Request) -> float:
 def register(router: Router, control: DaemonControl) -> None:
     started = time.monotonic()
 
-    def status(_req: Request) -> dict[str, Any]:
+    def status(_req: Request) -> bodies.Status:
         return control.status()
 
     def version(_req: Request) -> dict[str, Any]:
@@ -84,7 +86,7 @@ def register(router: Router, control: DaemonControl) -> None:
             "uptime_seconds": round(time.monotonic() - started, 1),
         }
 
-    def list_jobs(req: Request) -> dict[str, Any]:
+    def list_jobs(req: Request) -> bodies.JobList:
         state = req.query.get("state") or None
         if state is not None and state not in JOB_STATE_NAMES:
             raise ApiError(
@@ -92,30 +94,30 @@ def register(router: Router, control: DaemonControl) -> None:
             )
         limit = req.int_query("limit", DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT)
         jobs = control.list_jobs(state, limit)
-        return {"jobs": jobs, "count": len(jobs)}
+        return bodies.JobList(jobs=jobs, count=len(jobs))
 
-    def get_job(req: Request) -> dict[str, Any]:
+    def get_job(req: Request) -> bodies.Job:
         job_id = _job_id(req)
         job = control.get_job(job_id)
         if job is None:
             raise ApiError(404, "job_not_found", f"no job with id {job_id}")
         return job
 
-    def retry_job(req: Request) -> dict[str, Any]:
+    def retry_job(req: Request) -> bodies.Job:
         job_id = _job_id(req)
         req.json()  # a body is optional, but a broken one is still a client error
         try:
             return control.retry_job(job_id)
-        except KeyError as exc:
-            raise ApiError(404, "job_not_found", f"no job with id {job_id}") from exc
-        except ValueError as exc:
+        except JobNotFound as exc:
+            raise ApiError(404, "job_not_found", str(exc)) from exc
+        except NotRetryable as exc:
             raise ApiError(409, "not_retryable", str(exc) or "job cannot be retried") from exc
 
-    def pause(req: Request) -> dict[str, Any]:
+    def pause(req: Request) -> bodies.Status:
         req.json()
         return control.pause()
 
-    def resume(req: Request) -> dict[str, Any]:
+    def resume(req: Request) -> bodies.Status:
         req.json()
         return control.resume()
 

@@ -18,7 +18,7 @@ import math
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -52,7 +52,7 @@ class Host(Protocol):
 
     def dispatch(self, method: str, path: str, query: dict[str, str], body: bytes,
                  headers: dict[str, str], client_gone: Callable[[], bool]
-                 ) -> tuple[int, dict[str, Any]]: ...
+                 ) -> tuple[int, Mapping[str, Any]]: ...
 
     def peer_refused(self, sock: socket.socket) -> bool: ...
 
@@ -230,7 +230,7 @@ def _finite(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def encode_response(status: int, payload: dict[str, Any], close: bool) -> bytes:
+def encode_response(status: int, payload: Mapping[str, Any], close: bool) -> bytes:
     """A whole JSON response in one piece, so it leaves in one write."""
     try:
         text = json.dumps(payload, ensure_ascii=False, default=str, allow_nan=False)

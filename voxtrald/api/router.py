@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +64,7 @@ class Request:
         return value
 
 
-Handler = Callable[[Request], "dict[str, Any] | tuple[int, dict[str, Any]]"]
+Handler = Callable[[Request], "Mapping[str, Any] | tuple[int, Mapping[str, Any]]"]
 _PARAM = re.compile(r"\{(\w+)\}")
 
 
@@ -82,7 +82,7 @@ class Router:
             r"\{", "{").replace(r"\}", "}")) + "$")
         self._routes.append((regex, pattern, {method.upper(): handler}))
 
-    def dispatch(self, request: Request) -> tuple[int, dict[str, Any]]:
+    def dispatch(self, request: Request) -> tuple[int, Mapping[str, Any]]:
         for regex, _pattern, methods in self._routes:
             match = regex.match(request.path)
             if not match:

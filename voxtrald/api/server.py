@@ -18,7 +18,7 @@ import secrets
 import socket
 import socketserver
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -187,7 +187,7 @@ class _Serving(socketserver.ThreadingMixIn, socketserver.BaseServer):
 
     def dispatch(self, method: str, path: str, query: dict[str, str], body: bytes,
                  headers: dict[str, str], client_gone: Callable[[], bool]
-                 ) -> tuple[int, dict[str, Any]]:
+                 ) -> tuple[int, Mapping[str, Any]]:
         request = Request(method, path, query, body, headers=headers, client_gone=client_gone)
         try:
             return self.router.dispatch(request)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voxtrald.states import JOB_STATE_NAMES, JobState, MemoryLevel
+from voxtrald.states import JOB_STATE_NAMES, MEMORY_EVENTS, EventType, JobState, MemoryLevel
 
 BAR_WIDTH = 24
 JOB_STATES = JOB_STATE_NAMES
@@ -86,24 +86,24 @@ def render_event(event: dict[str, Any]) -> str | None:
     raw = event.get("data")
     data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     name = data.get("file") or "a file"
-    if kind == "job_started":
+    if kind == EventType.JOB_STARTED:
         return f"started  #{data.get('id')} {name}"
-    if kind == "job_done":
+    if kind == EventType.JOB_DONE:
         took = data.get("wall_seconds")
         audio = data.get("duration")
         detail = (f" ({format_seconds(audio)} of audio in {format_seconds(took)})"
                   if audio is not None and took is not None else "")
         return f"done     #{data.get('id')} {name}{detail}"
-    if kind == "job_failed":
+    if kind == EventType.JOB_FAILED:
         again = "" if data.get("final") else ", will retry"
         return f"failed   #{data.get('id')} {name}: {data.get('error') or 'unknown error'}{again}"
-    if kind in ("memory_warning", "memory_critical", "memory_normal"):
+    if kind in MEMORY_EVENTS.values():
         percent = data.get("percent")
         used = f" ({float(percent):.0f} % used)" if isinstance(percent, int | float) else ""
-        return f"memory   {data.get('level') or kind.removeprefix('memory_')}{used}"
-    if kind in ("paused", "resumed"):
-        return kind
-    if kind == "update_available":
+        return f"memory   {data.get('level') or str(kind).removeprefix('memory_')}{used}"
+    if kind in (EventType.PAUSED, EventType.RESUMED):
+        return str(kind)
+    if kind == EventType.UPDATE_AVAILABLE:
         return f"update   {data.get('version')} is available"
     return None
 

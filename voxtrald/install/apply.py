@@ -23,6 +23,7 @@ from voxtrald.config import Config
 from voxtrald.events import EventLog
 from voxtrald.install import envbuild, record, rollback
 from voxtrald.install.layout import InstallRoot, Kind, LayoutError, Running, detect, how_to_update
+from voxtrald.states import EventType
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.updates.versions import same_version
 from voxtrald.version import current_version
@@ -34,12 +35,27 @@ ANNOUNCE_WAIT = 600.0  # how long a new version waits for its supervisor's verdi
 
 
 class ApplyError(Exception):
-    """An apply or rollback that cannot start; `status` and `code` for the API."""
+    """An apply or rollback that cannot start or did not finish; `code` names why.
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    The subclass says whose the trouble is, so the API can answer with a fitting
+    status without this module knowing HTTP.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.status = status
         self.code = code
+
+
+class ApplyRefused(ApplyError):
+    """Not now or not here: nothing to apply, already applying, not an updatable install."""
+
+
+class DownloadFailed(ApplyError):
+    """The release could not be fetched or staged."""
+
+
+class SelfTestFailed(ApplyError):
+    """The new version was installed beside this one but failed its self-check."""
 
 
 class Applier:
@@ -85,17 +101,17 @@ class Applier:
         result = self.checker.check(refresh=True)  # a deliberate act: ask GitHub now
         version = result.get("latest_version")
         if result.get("rolled_back") and not retry_failed:
-            raise ApplyError(409, "rolled_back", f"Voxtral {version} was installed here and "
+            raise ApplyRefused("rolled_back", f"Voxtral {version} was installed here and "
                              f"rolled back ({result.get('rolled_back_reason')}); it is not "
                              "applied again unless asked explicitly")
         if not version or not (result.get("update_available") or result.get("rolled_back")):
-            raise ApplyError(409, "no_update", result.get("error") or
+            raise ApplyRefused("no_update", result.get("error") or
                              f"no update to apply: {current_version()} is the newest release")
         if wanted is not None and not same_version(wanted, version):
-            raise ApplyError(409, "version_changed", f"Voxtral {version} is the release on "
-                             f"offer now, not {wanted[:64]}; look at it and choose again")
+            raise ApplyRefused("version_changed", f"Voxtral {version} is the release on "
+                               f"offer now, not {wanted[:64]}; look at it and choose again")
         if root.current() != current_version():
-            raise ApplyError(409, "not_current", f"{root.path}/current points at "
+            raise ApplyRefused("not_current", f"{root.path}/current points at "
                              f"{root.current()}, but {current_version()} is running; start "
                              "the install with its launcher first")
         with self._lock:
@@ -109,12 +125,12 @@ class Applier:
 
     def _refuse_if_busy(self) -> None:
         if self._thread is not None and self._thread.is_alive():
-            raise ApplyError(409, "busy", f"Voxtral {self._progress['version']} is already "
+            raise ApplyRefused("busy", f"Voxtral {self._progress['version']} is already "
                              f"being applied ({self._progress['state']})")
 
     def _updatable(self) -> InstallRoot:
         if self.root is None:
-            raise ApplyError(409, "not_updatable", how_to_update(self.running))
+            raise ApplyRefused("not_updatable", how_to_update(self.running))
         return self.root
 
     def _step(self, state: str) -> None:
@@ -126,11 +142,11 @@ class Applier:
         try:
             staged = self.checker.download(retry_rolled_back=retry_failed)
             if not staged.get("staged"):
-                raise ApplyError(502, staged.get("code") or "download_failed",
+                raise DownloadFailed(staged.get("code") or "download_failed",
                                  staged.get("error") or "the update could not be downloaded")
             verified = self.checker.staged()  # verified again, just before use
             if verified is None or verified.get("version") != version:
-                raise ApplyError(409, "verification_failed", "the staged update no longer "
+                raise ApplyRefused("verification_failed", "the staged update no longer "
                                  "verifies; download it again")
             self._step("installing")
             with record.locked(root):
@@ -156,9 +172,9 @@ class Applier:
             log.warning("update %s not applied: %s", version, message)
             with self._lock:
                 self._progress.update(state="failed", error=message, code=code)
-            self.events.emit("update_failed", version=version, message=message)
+            self.events.emit(EventType.UPDATE_FAILED, version=version, message=message)
             return
-        self.events.emit("update_restarting", version=version, previous=current_version())
+        self.events.emit(EventType.UPDATE_RESTARTING, version=version, previous=current_version())
         self.request_restart()
 
     def _previous(self, root: InstallRoot) -> list[str]:
@@ -175,12 +191,12 @@ class Applier:
                                   stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             envbuild.remove(root.version_dir(version))
-            raise ApplyError(500, "selftest_failed", f"the self-check of Voxtral {version} "
+            raise SelfTestFailed("selftest_failed", f"the self-check of Voxtral {version} "
                              "did not finish; nothing was changed") from None
         if done.returncode != 0:
             envbuild.remove(root.version_dir(version))
             why = (done.stderr.strip().splitlines() or ["no output"])[-1][:300]
-            raise ApplyError(500, "selftest_failed", f"the self-check of Voxtral {version} "
+            raise SelfTestFailed("selftest_failed", f"the self-check of Voxtral {version} "
                              f"failed ({why}); nothing was changed")
 
     def _begin_trial(self, root: InstallRoot, version: str) -> None:
@@ -203,11 +219,11 @@ class Applier:
         root = self._updatable()
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
-                raise ApplyError(409, "busy", "an update is being applied; wait for it")
+                raise ApplyRefused("busy", "an update is being applied; wait for it")
             current = current_version()
             previous = rollback.previous_of(root, current)
             if previous is None:
-                raise ApplyError(409, "no_previous", f"there is no earlier version than "
+                raise ApplyRefused("no_previous", f"there is no earlier version than "
                                  f"{current} installed in {root.path} to go back to")
             rollback.begin(root, current, previous, "rolled back by hand",
                            self.cfg.paths.state_dir)
@@ -237,12 +253,12 @@ class Applier:
             rolled = state["rolled_back"]
             if rolled and not rolled.get("announced") and rolled.get("previous") == me:
                 self._mark("rolled_back")
-                self.events.emit("update_rolled_back", version=rolled["version"],
+                self.events.emit(EventType.UPDATE_ROLLED_BACK, version=rolled["version"],
                                  restored=me, reason=rolled.get("reason"))
             applied = state["applied"]
             if applied and not applied.get("announced") and applied.get("version") == me:
                 self._mark("applied")
-                self.events.emit("update_applied", version=me, previous=applied["previous"])
+                self.events.emit(EventType.UPDATE_APPLIED, version=me, previous=applied["previous"])
             trial = state["trial"]
             if trial is None or trial.get("version") != me or waited >= ANNOUNCE_WAIT:
                 return

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
+from voxtrald import bodies
 from voxtrald.events import utc_now_iso
 from voxtrald.store.jobs import Job
 
@@ -45,15 +45,15 @@ class CurrentJob:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._data: dict[str, Any] | None = None
+        self._data: bodies.CurrentJob | None = None
         self._last_news = time.monotonic()
         self._loading = False
 
     def begin(self, job: Job) -> None:
         with self._lock:
-            self._data = {"id": job.id, "file": job.file, "percent": 0.0,
-                          "eta_seconds": None, "started_at": utc_now_iso(),
-                          "attempt": job.attempts}
+            self._data = bodies.CurrentJob(id=job.id, file=job.file, percent=0.0,
+                                           eta_seconds=None, started_at=utc_now_iso(),
+                                           attempt=job.attempts)
             self._last_news = time.monotonic()
 
     def loading(self, on: bool) -> None:
@@ -75,15 +75,15 @@ class CurrentJob:
     def update(self, percent: float, eta_seconds: float | None) -> None:
         with self._lock:
             if self._data is not None:
-                self._data.update(percent=percent, eta_seconds=eta_seconds)
+                self._data["percent"], self._data["eta_seconds"] = percent, eta_seconds
 
     def clear(self) -> None:
         with self._lock:
             self._data = None
 
-    def snapshot(self) -> dict[str, Any] | None:
+    def snapshot(self) -> bodies.CurrentJob | None:
         with self._lock:
-            return dict(self._data) if self._data else None
+            return bodies.CurrentJob(**self._data) if self._data else None
 
     def progress_of(self, job_id: int) -> tuple[float, float | None] | None:
         """(percent, eta) when `job_id` is the running job."""

@@ -20,7 +20,7 @@ from voxtrald.events import EventLog
 from voxtrald.files import hashing
 from voxtrald.jobs import sources
 from voxtrald.jobs.disposal import Disposal
-from voxtrald.states import JobState
+from voxtrald.states import EventType, JobState
 from voxtrald.store.health import storage_fault
 from voxtrald.store.jobs import JobStore
 
@@ -100,7 +100,7 @@ class Intake:
                                            st.st_mtime, error)
             log.warning("job %d %s failed: %s", failed.id, path.name, error)
             self.disposal.set_aside(failed, error)
-            self.events.emit("job_failed", id=failed.id, file=failed.file, error=error,
+            self.events.emit(EventType.JOB_FAILED, id=failed.id, file=failed.file, error=error,
                              final=True)
             return
         job, refreshed = self.store.add(str(path), path.name, rel_dir, digest, st.st_size,

@@ -23,7 +23,7 @@ from voxtrald.jobs import speaker_labels
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.hooks import Hooks
 from voxtrald.jobs.policy import retry_delay
-from voxtrald.states import JobState
+from voxtrald.states import EventType, JobState
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.store.search import Line
 from voxtrald.transcripts import outputs
@@ -222,7 +222,7 @@ class Outcomes:
         log.info("job %d done: %s, %.1f s of audio in %.1f s (real-time factor %.2f)%s",
                  job.id, job.file, duration, wall, rtf,
                  "; " + "; ".join(result.warnings) if result.warnings else "")
-        self.events.emit("job_done", id=job.id, file=job.file, duration=round(duration, 3),
+        self.events.emit(EventType.JOB_DONE, id=job.id, file=job.file, duration=round(duration, 3),
                          wall_seconds=round(wall, 3), outputs=[str(p) for p in written],
                          warnings=list(result.warnings))
         self._hook("on_done", job.id, written, None)
@@ -260,7 +260,7 @@ class Outcomes:
         else:
             log.warning("job %d attempt %d failed: %s; retrying in %.0f s", job_id,
                         job.attempts, error, backoff)
-        self.events.emit("job_failed", id=job_id, file=job.file, error=error, final=final)
+        self.events.emit(EventType.JOB_FAILED, id=job_id, file=job.file, error=error, final=final)
         if final:
             self._hook("on_failed", job_id, [], error)
 

@@ -27,6 +27,7 @@ from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.holds import FolderHolds
 from voxtrald.jobs.outcomes import Outcomes, Result
 from voxtrald.jobs.policy import estimate
+from voxtrald.states import EventType
 from voxtrald.store.chunks import Chunk
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.transcripts import gaps
@@ -111,7 +112,7 @@ class JobRunner:
         log.info("job %d started: %s (attempt %d of %d)%s", job.id, job.file, job.attempts,
                  job.max_attempts,
                  f", resuming at {attempt.resumed_at:.1f} s" if attempt.resumed_at else "")
-        self.events.emit("job_started", id=job.id, file=job.file, attempt=job.attempts)
+        self.events.emit(EventType.JOB_STARTED, id=job.id, file=job.file, attempt=job.attempts)
         vocab = vocabulary.for_source(source, settings.value("hotwords"))
         speakers, speaker_notes = speaker_sidecar.for_source(source, settings.value("speakers"))
         request = wp.Transcribe(

@@ -21,7 +21,7 @@ from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.outcomes import Outcomes
 from voxtrald.jobs.policy import unload_reason
 from voxtrald.jobs.runner import JobRunner, Worker
-from voxtrald.states import MemoryLevel
+from voxtrald.states import EventType, MemoryLevel
 from voxtrald.store.jobs import Job, JobStore
 
 log = logging.getLogger("voxtrald")
@@ -90,7 +90,7 @@ class Scheduler:
             log.info("paused: the running job finishes, no new job starts")
         else:
             log.info("resumed")
-        self.events.emit("paused" if paused else "resumed")
+        self.events.emit(EventType.PAUSED if paused else EventType.RESUMED)
         self.wake()
         return True
 

@@ -14,20 +14,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from voxtrald.bodies import MemorySummary
 from voxtrald.config import MemoryConfig
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.memory import messages, report
 from voxtrald.memory.chunks import model_fits, model_need_bytes
 from voxtrald.memory.figures import BadReading, ProcessMemory, SystemReading, TopProcess
-from voxtrald.memory.levels import CRITICAL, NORMAL, WARNING, next_level
+from voxtrald.memory.levels import CRITICAL, NORMAL, next_level
 from voxtrald.memory.process import ProcessReader, top_processes
 from voxtrald.memory.reading import read_system
 from voxtrald.memory.trend import Trend
-from voxtrald.states import MemoryLevel
+from voxtrald.states import MEMORY_EVENTS, MemoryLevel
 
 log = logging.getLogger("voxtrald.memory")
 
-EVENT_TYPES = {NORMAL: "memory_normal", WARNING: "memory_warning", CRITICAL: "memory_critical"}
 # How close below the warning threshold sampling turns fast (earlyoom's adaptive poll).
 FAST_BAND_PERCENT = 10.0
 FAST_INTERVAL_SECONDS = 1.0
@@ -207,7 +207,7 @@ class MemoryMonitor:
             self._top = top
         self._last_critical_emit = now if level == CRITICAL else None
         data = report.event_json(level, previous, reading, worker, text, reminder, top)
-        self._events.emit(EVENT_TYPES[level], **data)
+        self._events.emit(MEMORY_EVENTS[MemoryLevel(level)], **data)
         log.log(
             logging.INFO if level == NORMAL else logging.WARNING,
             "memory %s%s: %s", level, " (reminder)" if reminder else "", text,
@@ -237,18 +237,18 @@ class MemoryMonitor:
             worker.rss if worker else None, top if level != NORMAL else (), reading.limit,
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> MemorySummary:
         """The memory part of /api/status: small, cheap, no fresh reading."""
         message = self._message()
         with self._lock:
             reading, level = self._reading, self._level
-        return {
-            "level": level,
-            "percent": round(reading.percent, 1) if reading else None,
-            "available_gb": round(reading.available / 1024**3, 2) if reading else None,
-            "message": message,
-            "limit": reading.limit if reading else None,
-        }
+        return MemorySummary(
+            level=str(level),
+            percent=round(reading.percent, 1) if reading else None,
+            available_gb=round(reading.available / 1024**3, 2) if reading else None,
+            message=message,
+            limit=reading.limit if reading else None,
+        )
 
     def snapshot(self, include_top: bool = False) -> dict[str, Any]:
         """GET /api/system/memory: the last sample in full (top processes read on request)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from voxtrald.store import sql_states as sql
 from voxtrald.store.db import Database
 from voxtrald.transcripts.segments import Segment
 from voxtrald.transcripts.voices import Voice, voices_from_list
@@ -35,7 +36,7 @@ class ChunkLog(Database):
             db.execute(
                 "INSERT OR REPLACE INTO chunks (job_id, idx, end_seconds, sha256, segments,"
                 " language, language_probability, voices)"
-                " SELECT id, ?, ?, ?, ?, ?, ?, ? FROM jobs WHERE id=? AND state='running'",
+                f" SELECT id, ?, ?, ?, ?, ?, ?, ? FROM jobs WHERE id=? AND state={sql.RUNNING}",
                 (chunk.index, chunk.end, sha256,
                  json.dumps([s.to_dict() for s in chunk.segments]),
                  chunk.language, chunk.language_probability,

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voxtrald.states import JobState
+from voxtrald.store import sql_states as sql
 from voxtrald.store.chunks import ChunkLog
 from voxtrald.store.search import Line, TranscriptSearch
 from voxtrald.store.speaker_names import SpeakerNameLog
-
-_PENDING = "('queued','running')"
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         now = time.time()
         with self._tx() as db:
             pending = db.execute(
-                f"SELECT id, sha256 FROM jobs WHERE source_path=? AND state IN {_PENDING}"
+                f"SELECT id, sha256 FROM jobs WHERE source_path=? AND state IN {sql.PENDING}"
                 " ORDER BY id DESC LIMIT 1",
                 (source_path,),
             ).fetchone()
@@ -102,9 +101,9 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
                 # New content deserves fresh tries; a running attempt keeps its count.
                 db.execute(
                     "UPDATE jobs SET size=?, mtime=?,"
-                    " attempts=CASE WHEN state='queued' AND sha256 IS NOT ? THEN 0"
+                    f" attempts=CASE WHEN state={sql.QUEUED} AND sha256 IS NOT ? THEN 0"
                     " ELSE attempts END,"
-                    " error=CASE WHEN state='queued' AND sha256 IS NOT ? THEN NULL"
+                    f" error=CASE WHEN state={sql.QUEUED} AND sha256 IS NOT ? THEN NULL"
                     " ELSE error END, sha256=? WHERE id=?",
                     (size, mtime, sha256, sha256, sha256, pending["id"]),
                 )
@@ -119,7 +118,8 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
                 original = None
                 if sha256:
                     original = db.execute(
-                        "SELECT id FROM jobs WHERE sha256=? AND state='done' ORDER BY id LIMIT 1",
+                        f"SELECT id FROM jobs WHERE sha256=? AND state={sql.DONE}"
+                        " ORDER BY id LIMIT 1",
                         (sha256,),
                     ).fetchone()
                 state = JobState.DUPLICATE if original else JobState.QUEUED
@@ -141,7 +141,7 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
             cur = db.execute(
                 "INSERT INTO jobs (source_path, file, rel_dir, size, mtime, state, attempts,"
                 " max_attempts, created_at, finished_at, error)"
-                " VALUES (?,?,?,?,?,'failed',1,1,?,?,?)",
+                f" VALUES (?,?,?,?,?,{sql.FAILED},1,1,?,?,?)",
                 (source_path, file, rel_dir, size, mtime, now, now, error),
             )
             job_id = cur.lastrowid
@@ -152,13 +152,14 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
     def next_runnable(self, now: float | None = None) -> Job | None:
         now = time.time() if now is None else now
         row = self._one(
-            "SELECT * FROM jobs WHERE state='queued' AND next_attempt_at<=? ORDER BY id LIMIT 1",
+            f"SELECT * FROM jobs WHERE state={sql.QUEUED} AND next_attempt_at<=?"
+            " ORDER BY id LIMIT 1",
             (now,),
         )
         return Job.from_row(row) if row else None
 
     def next_wakeup(self) -> float | None:
-        row = self._one("SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state='queued'")
+        row = self._one(f"SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state={sql.QUEUED}")
         return float(row["t"]) if row and row["t"] is not None else None
 
     def duplicate_if_done(self, job_id: int) -> Job | None:
@@ -166,19 +167,20 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         with self._tx() as db:
             original = db.execute(
                 "SELECT o.id FROM jobs j JOIN jobs o ON o.sha256=j.sha256 AND o.id!=j.id"
-                " WHERE j.id=? AND j.state='queued' AND o.state='done' ORDER BY o.id LIMIT 1",
+                f" WHERE j.id=? AND j.state={sql.QUEUED} AND o.state={sql.DONE}"
+                " ORDER BY o.id LIMIT 1",
                 (job_id,),
             ).fetchone()
             if original is None:
                 return None
-            db.execute("UPDATE jobs SET state='duplicate', finished_at=?, duplicate_of=?"
+            db.execute(f"UPDATE jobs SET state={sql.DUPLICATE}, finished_at=?, duplicate_of=?"
                        " WHERE id=?", (time.time(), original["id"], job_id))
         return self.get(job_id)
 
     def start(self, job_id: int) -> Job:
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET state='running', attempts=attempts+1, started_at=?,"
+                f"UPDATE jobs SET state={sql.RUNNING}, attempts=attempts+1, started_at=?,"
                 " percent=0, eta_seconds=NULL, error=NULL WHERE id=?",
                 (time.time(), job_id),
             )
@@ -217,7 +219,7 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         """Record a job done, and its transcript in the search index in the same step."""
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET state='done', finished_at=?, percent=100, eta_seconds=0,"
+                f"UPDATE jobs SET state={sql.DONE}, finished_at=?, percent=100, eta_seconds=0,"
                 " outputs=?, duration=?, wall_seconds=?, language=?, language_probability=?,"
                 " warnings=?, error=NULL WHERE id=?",
                 (time.time(), json.dumps(list(outputs)), duration, wall_seconds, language,
@@ -234,20 +236,20 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         """
         with self._tx() as db:
             row = db.execute("SELECT attempts, max_attempts FROM jobs WHERE id=?"
-                             " AND state='running'", (job_id,)).fetchone()
+                             f" AND state={sql.RUNNING}", (job_id,)).fetchone()
             if row is None:
                 return None
             final = retry_in is None or row["attempts"] >= row["max_attempts"]
             if final:
                 db.execute(
-                    "UPDATE jobs SET state='failed', finished_at=?, error=?, eta_seconds=NULL"
-                    " WHERE id=? AND state='running'",
+                    f"UPDATE jobs SET state={sql.FAILED}, finished_at=?, error=?, eta_seconds=NULL"
+                    f" WHERE id=? AND state={sql.RUNNING}",
                     (time.time(), error, job_id),
                 )
             else:
                 db.execute(
-                    "UPDATE jobs SET state='queued', error=?, next_attempt_at=?,"
-                    " eta_seconds=NULL WHERE id=? AND state='running'",
+                    f"UPDATE jobs SET state={sql.QUEUED}, error=?, next_attempt_at=?,"
+                    f" eta_seconds=NULL WHERE id=? AND state={sql.RUNNING}",
                     (error, time.time() + (retry_in or 0), job_id),
                 )
         return final
@@ -266,10 +268,10 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         changed = size is not None or mtime is not None or sha256 is not None
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET state='queued', attempts=MAX(attempts-1, 0), percent=0,"
+                f"UPDATE jobs SET state={sql.QUEUED}, attempts=MAX(attempts-1, 0), percent=0,"
                 " eta_seconds=NULL, next_attempt_at=?, size=COALESCE(?, size),"
                 " mtime=COALESCE(?, mtime), sha256=COALESCE(?, sha256)"
-                " WHERE id=? AND state='running'",
+                f" WHERE id=? AND state={sql.RUNNING}",
                 (time.time() + delay if delay else 0, size, mtime, sha256, job_id),
             )
             if changed:
@@ -278,17 +280,18 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
     def pending_for(self, source_path: str) -> bool:
         """Whether a job for this file is queued or running."""
         return self._one(
-            f"SELECT 1 FROM jobs WHERE source_path=? AND state IN {_PENDING} LIMIT 1",
+            f"SELECT 1 FROM jobs WHERE source_path=? AND state IN {sql.PENDING} LIMIT 1",
             (source_path,),
         ) is not None
 
     def requeue_interrupted(self) -> list[int]:
         """Jobs left running by a crash or a stop: back to the queue, the attempt not counted."""
         with self._tx() as db:
-            ids = [int(r["id"]) for r in db.execute("SELECT id FROM jobs WHERE state='running'")]
+            running = db.execute(f"SELECT id FROM jobs WHERE state={sql.RUNNING}")
+            ids = [int(r["id"]) for r in running]
             db.execute(
-                "UPDATE jobs SET state='queued', attempts=MAX(attempts-1, 0), percent=0,"
-                " eta_seconds=NULL, next_attempt_at=0 WHERE state='running'"
+                f"UPDATE jobs SET state={sql.QUEUED}, attempts=MAX(attempts-1, 0), percent=0,"
+                f" eta_seconds=NULL, next_attempt_at=0 WHERE state={sql.RUNNING}"
             )
         return ids
 
@@ -308,7 +311,7 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
             path, size, mtime = str(source), st.st_size, st.st_mtime
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET state='queued', attempts=0, next_attempt_at=0, error=NULL,"
+                f"UPDATE jobs SET state={sql.QUEUED}, attempts=0, next_attempt_at=0, error=NULL,"
                 " finished_at=NULL, percent=0, source_path=?, size=?, mtime=?,"
                 " sha256=COALESCE(?, sha256), max_attempts=COALESCE(?, max_attempts)"
                 " WHERE id=?",
@@ -327,7 +330,7 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         prefix = folder.rstrip("/\\") + "/"
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM jobs WHERE state IN ('done','duplicate')"
+                f"SELECT * FROM jobs WHERE state IN {sql.WITH_TRANSCRIPTS}"
                 " AND substr(source_path, 1, ?) = ? ORDER BY id",
                 (len(prefix), prefix),
             ).fetchall()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voxtrald.store import sql_states as sql
 from voxtrald.store.db import Database
 from voxtrald.store.searchtext import fts_query, index_terms
 
@@ -133,7 +134,7 @@ class TranscriptSearch(Database):
     def done_outputs(self) -> list[tuple[int, tuple[str, ...]]]:
         """(job id, outputs) of every finished job: what a rebuild reads again."""
         with self._lock:
-            rows = self._db.execute("SELECT id, outputs FROM jobs WHERE state='done'"
+            rows = self._db.execute(f"SELECT id, outputs FROM jobs WHERE state={sql.DONE}"
                                     " ORDER BY id").fetchall()
         return [(int(r["id"]), tuple(json.loads(r["outputs"] or "[]"))) for r in rows]
 
@@ -164,7 +165,7 @@ class TranscriptSearch(Database):
                 # CROSS JOIN keeps this order: the hits first, then their jobs. Left to
                 # itself the planner may start from the jobs' state index and read every
                 # segment of every finished job.
-                " CROSS JOIN jobs j ON j.id = s.job_id WHERE j.state = 'done' AND s.id IN"
+                f" CROSS JOIN jobs j ON j.id = s.job_id WHERE j.state = {sql.DONE} AND s.id IN"
                 f" ({', '.join('?' for _ in ids)})", ids).fetchall()
         place = {segment: n for n, segment in enumerate(ids, start=1)}
         return sorted((Hit(r["job_id"], r["file"], r["source_path"],

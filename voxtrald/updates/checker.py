@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from voxtrald.bodies import UpdateCheck, UpdateSummary
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
+from voxtrald.states import EventType
 from voxtrald.updates import net, release, sanitize, state
 from voxtrald.updates.download import Downloader, DownloadError
 from voxtrald.updates.github import MAX_WAIT, GitHubReleases
@@ -36,10 +38,6 @@ STARTUP_MIN_GAP = 3600.0  # no start-up check if one ran this recently (restart 
 MAX_SLEEP = 300.0  # re-read the wall clock at least this often (suspend, clock jumps)
 INITIAL_DELAY_RANGE = (3.0, 10.0)
 
-SUMMARY_KEYS = (
-    "update_available", "current_version", "latest_version", "release_url", "dismissed", "error",
-    "rolled_back", "can_apply",
-)
 
 
 def _iso(epoch: float) -> str:
@@ -156,7 +154,7 @@ class UpdateChecker:
 
     # --- public operations --------------------------------------------------------------
 
-    def check(self, refresh: bool = False) -> dict[str, Any]:
+    def check(self, refresh: bool = False) -> UpdateCheck:
         """The cached result, or (refresh) a new one; never raises for network trouble."""
         if refresh:
             self._refresh()
@@ -166,12 +164,12 @@ class UpdateChecker:
         """Refuse releases signed before `when` (the installed release's signing time)."""
         self._downloader.not_before = when
 
-    def dismiss(self, version: str) -> dict[str, Any]:
-        """Skip `version` for good (ValueError if it is not a version); newer ones still show."""
+    def dismiss(self, version: str) -> UpdateCheck:
+        """Skip `version` for good (InvalidTag if it is not a version); newer ones still show."""
         try:
             normalized = canonical(parse_tag(version))
         except InvalidTag as exc:
-            raise ValueError(f"not a release version: {exc}") from None
+            raise InvalidTag(f"not a release version: {exc}") from None
         with self._lock:
             self._state["dismissed"] = state.remember(self._state["dismissed"], normalized)
             self._save()
@@ -227,12 +225,18 @@ class UpdateChecker:
         """Where verified downloads are staged, one `X.Y.Z/` folder per version."""
         return self._downloader.updates_dir
 
-    def summary(self) -> dict[str, Any] | None:
+    def summary(self) -> UpdateSummary | None:
         """The few fields /api/status carries; None until a check has been tried."""
         result = self._result()
         if result["checked_at"] is None and result["error"] is None:
             return None
-        return {key: result[key] for key in SUMMARY_KEYS}
+        return UpdateSummary(
+            update_available=result["update_available"],
+            current_version=result["current_version"],
+            latest_version=result["latest_version"], release_url=result["release_url"],
+            dismissed=result["dismissed"], error=result["error"],
+            rolled_back=result["rolled_back"], can_apply=result["can_apply"],
+        )
 
     # --- internals --------------------------------------------------------------------
 
@@ -315,13 +319,13 @@ class UpdateChecker:
             self._save()
         log.info("update available: %s", version)
         self.events.emit(
-            "update_available",
+            EventType.UPDATE_AVAILABLE,
             version=version,
             release_url=result["release_url"],
             release_name=result["release_name"],
         )
 
-    def _result(self) -> dict[str, Any]:
+    def _result(self) -> UpdateCheck:
         with self._lock:
             error = self._state.get("error")
             cached = None if error else self._state.get("release")

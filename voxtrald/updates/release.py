@@ -16,6 +16,7 @@ from typing import Any
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
+from voxtrald.bodies import UpdateCheck
 from voxtrald.updates import sanitize
 from voxtrald.updates.versions import (
     InvalidTag,
@@ -164,21 +165,19 @@ def evaluate(
     current: str,
     channel: str,
     dismissed: list[str],
-) -> dict[str, Any]:
-    """The user-facing fields for a cached release: is there an update, and which."""
-    result: dict[str, Any] = {
-        "update_available": False,
-        "current_version": current,
-        "latest_version": None,
-        "release_name": None,
-        "release_notes": None,
-        "release_url": None,
-        "download_url": None,
-        "published_at": None,
-        "prerelease": False,
-        "dismissed": False,
-        "error": None,
-    }
+) -> UpdateCheck:
+    """The user-facing fields for a cached release: is there an update, and which.
+
+    The checker fills in what only it knows (when it checked, rolled-back versions,
+    whether this install can apply).
+    """
+    result = UpdateCheck(
+        update_available=False, current_version=current, latest_version=None,
+        release_name=None, release_notes=None, release_url=None, download_url=None,
+        published_at=None, prerelease=False, dismissed=False, error=None,
+        checked_at=None, channel=channel, rolled_back=False, rolled_back_reason=None,
+        can_apply=False,
+    )
     if release is None or release.get("draft"):
         return result
     version = release.get("version")
@@ -192,15 +191,13 @@ def evaluate(
     if prerelease and channel != "prerelease":
         return result
     wheel = choose_wheel(release.get("assets", []), version)
-    result.update(
-        latest_version=version,
-        release_name=release.get("name") or release.get("tag"),
-        release_notes=release.get("notes"),
-        release_url=release.get("html_url"),
-        download_url=sanitize.clean_https_url(wheel["url"]) if wheel else None,
-        published_at=release.get("published_at"),
-        prerelease=prerelease,
-        update_available=is_newer(parsed, current),
-        dismissed=any(same_version(version, d) for d in dismissed),
-    )
+    result["latest_version"] = version
+    result["release_name"] = release.get("name") or release.get("tag")
+    result["release_notes"] = release.get("notes")
+    result["release_url"] = release.get("html_url")
+    result["download_url"] = sanitize.clean_https_url(wheel["url"]) if wheel else None
+    result["published_at"] = release.get("published_at")
+    result["prerelease"] = prerelease
+    result["update_available"] = is_newer(parsed, current)
+    result["dismissed"] = any(same_version(version, d) for d in dismissed)
     return result

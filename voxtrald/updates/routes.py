@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from voxtrald.api.router import ApiError, Request, Router
-from voxtrald.install.apply import Applier, ApplyError
+from voxtrald.bodies import UpdateCheck
+from voxtrald.install.apply import Applier, ApplyError, DownloadFailed, SelfTestFailed
 from voxtrald.updates.checker import UpdateChecker
+from voxtrald.updates.versions import InvalidTag
 
 # What the release offers (nothing newer, no wheel, no checksum) is a 409; what
 # went wrong fetching it is the upstream's fault (502) or ours (500).
@@ -23,19 +25,28 @@ _DOWNLOAD_STATUS = {
 }
 
 
+def _apply_status(exc: ApplyError) -> int:
+    """A refusal is a conflict with the install's state; the rest failed on our side or GitHub's."""
+    if isinstance(exc, DownloadFailed):
+        return 502
+    if isinstance(exc, SelfTestFailed):
+        return 500
+    return 409
+
+
 def register_routes(router: Router, checker: UpdateChecker,
                     applier: Applier | None = None) -> None:
-    def check(request: Request) -> dict[str, Any]:
+    def check(request: Request) -> UpdateCheck:
         refresh = request.query.get("refresh", "").lower() in ("1", "true", "yes")
         return checker.check(refresh=refresh)
 
-    def dismiss(request: Request) -> dict[str, Any]:
+    def dismiss(request: Request) -> UpdateCheck:
         version = request.json().get("version")
         if not isinstance(version, str) or not version.strip():
             raise ApiError(400, "bad_parameter", "'version' (e.g. \"1.2.0\") is required")
         try:
             return checker.dismiss(version.strip())
-        except ValueError as exc:
+        except InvalidTag as exc:
             raise ApiError(400, "bad_parameter", str(exc)) from None
 
     def download(request: Request) -> dict[str, Any]:
@@ -56,7 +67,7 @@ def register_routes(router: Router, checker: UpdateChecker,
         try:
             return 202, applier.apply(retry_failed=retry, wanted=wanted)
         except ApplyError as exc:
-            raise ApiError(exc.status, exc.code, str(exc)) from None
+            raise ApiError(_apply_status(exc), exc.code, str(exc)) from None
 
     def apply_status(_request: Request) -> dict[str, Any]:
         if applier is None:
@@ -70,7 +81,7 @@ def register_routes(router: Router, checker: UpdateChecker,
         try:
             return 202, applier.rollback()
         except ApplyError as exc:
-            raise ApiError(exc.status, exc.code, str(exc)) from None
+            raise ApiError(_apply_status(exc), exc.code, str(exc)) from None
 
     router.add("GET", "/api/updates/check", check)
     router.add("POST", "/api/updates/dismiss", dismiss)

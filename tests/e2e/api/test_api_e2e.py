@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DaemonProc
 
+from tests.conftest import DaemonProc
 from voxtrald.client.connection import Client
-
-pytestmark = pytest.mark.e2e
 
 
 def cli(d: DaemonProc | None, *argv: str, env: dict[str, str] | None = None

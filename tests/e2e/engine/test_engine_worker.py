@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.engine_worker import AUDIO, WorkerClient, assemble_base
+from tests.support.engine_worker import WorkerClient, assemble_base
+from tests.support.recordings import AUDIO, needs_recordings
 from voxtrald.engine.quality import kept
 from voxtrald.transcripts.segments import Segment
 from voxtrald.worker.protocol import (
@@ -29,7 +30,8 @@ from voxtrald.worker.protocol import (
     Transcribe,
 )
 
-pytestmark = pytest.mark.e2e
+# Every test here reads the real recordings; a plain clone skips them all.
+pytestmark = needs_recordings
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 pytestmark = [
-    pytest.mark.e2e,
     pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
                        reason="acting as another user needs root"),
     pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)"),

@@ -12,9 +12,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import wait_for
 
-pytestmark = pytest.mark.e2e
+from tests.support.waiting import wait_for
 
 TEN_SECOND_CHUNKS = {"engine": {"chunk_seconds_low": 10, "chunk_seconds_mid": 10,
                                 "chunk_seconds_high": 10}}

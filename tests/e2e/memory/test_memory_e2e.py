@@ -21,8 +21,6 @@ from voxtrald.engine.audio import SAMPLE_RATE, DecodeStats, decode_blocks
 from voxtrald.memory.fakeproc import write_meminfo, write_meminfo_percent
 from voxtrald.memory.figures import GiB, MiB
 
-pytestmark = pytest.mark.e2e
-
 HOST = 16 * GiB
 
 

@@ -19,8 +19,6 @@ import pytest
 
 from voxtrald.memory.cgroup import DEFAULT_ROOT, parse_self_cgroup
 
-pytestmark = pytest.mark.e2e
-
 LIMIT = 256 * 1024**2
 
 PROBE = r"""

@@ -14,18 +14,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import DaemonProc, flip_byte
+from tests.support.recordings import AUDIO, needs_recordings
 from voxtrald.models import resolve
 from voxtrald.models.local import MODELS_DIR_ENV, assembled_folder, bundled_folder
 from voxtrald.models.pins import BASE, TINY_EN
 
 ROOT = Path(__file__).resolve().parents[2].parent
-AUDIO = ROOT.parent / "shared" / "audio"
 # Any attempt to reach the network fails at once instead of waiting for a timeout.
 NO_NETWORK = {"HF_HUB_OFFLINE": "1", "HTTPS_PROXY": "http://127.0.0.1:9",
               "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
-
-pytestmark = pytest.mark.e2e
-
 
 def voxtrald(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "voxtrald", *args], env=dict(os.environ, **env),
@@ -125,6 +122,7 @@ OFFLINE_LOAD = textwrap.dedent("""
 """)
 
 
+@needs_recordings
 def test_the_default_model_loads_offline_and_transcribes_french() -> None:
     res = subprocess.run([sys.executable, "-c", OFFLINE_LOAD, str(AUDIO)], capture_output=True,
                          text=True, env=dict(os.environ, **NO_NETWORK), cwd=ROOT, timeout=300)
@@ -137,6 +135,7 @@ def test_the_default_model_loads_offline_and_transcribes_french() -> None:
     assert "avion" in out["punctuations"].lower()
 
 
+@needs_recordings
 def test_the_daemon_transcribes_french_with_the_default_model(
         daemon_factory: Callable[..., DaemonProc]) -> None:
     d = daemon_factory({"engine": {"model": "default"}})

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.e2e
-
 
 class NotifySocket:
     """What systemd's manager would receive from the unit's main process."""

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DaemonProc, wait_for
+from tests.conftest import DaemonProc
+from tests.support.waiting import wait_for
 from voxtrald.transcripts.outputs import TEMP_PREFIX
-
-pytestmark = pytest.mark.e2e
 
 FOX_WORDS = ("quick", "fox", "lazy", "dog")
 

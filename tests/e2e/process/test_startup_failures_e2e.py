@@ -6,11 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import tmpfs
 
+from tests.conftest import tmpfs
 from tests.e2e.process.test_daemon_e2e import start_and_fail
-
-pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture

@@ -14,16 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DaemonProc
 
 from benchmarks.metrics import normalise, wer
+from tests.conftest import DaemonProc
+from tests.support.recordings import AUDIO, needs_recordings, references
 
-pytestmark = pytest.mark.e2e
-
-AUDIO = Path(__file__).resolve().parents[2].parent.parent / "shared" / "audio"
-REFS = json.loads((AUDIO / "refs.json").read_text(encoding="utf-8")) \
-    if (AUDIO / "refs.json").exists() else {}
-needs_audio = pytest.mark.skipif(not REFS, reason=f"the shared recordings are not at {AUDIO}")
+REFS = references()
+# Every test here reads the real recordings; a plain clone skips them all.
+pytestmark = needs_recordings
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +57,6 @@ def finished(tmp_path_factory: pytest.TempPathFactory, models_dir: Path
 Finished = dict[str, dict[str, Any]]
 
 
-@needs_audio
 def test_a_french_clip_is_heard_as_french(finished: Finished) -> None:
     got = finished["punctuations.mp3"]
     assert got["job"]["state"] == "done" and got["job"]["language"] == "fr"
@@ -67,7 +64,6 @@ def test_a_french_clip_is_heard_as_french(finished: Finished) -> None:
     assert "lavion" in normalise(got["doc"]["text"])  # "l'avion": apostrophes are dropped
 
 
-@needs_audio
 def test_english_then_german_comes_out_in_both_languages(finished: Finished) -> None:
     doc = finished["multilingual.mp3"]["doc"]
     error = wer(REFS["multilingual.mp3"]["text"], doc["text"])
@@ -76,7 +72,6 @@ def test_english_then_german_comes_out_in_both_languages(finished: Finished) -> 
     assert "permission" in heard and "genehmigung" in heard
 
 
-@needs_audio
 def test_every_segment_carries_timed_words_and_quality_figures(finished: Finished) -> None:
     doc = finished["multilingual.mp3"]["doc"]
     assert doc["segments"]
@@ -89,7 +84,6 @@ def test_every_segment_carries_timed_words_and_quality_figures(finished: Finishe
             assert key in seg
 
 
-@needs_audio
 def test_a_truncated_file_is_done_with_a_warning_saying_how_much_was_decoded(
     finished: Finished,
 ) -> None:
@@ -100,13 +94,11 @@ def test_a_truncated_file_is_done_with_a_warning_saying_how_much_was_decoded(
     assert warning in got["doc"]["warnings"]
 
 
-@needs_audio
 def test_laughter_gets_no_invented_words(finished: Finished) -> None:
     got = finished["laugh2.mp3"]
     assert got["job"]["state"] == "done" and got["txt"].strip() == ""
 
 
-@needs_audio
 def test_a_vocabulary_beside_the_file_is_heard_and_spelled(finished: Finished) -> None:
     assert "ComfyUI" in finished["hotwords.mp3"]["txt"]
 

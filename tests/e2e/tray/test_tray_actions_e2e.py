@@ -18,7 +18,7 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import DATA, DaemonProc, wait_for
+from tests.conftest import DATA, DaemonProc
 from tests.support.traybus.bus_services import DesktopServices, Notify
 from tests.support.traybus.fake_daemon import FakeDaemon
 from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
@@ -31,6 +31,8 @@ from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
     start_tray,
 )
 from tests.support.traybus.session import Desktop, desktop_marks
+from tests.support.waiting import wait_for
+from voxtrald.states import EventType
 
 pytestmark = desktop_marks(timeout=180)
 
@@ -206,7 +208,7 @@ def test_install_and_restart(
 
     # It fails before the switch: told once, and it can be tried again.
     fake.apply_state = {"state": "failed", "version": "1.1.0", "can_apply": True}
-    fake.emit("update_failed", version="1.1.0",
+    fake.emit(EventType.UPDATE_FAILED, version="1.1.0",
               message="cannot apply the update: No space left on device")
     failed = note_titled(services, "Voxtral 1.1.0 was not installed", 10)
     assert failed.body.startswith("Cannot apply the update: No space left on device.")
@@ -214,7 +216,7 @@ def test_install_and_restart(
     tray.click(install)
     wait_for(lambda: fake.count("POST", "/api/updates/apply") == 3, 10, "the second apply")
     fake.apply_state = {"state": "restarting", "version": "1.1.0", "can_apply": True}
-    fake.emit("update_restarting", version="1.1.0", previous="1.0.0")
+    fake.emit(EventType.UPDATE_RESTARTING, version="1.1.0", previous="1.0.0")
     tray.wait_menu(lambda m: any(i.label == "Restarting into 1.1.0…" for i in m), "restarting")
 
     # The new version does not come up: the daemon put back tells it as it starts, before

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import wait_for
 from tests.support.traybus.bus_services import DesktopServices
 from tests.support.traybus.fake_daemon import FakeDaemon
 from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
@@ -34,6 +33,8 @@ from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
     start_tray,
 )
 from tests.support.traybus.session import Desktop, desktop_marks
+from tests.support.waiting import wait_for
+from voxtrald.states import EventType
 
 pytestmark = desktop_marks(timeout=120)
 
@@ -123,7 +124,7 @@ def test_update_notice_once_then_never_again(
 
     # The daemon restarts (new instance, events from 1): nothing is repeated.
     fake.restart()
-    fake.emit("update_available", version="1.1.0", release_url=RELEASE_URL)
+    fake.emit(EventType.UPDATE_AVAILABLE, version="1.1.0", release_url=RELEASE_URL)
     polls_after(fake)
     # The tray restarts: the version is remembered on disk.
     tray.stop()

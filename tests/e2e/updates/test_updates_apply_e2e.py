@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, DaemonProc, wait_for
 from pytest_httpserver import HTTPServer
 
+from tests.conftest import ROOT, DaemonProc
+from tests.support.waiting import wait_for
 from voxtrald.store.migrations import SCHEMA_VERSION
 from voxtrald.updates.minisign import SecretKey, default_trusted_comment
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(shutil.which("minisign") is None,
+pytestmark = [pytest.mark.skipif(shutil.which("minisign") is None,
                                  reason="the minisign tool is needed (Debian package minisign)")]
 
 REPO = "owner/voxtral"

@@ -10,13 +10,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.unit.updates.test_updates_download import make_wheel
 from voxtrald.updates.minisign import SecretKey, default_trusted_comment
-
-pytestmark = pytest.mark.e2e
 
 REPO = "owner/voxtral"
 LATEST = f"/repos/{REPO}/releases/latest"

@@ -7,12 +7,8 @@ import signal
 import threading
 import time
 
-import pytest
-
 from voxtrald import config
 from voxtrald.worker.process import WorkerError, WorkerProcess, worker_settings
-
-pytestmark = pytest.mark.e2e
 
 
 def test_a_worker_killed_while_its_model_loads_is_reported_as_killed(tmp_path) -> None:

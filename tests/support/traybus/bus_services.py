@@ -17,7 +17,7 @@ from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_metho
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import open_dbus_connection
 
-from tests.conftest import wait_for
+from tests.support.waiting import wait_for
 
 NOTIFY_NAME = "org.freedesktop.Notifications"
 PORTAL_NAME = "org.freedesktop.portal.Desktop"

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from voxtrald.states import MEMORY_EVENTS, EventType, MemoryLevel
+
 
 def base_status(folders: dict[str, str]) -> dict[str, Any]:
     return {
@@ -59,10 +61,11 @@ class FakeDaemon:
 
     # -- scripting ----------------------------------------------------------------------
 
-    def emit(self, type_: str, **data: Any) -> None:
+    def emit(self, type_: EventType | str, **data: Any) -> None:
+        """Log an event as the daemon does (a str for one the daemon never sends)."""
         with self.cond:
             self.events.append(
-                {"seq": len(self.events) + 1, "type": type_, "time": "t", "data": data}
+                {"seq": len(self.events) + 1, "type": str(type_), "time": "t", "data": data}
             )
             self.cond.notify_all()
 
@@ -79,7 +82,7 @@ class FakeDaemon:
             }
         if event and (level != previous or reminder):
             self.emit(
-                f"memory_{level}",
+                MEMORY_EVENTS[MemoryLevel(level)],
                 level=level,
                 previous=previous,
                 percent=percent,
@@ -102,7 +105,7 @@ class FakeDaemon:
                 "can_apply": can_apply,
             }
         if event:
-            self.emit("update_available", version=version, release_url=url,
+            self.emit(EventType.UPDATE_AVAILABLE, version=version, release_url=url,
                       release_name=version)
 
     def refuse_apply(self, code: str, message: str) -> None:
@@ -161,7 +164,7 @@ class FakeDaemon:
             with self.cond:
                 self.status["paused"] = paused
                 self.status["state"] = "paused" if paused else "idle"
-            self.emit("paused" if paused else "resumed")
+            self.emit(EventType.PAUSED if paused else EventType.RESUMED)
             return 200, {"paused": paused}
         if method == "GET" and parts.path == "/api/jobs":
             with self.cond:

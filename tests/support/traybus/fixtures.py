@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for
 from tests.support.traybus.bus_services import DesktopServices
 from tests.support.traybus.dbusmenu import MenuItem, MenuReader
 from tests.support.traybus.fake_daemon import FakeDaemon
 from tests.support.traybus.session import Desktop, start_desktop
+from tests.support.waiting import wait_for
 
 
 @dataclass

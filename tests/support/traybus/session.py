@@ -21,9 +21,8 @@ def missing_binaries() -> list[str]:
 
 
 def desktop_marks(timeout: float) -> list[pytest.MarkDecorator]:
-    """What every test on the private desktop carries: its markers and its one skip."""
+    """What every test on the private desktop carries: its marker and its one skip."""
     return [
-        pytest.mark.e2e,
         pytest.mark.desktop,
         pytest.mark.timeout(timeout),
         pytest.mark.skipif(

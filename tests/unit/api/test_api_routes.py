@@ -12,6 +12,8 @@ import pytest
 from voxtrald.api import core_routes
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
+from voxtrald.jobs.errors import JobNotFound, NotRetryable
+from voxtrald.states import EventType
 from voxtrald.version import APP_NAME, current_version
 
 
@@ -55,20 +57,22 @@ class FakeControl:
         return self.jobs.get(job_id)
 
     def retry_job(self, job_id: int) -> dict[str, Any]:
-        job = self.jobs[job_id]
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise JobNotFound(job_id)
         if job["state"] != "failed":
-            raise ValueError(f"job {job_id} is {job['state']}, only failed jobs can be retried")
+            raise NotRetryable(f"job {job_id} is {job['state']}, only failed jobs can be retried")
         job["state"] = "queued"
         return job
 
     def pause(self) -> dict[str, Any]:
         self.paused = True
-        self.events.emit("paused")
+        self.events.emit(EventType.PAUSED)
         return {"paused": True, "state": "paused"}
 
     def resume(self) -> dict[str, Any]:
         self.paused = False
-        self.events.emit("resumed")
+        self.events.emit(EventType.RESUMED)
         return {"paused": False, "state": "idle"}
 
 
@@ -147,6 +151,19 @@ def test_retry(api: tuple[Router, FakeControl]) -> None:
     assert status == 400 and data["error"]["code"] == "invalid_json"
 
 
+def test_a_bug_inside_retry_is_not_reported_as_an_unknown_job(
+        api: tuple[Router, FakeControl], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only JobNotFound is a 404: a KeyError from a bug reaches the server's 500 path."""
+    router, control = api
+
+    def broken(job_id: int) -> dict[str, Any]:
+        raise KeyError("state")
+
+    monkeypatch.setattr(control, "retry_job", broken)
+    with pytest.raises(KeyError):
+        call(router, "POST", "/api/jobs/2/retry")
+
+
 def test_pause_resume_emit_events(api: tuple[Router, FakeControl]) -> None:
     router, control = api
     assert call(router, "POST", "/api/pause")[1]["paused"] is True
@@ -161,7 +178,10 @@ def test_pause_resume_emit_events(api: tuple[Router, FakeControl]) -> None:
 def test_events_long_poll_wakes_on_emit(api: tuple[Router, FakeControl]) -> None:
     router, control = api
     last = control.events.last_seq
-    threading.Timer(0.2, lambda: control.events.emit("job_started", id=1, file="a.wav")).start()
+    def started_job() -> None:
+        control.events.emit(EventType.JOB_STARTED, id=1, file="a.wav")
+
+    threading.Timer(0.2, started_job).start()
     started = time.monotonic()
     _, data = call(router, "GET", "/api/events", {"after": str(last), "timeout": "20"})
     assert time.monotonic() - started < 15
@@ -171,7 +191,7 @@ def test_events_long_poll_wakes_on_emit(api: tuple[Router, FakeControl]) -> None
 
 def test_events_timeout_returns_empty(api: tuple[Router, FakeControl]) -> None:
     router, control = api
-    control.events.emit("paused")
+    control.events.emit(EventType.PAUSED)
     _, data = call(router, "GET", "/api/events", {"after": "1", "timeout": "0.2"})
     assert data["events"] == [] and data["last_seq"] == 1 and data["gap"] is False
 
@@ -179,7 +199,7 @@ def test_events_timeout_returns_empty(api: tuple[Router, FakeControl]) -> None:
 def test_events_gap_when_behind_the_ring(api: tuple[Router, FakeControl]) -> None:
     router, control = api
     for _ in range(60):  # capacity is 50
-        control.events.emit("job_done")
+        control.events.emit(EventType.JOB_DONE)
     _, data = call(router, "GET", "/api/events", {"after": "1"})
     assert data["gap"] is True and len(data["events"]) == 50
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.support.api_server are parameters here
 """The API server on a real Unix socket, fed raw bytes the way curl and worse peers do."""
 
 from __future__ import annotations
@@ -5,101 +6,39 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import stat
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.api_server import (  # noqa: F401 - fixtures
+    _readers,
+    assert_healthy,
+    connect,
+    exchange,
+    get,
+    make_server,
+    read_response,
+    server,
+    sock_dir,
+)
+from tests.support.waiting import wait_for
 from tests.unit.api.test_api_routes import FakeControl
-from voxtrald.api import core_routes, wire
-from voxtrald.api.router import ApiError, Router
+from voxtrald.api import wire
+from voxtrald.api.router import ApiError
 from voxtrald.api.server import AlreadyRunning, ApiServer, ApiServerError
-from voxtrald.config import ApiConfig
+from voxtrald.states import EventType
 
 # Exactly what `curl --unix-socket S http://x/api/status` sends.
 CURL_STATUS = (
     b"GET /api/status HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n"
 )
-
-
-@pytest.fixture
-def sock_dir() -> Iterator[Path]:
-    # pytest's tmp_path can exceed the ~104-byte limit of AF_UNIX paths.
-    path = Path(tempfile.mkdtemp(prefix="vxapi-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def make_server(sock: Path, **cfg: Any) -> tuple[ApiServer, FakeControl]:
-    router = Router()
-    control = FakeControl()
-    core_routes.register(router, control)
-    router.add("GET", "/api/big", lambda req: {"blob": "x" * 4_000_000})
-    router.add("GET", "/api/odd", lambda req: {"eta": float("nan"), "when": Path("/x"),
-                                               "list": [float("inf"), 1.5]})
-    loop: dict[str, Any] = {}
-    loop["self"] = loop
-    router.add("GET", "/api/loop", lambda req: loop)
-    server = ApiServer(sock, router, ApiConfig(**cfg))
-    return server, control
-
-
-@pytest.fixture
-def server(sock_dir: Path) -> Iterator[tuple[ApiServer, FakeControl]]:
-    srv, control = make_server(sock_dir / "run" / "api.sock", request_timeout_seconds=1.0)
-    srv.start()
-    yield srv, control
-    srv.stop()
-
-
-def read_response(s: socket.socket) -> tuple[int, dict[str, str], dict[str, Any]]:
-    """One response, framed by Content-Length (so keep-alive connections work)."""
-    reader = _readers.setdefault(s.fileno(), s.makefile("rb"))
-    status_line = reader.readline()
-    if not status_line:
-        raise ConnectionError("closed before a response")
-    status = int(status_line.split(b" ")[1])
-    headers: dict[str, str] = {}
-    while (line := reader.readline()) not in (b"\r\n", b""):
-        key, _, value = line.decode("latin-1").partition(":")
-        headers[key.lower()] = value.strip()
-    body = reader.read(int(headers["content-length"]))
-    return status, headers, json.loads(body)
-
-
-# Buffered readers per open socket, so pipelined responses are not lost between calls.
-_readers: dict[int, Any] = {}
-
-
-def connect(path: Path, timeout: float = 10.0) -> socket.socket:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(os.fspath(path))
-    _readers.pop(s.fileno(), None)
-    return s
-
-
-def exchange(path: Path, data: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
-    with connect(path) as s:
-        s.sendall(data)
-        return read_response(s)
-
-
-def get(path: Path, target: str) -> tuple[int, dict[str, Any]]:
-    status, _, body = exchange(
-        path, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-    return status, body
 
 
 def run_all(fn: Callable[[], None], n: int, timeout: float = 60) -> None:
@@ -109,11 +48,6 @@ def run_all(fn: Callable[[], None], n: int, timeout: float = 60) -> None:
         t.start()
     for t in threads:
         t.join(timeout)
-
-
-def assert_healthy(path: Path) -> None:
-    status, body = get(path, "/api/health")
-    assert status == 200 and body["ok"] is True
 
 
 def test_curl_request_and_keep_alive(server: tuple[ApiServer, FakeControl]) -> None:
@@ -325,8 +259,10 @@ def test_two_hundred_clients_at_once(server: tuple[ApiServer, FakeControl]) -> N
 
     def one() -> None:
         try:
-            s = connect(srv.socket_path, timeout=30)
+            # All start together, each sending as soon as it is connected: waiting at the
+            # barrier after connecting ran down the server's 1 s read deadline under load.
             barrier.wait(timeout=30)
+            s = connect(srv.socket_path, timeout=30)
             s.sendall(CURL_STATUS.replace(b"Accept", b"Connection: close\r\nAccept"))
             status = read_response(s)[0]
             s.close()
@@ -372,12 +308,8 @@ def test_connection_cap_answers_503_when_full(sock_dir: Path) -> None:
         for h in hogs:
             h.close()
         # Slots come back as soon as the hogs go.
-        deadline = time.monotonic() + 10
-        while True:
-            status = get(srv.socket_path, "/api/health")[0]
-            if status == 200 or time.monotonic() > deadline:
-                break
-        assert status == 200
+        wait_for(lambda: get(srv.socket_path, "/api/health")[0] == 200, 10,
+                 "a free slot after the hogs left")
 
 
 def test_long_polls_share_the_server(server: tuple[ApiServer, FakeControl]) -> None:
@@ -393,7 +325,7 @@ def test_long_polls_share_the_server(server: tuple[ApiServer, FakeControl]) -> N
         t.start()
     time.sleep(0.3)
     assert_healthy(srv.socket_path)  # long-polls do not block short requests
-    control.events.emit("job_started", id=1, file="a.wav")
+    control.events.emit(EventType.JOB_STARTED, id=1, file="a.wav")
     for t in threads:
         t.join(15)
     assert got == [["job_started"]] * 20
@@ -452,23 +384,6 @@ def test_second_server_on_the_same_socket_is_refused(server: tuple[ApiServer, Fa
     assert_healthy(srv.socket_path)  # the first one keeps its socket
 
 
-@pytest.mark.e2e  # starts a process
-def test_second_server_in_another_process_is_refused(server: tuple[ApiServer, FakeControl]
-                                                     ) -> None:
-    srv, _ = server
-    code = (
-        "import sys; from pathlib import Path; from voxtrald.api.server import *;"
-        "from voxtrald.api.router import Router; from voxtrald.config import ApiConfig\n"
-        "try:\n  ApiServer(Path(sys.argv[1]), Router(), ApiConfig()).start()\n"
-        "except AlreadyRunning as e:\n  print(e); sys.exit(7)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(srv.socket_path)],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 7, proc.stderr
-    assert f"pid {os.getpid()}" in proc.stdout
-    assert_healthy(srv.socket_path)
-
-
 def test_stale_socket_is_replaced(sock_dir: Path) -> None:
     path = sock_dir / "api.sock"
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -509,77 +424,6 @@ def test_restart_after_stop(sock_dir: Path) -> None:
         srv, _ = make_server(path)
         with srv:
             assert_healthy(path)
-
-
-_AS_NOBODY = """
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-try:
-    s.connect(sys.argv[1])
-except PermissionError:
-    print("EACCES"); sys.exit(0)
-s.sendall(b"GET /api/status HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-data = b""
-while chunk := s.recv(65536):
-    data += chunk
-print(data.decode("latin-1"))
-"""
-
-
-def _drop_to_nobody() -> None:
-    import pwd
-
-    nobody = pwd.getpwnam("nobody")
-    os.setgroups([])
-    os.setgid(nobody.pw_gid)
-    os.setuid(nobody.pw_uid)
-
-
-def _python_for_nobody() -> str | None:
-    """An interpreter that user nobody may execute (a venv under /root is not one)."""
-    for candidate in (sys.executable, "/usr/bin/python3", shutil.which("python3")):
-        if not candidate:
-            continue
-        try:
-            subprocess.run([candidate, "-S", "-c", "pass"], preexec_fn=_drop_to_nobody,
-                           check=True, capture_output=True, timeout=60, cwd="/")
-        except (OSError, subprocess.SubprocessError):
-            continue
-        return candidate
-    return None
-
-
-def _run_as_nobody(python: str, sock: Path) -> str:
-    proc = subprocess.run(
-        [python, "-S", "-c", _AS_NOBODY, os.fspath(sock)], preexec_fn=_drop_to_nobody,
-        capture_output=True, text=True, timeout=60, cwd="/",
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_PEERCRED is Linux-only")
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
-                    reason="running a client as another uid needs root (to setuid to nobody)")
-@pytest.mark.e2e  # starts a process
-def test_another_uid_is_refused(sock_dir: Path) -> None:
-    python = _python_for_nobody()
-    if python is None:
-        pytest.skip("no Python interpreter that user nobody may execute")
-    sock = sock_dir / "run" / "api.sock"
-    srv, _ = make_server(sock)
-    with srv:
-        os.chmod(sock_dir, 0o755)
-        # With the permissions we set, the other user cannot even connect.
-        assert _run_as_nobody(python, sock).strip() == "EACCES"
-        # Loosen them as a careless admin might: the peer check still refuses.
-        os.chmod(sock.parent, 0o755)
-        os.chmod(sock, 0o666)
-        out = _run_as_nobody(python, sock)
-        assert out.startswith("HTTP/1.1 403 ")
-        assert '"forbidden"' in out and '"state"' not in out
-        assert_healthy(sock)
 
 
 def _timed_get(path: Path, target: str, timeout: float = 30.0) -> tuple[int | str, float]:
@@ -639,14 +483,8 @@ def test_long_polls_whose_clients_hung_up_free_their_slots(sock_dir: Path) -> No
         for _ in range(4):
             with connect(srv.socket_path) as s:
                 s.sendall(b"GET /api/events?after=0&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.3)
-        deadline = time.monotonic() + 5
-        status: int | str = 0
-        while time.monotonic() < deadline:
-            status = _timed_get(srv.socket_path, "/api/health", timeout=10)[0]
-            if status == 200:
-                break
-        assert status == 200
+        wait_for(lambda: _timed_get(srv.socket_path, "/api/health", timeout=10)[0] == 200, 10,
+                 "the departed long-polls' slots to come back")
         # A client that is still there keeps waiting for the full long-poll.
         with connect(srv.socket_path) as s:
             s.sendall(b"GET /api/events?after=0&timeout=1.5 HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -769,9 +607,8 @@ def test_debug_log_of_a_unix_peer(server: tuple[ApiServer, FakeControl],
     srv, _ = server
     with caplog.at_level("DEBUG", logger="voxtrald.api"):
         assert get(srv.socket_path, "/api/health")[0] == 200
-        deadline = time.monotonic() + 10  # the line is logged just after the answer leaves
-        while "GET /api/health" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # The line is logged just after the answer leaves.
+        wait_for(lambda: "GET /api/health" in caplog.text, 10, "the request's log line")
     assert "GET /api/health HTTP/1.1" in caplog.text
     assert "Traceback" not in caplog.text and "failed" not in caplog.text
 

@@ -26,10 +26,8 @@ from benchmarks.metrics import (
     timed_words,
     wer,
 )
+from tests.support.recordings import AUDIO, needs_recordings
 from voxtrald.engine.audio import SAMPLE_RATE
-
-AUDIO = Path(__file__).resolve().parents[2].parent.parent / "shared" / "audio"
-
 
 # -- normalisation and WER ------------------------------------------------------------------
 
@@ -290,7 +288,7 @@ def test_render_follows_the_plan_sample_for_sample() -> None:
             assert 0 < np.abs(part).max() < 0.1
 
 
-@pytest.mark.skipif(not (AUDIO / "refs.json").exists(), reason="needs ../shared/audio")
+@needs_recordings
 def test_build_writes_audio_reference_and_manifest(tmp_path: Path) -> None:
     out = tmp_path / "long.flac"
     manifest = make_longform.build(out, 0.5, seed=1, langs=["en"])

@@ -22,6 +22,7 @@ from voxtrald.api.server import ApiServer
 from voxtrald.client import calls, commands
 from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable
 from voxtrald.config import ApiConfig
+from voxtrald.states import EventType
 
 BUSY_STATUS: dict[str, Any] = {
     "version": "1.0.0", "app_name": "Voxtral Transcription", "instance": "abc",
@@ -93,7 +94,7 @@ def test_client_socket_from_environment(daemon: tuple[Path, FakeControl],
 
 def test_client_long_poll_uses_its_own_timeout(daemon: tuple[Path, FakeControl]) -> None:
     sock, control = daemon
-    threading.Timer(0.5, lambda: control.events.emit("job_done", id=1)).start()
+    threading.Timer(0.5, lambda: control.events.emit(EventType.JOB_DONE, id=1)).start()
     data = Client(sock, timeout=0.2).get("/api/events?after=0&timeout=10", timeout=15)
     assert [e["type"] for e in data["events"]] == ["job_done"]
 

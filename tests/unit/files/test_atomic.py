@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import tmpfs
 
+from tests.conftest import tmpfs
 from tray import statefile
 from voxtrald.api import endpoint
 from voxtrald.files import atomic

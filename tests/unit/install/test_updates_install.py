@@ -1,51 +1,21 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.support.install_rig are parameters here
 """The pieces of a side-by-side install, each with real files, stores and processes."""
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import shutil
-import signal
 import sqlite3
 import sys
-import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import tmpfs
 
-from voxtrald.files.hashing import sha256_file
-from voxtrald.install import envbuild, record, rollback, storecopy, trial
-from voxtrald.install.layout import COMPLETE, InstallRoot, Kind, LayoutError, detect, scripts_dir
+from tests.support.install_rig import _wheel_needing, fake_version, root  # noqa: F401 - fixtures
+from voxtrald.install import envbuild, record, rollback, storecopy
+from voxtrald.install.layout import InstallRoot, Kind, LayoutError, detect
 from voxtrald.states import JobState
 from voxtrald.store.jobs import JobStore
 from voxtrald.store.migrations import SCHEMA_VERSION
-from voxtrald.version import current_version
-
-ME = current_version()
-needs_sh = pytest.mark.skipif(shutil.which("sh") is None, reason="the fake versions are "
-                              "shell scripts")
-
-
-def fake_version(root: InstallRoot, version: str, program: str | None = None) -> None:
-    """A version folder that counts as complete; `program` is its voxtrald (a shell script)."""
-    folder = root.version_dir(version)
-    bindir = scripts_dir(folder)
-    bindir.mkdir(parents=True)
-    if program is not None:
-        (bindir / "voxtrald").write_text("#!/bin/sh\n" + program + "\n")
-        (bindir / "voxtrald").chmod(0o755)
-    (folder / COMPLETE).write_text(json.dumps({"version": version}))
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> InstallRoot:
-    r = InstallRoot(tmp_path / "install")
-    r.path.mkdir()
-    (r.path / "voxtral-install.json").write_text("{}")
-    return r
 
 
 def test_current_is_switched_in_one_step_and_only_to_complete_versions(root: InstallRoot) -> None:
@@ -137,56 +107,6 @@ def test_rollback_carries_jobs_into_a_store_the_old_version_reads(tmp_path: Path
     assert storecopy.restore_for(state_dir, saved, SCHEMA_VERSION, states) == "kept"
 
 
-@pytest.fixture
-def signals() -> Iterator[None]:
-    """The trial supervisor installs signal handlers; give pytest its own back."""
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    yield
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
-
-
-def _trial(root: InstallRoot, tmp_path: Path, program: str, timeout: float) -> dict:
-    fake_version(root, ME)
-    fake_version(root, "99.0.0", program)
-    root.switch(ME)
-    entry = {"version": "99.0.0", "previous": ME, "state_dir": str(tmp_path / "state"),
-             "socket": str(tmp_path / "nobody.sock"), "timeout": timeout, "starts": 1}
-    record.update(root, lambda s: s.update(trial=entry))
-    record.write_pending(root, ME)
-    return entry
-
-
-@needs_sh
-@pytest.mark.e2e  # starts processes
-def test_a_version_that_never_becomes_healthy_is_stopped_and_rolled_back(
-        root: InstallRoot, tmp_path: Path, signals: None) -> None:
-    marker = tmp_path / "child.pid"
-    entry = _trial(root, tmp_path, f"echo $$ > {marker}; exec sleep 60", timeout=3)
-    reason = trial.watch(root, entry, ["run"])
-    assert reason is not None and "did not report healthy within 3 s" in reason
-    assert "control socket does not answer" in reason
-    pid = int(marker.read_text())
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # stopped, not left behind
-    assert root.current() == "99.0.0"  # until the rollback puts the previous one back
-    trial._fail(root, entry, reason)
-    assert root.current() == ME and root.pending() is None
-    state = record.load(root)
-    assert state["failed"]["99.0.0"]["reason"] == reason
-    assert state["trial"] is None and state["rolled_back"]["previous"] == ME
-
-
-@needs_sh
-@pytest.mark.e2e  # starts processes
-def test_a_version_that_exits_at_once_fails_its_trial_without_waiting(
-        root: InstallRoot, tmp_path: Path, signals: None) -> None:
-    entry = _trial(root, tmp_path, "exit 3", timeout=60)
-    reason = trial.watch(root, entry, ["run"])
-    assert reason is not None and "exited during its first start" in reason
-    assert "3" in reason
-
-
 def test_rollback_by_hand_finds_the_previous_version(root: InstallRoot) -> None:
     fake_version(root, "1.0.0")
     fake_version(root, "1.1.0")
@@ -197,45 +117,6 @@ def test_rollback_by_hand_finds_the_previous_version(root: InstallRoot) -> None:
     assert rollback.previous_of(root, "1.0.0") is None
     rollback.prune(root, {"1.2.0", "1.0.0"})
     assert root.versions() == ["1.0.0", "1.2.0"]
-
-
-def _wheel_needing(dep: str, folder: Path) -> Path:
-    path = folder / "voxtral-9.0.0-py3-none-any.whl"
-    info = "voxtral-9.0.0.dist-info"
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: voxtral\nVersion: 9.0.0"
-                    f"\nRequires-Dist: {dep}\n\n")
-        zf.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\n"
-                    "Root-Is-Purelib: true\nTag: py3-none-any\n")
-        zf.writestr("voxtral_probe.py", "")
-        zf.writestr(f"{info}/RECORD", f"voxtral_probe.py,,\n{info}/METADATA,,\n"
-                    f"{info}/WHEEL,,\n{info}/RECORD,,\n")
-    path.write_bytes(buf.getvalue())
-    return path
-
-
-@pytest.mark.e2e  # starts pip
-def test_offline_install_is_a_clear_error_that_leaves_nothing(
-        root: InstallRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{port}/simple")
-    monkeypatch.setenv("PIP_RETRIES", "0")
-    monkeypatch.setenv("PIP_TIMEOUT", "2")
-    wheel = _wheel_needing("voxtral-probe-dependency-not-installed>=1", tmp_path)
-    # Seeded from this environment (numpy is here), but the new dependency is not.
-    with pytest.raises(envbuild.EnvError) as caught:
-        envbuild.build(root, "9.0.0", wheel, sha256_file(wheel))
-    assert caught.value.code == "offline", caught.value
-    assert "package index (offline?)" in str(caught.value)
-    assert not root.version_dir("9.0.0").exists() and root.versions() == []
 
 
 def test_seeding_takes_only_what_the_new_version_needs(tmp_path: Path) -> None:
@@ -249,21 +130,3 @@ def test_seeding_takes_only_what_the_new_version_needs(tmp_path: Path) -> None:
     assert sys.modules["packaging"].__file__ is not None
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 40 MB tmpfs (needs root; skipped otherwise): a disk that fills up."""
-    with tmpfs(tmp_path / "small", "size=40m") as folder:
-        yield folder
-
-
-@pytest.mark.e2e  # starts a process
-def test_full_disk_during_install_is_a_clear_error_that_leaves_nothing(
-        small_disk: Path, tmp_path: Path) -> None:
-    root = InstallRoot(small_disk / "install")
-    root.path.mkdir()
-    wheel = _wheel_needing("numpy", tmp_path)  # seeding numpy needs more than 40 MB
-    with pytest.raises(envbuild.EnvError) as caught:
-        envbuild.build(root, "9.0.0", wheel, sha256_file(wheel))
-    assert caught.value.code == "disk_full", caught.value
-    assert "disk is full" in str(caught.value)
-    assert not root.version_dir("9.0.0").exists() and root.versions() == []

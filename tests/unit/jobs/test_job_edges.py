@@ -22,6 +22,7 @@ import pytest
 
 from tests.support.fake_worker import chunked
 from tests.support.job_rig import Rig
+from tests.support.waiting import wait_for
 from voxtrald.api.control import Control
 from voxtrald.engine.audio import DecodeStats, MediaError, decode_blocks
 from voxtrald.inbox.watcher import Inbox
@@ -271,9 +272,7 @@ def test_a_scheduler_hung_after_a_job_goes_stale(make_rig: Any) -> None:
     hang = threading.Event()
     first = rig.drop("a.wav", b"a")
     rig.scheduler.start()
-    deadline = time.monotonic() + 5
-    while rig.job(first.id).state != "done" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: rig.job(first.id).state == "done", 10, "the first job")
 
     def stuck() -> str | None:  # the next round blocks on a hung network mount
         hang.wait()
@@ -283,8 +282,7 @@ def test_a_scheduler_hung_after_a_job_goes_stale(make_rig: Any) -> None:
     rig.drop("b.wav", b"b")
     rig.scheduler.wake()
     try:
-        time.sleep(1.5)
-        assert not rig.heartbeat.fresh()
+        wait_for(lambda: not rig.heartbeat.fresh(), 10, "the heartbeat to go stale")
     finally:
         hang.set()
 

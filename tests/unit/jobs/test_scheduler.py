@@ -12,18 +12,14 @@ import pytest
 
 from tests.support.fake_worker import chunked
 from tests.support.job_rig import Rig
+from tests.support.waiting import wait_for
 from voxtrald.states import MemoryLevel
 from voxtrald.worker import protocol as wp
 
 
-def until(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
+def until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """wait_for, polled often: these waits are on threads in this process."""
+    return wait_for(predicate, timeout, "the scheduler", interval=0.02)
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ import threading
 import time
 
 from voxtrald.events import EventLog
+from voxtrald.states import EventType
 
 
 def test_catch_up_and_gap() -> None:
     log = EventLog(capacity=3)
     for i in range(5):
-        log.emit("job_done", id=i)
+        log.emit(EventType.JOB_DONE, id=i)
     res = log.since(0)
     assert [e["seq"] for e in res["events"]] == [3, 4, 5] and res["gap"] is True
     res = log.since(3)
@@ -20,7 +21,7 @@ def test_catch_up_and_gap() -> None:
 
 def test_long_poll_wakes_on_emit() -> None:
     log = EventLog()
-    threading.Timer(0.2, lambda: log.emit("paused")).start()
+    threading.Timer(0.2, lambda: log.emit(EventType.PAUSED)).start()
     started = time.monotonic()
     res = log.since(0, timeout=5)
     assert [e["type"] for e in res["events"]] == ["paused"]
@@ -34,7 +35,7 @@ def test_long_poll_times_out_empty() -> None:
 
 def test_a_client_ahead_of_a_restarted_log_gets_everything() -> None:
     log = EventLog()
-    log.emit("resumed")
+    log.emit(EventType.RESUMED)
     res = log.since(50)
     assert res["gap"] is True and len(res["events"]) == 1
 
@@ -42,7 +43,7 @@ def test_a_client_ahead_of_a_restarted_log_gets_everything() -> None:
 def test_a_client_ahead_of_a_restarted_log_does_not_wait() -> None:
     # Its `after` can never be reached by this log; waiting would only delay the resync.
     log = EventLog()
-    log.emit("resumed")
+    log.emit(EventType.RESUMED)
     started = time.monotonic()
     res = log.since(50, timeout=30)
     assert time.monotonic() - started < 5
@@ -60,7 +61,7 @@ def test_long_poll_ends_early_when_cancelled() -> None:
 
 def test_cancel_check_does_not_delay_an_event() -> None:
     log = EventLog()
-    threading.Timer(0.2, lambda: log.emit("paused")).start()
+    threading.Timer(0.2, lambda: log.emit(EventType.PAUSED)).start()
     started = time.monotonic()
     res = log.since(0, timeout=30, cancelled=lambda: False)
     assert [e["type"] for e in res["events"]] == ["paused"]

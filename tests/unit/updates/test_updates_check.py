@@ -15,6 +15,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.support.waiting import wait_for
 from voxtrald.api.router import ApiError, Router
 from voxtrald.api.router import Request as ApiRequest
 from voxtrald.config import UpdatesConfig
@@ -198,9 +199,7 @@ def test_server_that_never_answers_times_out(h: Harness, tmp_path: Path) -> None
     assert result["update_available"] is False
     assert "did not answer in time" in result["error"]
     # Let the sleeping handler finish, so its answer is not logged in the next test.
-    deadline = time.monotonic() + 10
-    while not h.server.log and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: h.server.log, 10, "the slow handler to finish")
 
 
 def test_connection_refused_is_a_clean_error(h: Harness) -> None:
@@ -310,9 +309,7 @@ def test_background_thread_checks_soon_after_start_and_stops_fast(h: Harness) ->
     checker = h.checker()
     checker.start()
     try:
-        deadline = time.monotonic() + 20
-        while not h.announced() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(h.announced, 20, "the background check's announcement")
         assert h.announced() == ["1.1.0"]
     finally:
         started = time.monotonic()

@@ -1,107 +1,31 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.support.update_server are parameters here
 """Download, signature check, verification and staging against real local HTTP(S) servers."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import shutil
 import socket
-import ssl
-import subprocess
-import zipfile
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from voxtrald.config import UpdatesConfig
-from voxtrald.events import EventLog
-from voxtrald.updates.checker import UpdateChecker
+from tests.support.update_server import (  # noqa: F401 - fixtures
+    KEY,
+    LATEST,
+    PAYLOAD,
+    PAYLOAD_SHA,
+    REPO,
+    WHEEL,
+    Harness,
+    asset,
+    h,
+    make_wheel,
+    release,
+)
 from voxtrald.updates.minisign import SecretKey, default_trusted_comment
 
-REPO = "owner/voxtral"
-LATEST = f"/repos/{REPO}/releases/latest"
-WHEEL = "voxtral-1.1.0-py3-none-any.whl"
-
-
-def make_wheel(version: str, padding: int = 2000) -> bytes:
-    """A small real wheel (a zip with METADATA), enough for the staging checks."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        zf.writestr(f"voxtral-{version}.dist-info/METADATA",
-                    f"Metadata-Version: 2.1\nName: voxtral\nVersion: {version}\n\n")
-        zf.writestr("voxtrald/__init__.py", "# " + "x" * padding + "\n")
-    return out.getvalue()
-
-
-PAYLOAD = make_wheel("1.1.0")
-PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
-KEY = SecretKey.generate()
 OTHER_KEY = SecretKey.generate()
-
-
-def asset(name: str, url: str, size: int | None, digest: str | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": name, "browser_download_url": url, "size": size}
-    if digest is not None:
-        data["digest"] = digest
-    return data
-
-
-def release(assets: list[dict[str, Any]], tag: str = "v1.1.0") -> dict[str, Any]:
-    return {"tag_name": tag, "name": f"Voxtral {tag}", "draft": False, "prerelease": False,
-            "html_url": f"https://github.com/{REPO}/releases/tag/{tag}", "assets": assets}
-
-
-class Harness:
-    def __init__(self, server: HTTPServer, tmp_path: Path) -> None:
-        self.server = server
-        self.state_dir = tmp_path / "state"
-        self.updates = self.state_dir / "updates"
-
-    def checker(self, current: str = "1.0.0", verify: bool | str = True,
-                **cfg: Any) -> UpdateChecker:
-        cfg.setdefault("public_keys", [KEY.public.encode()])
-        conf = UpdatesConfig(repo=REPO, api_url=self.server.url_for("/").rstrip("/"), **cfg)
-        return UpdateChecker(conf, self.state_dir, EventLog(), current, initial_delay=0,
-                             timeout=(2.0, 2.0), verify=verify)
-
-    def url(self, path: str) -> str:
-        return self.server.url_for(path)
-
-    def publish(self, assets: list[dict[str, Any]], tag: str = "v1.1.0", *,
-                signed: bool = True, listed: dict[str, str] | None = None,
-                key: SecretKey = KEY, comment: str | None = None) -> None:
-        """The release; signed: with SHA256SUMS (listing `listed`) and its minisig by `key`."""
-        if signed:
-            listed = {WHEEL: PAYLOAD_SHA} if listed is None else listed
-            sums = "".join(f"{digest}  {name}\n" for name, digest in listed.items()).encode()
-            sig = key.sign(sums, comment or default_trusted_comment("SHA256SUMS")).encode()
-            self.host("/dl/SHA256SUMS", sums)
-            self.host("/dl/SHA256SUMS.minisig", sig)
-            assets = [*assets, asset("SHA256SUMS", self.url("/dl/SHA256SUMS"), len(sums)),
-                      asset("SHA256SUMS.minisig", self.url("/dl/SHA256SUMS.minisig"), len(sig))]
-        self.server.expect_request(LATEST).respond_with_json(release(assets, tag))
-
-    def host(self, path: str, body: bytes = PAYLOAD) -> None:
-        self.server.expect_request(path).respond_with_data(
-            body, content_type="application/octet-stream")
-
-    def nothing_staged(self) -> bool:
-        return not self.updates.exists() or not any(self.updates.iterdir())
-
-    def downloads(self) -> list[str]:
-        """The wheel downloads (the small signed manifest is fetched first, always)."""
-        return [r.path for r, _ in self.server.log
-                if not r.path.startswith("/repos/") and "SHA256SUMS" not in r.path]
-
-
-@pytest.fixture
-def h(httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    return Harness(httpserver, tmp_path)
 
 
 def test_matching_digest_is_staged_with_a_manifest(h: Harness) -> None:
@@ -304,64 +228,6 @@ def test_redirect_on_the_same_host_is_followed(h: Harness) -> None:
     result = h.checker().download()
     assert result["staged"] is True, result
     assert h.downloads() == [f"/dl/{WHEEL}", f"/objects/{WHEEL}"]
-
-
-@pytest.fixture(scope="module")
-def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HTTPServer, str]]:
-    """A real TLS server with a throwaway self-signed certificate for 127.0.0.1."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=60,
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = HTTPServer(host="127.0.0.1", ssl_context=context)
-    server.start()
-    try:
-        yield server, str(cert)
-    finally:
-        server.clear()
-        server.stop()
-
-
-@pytest.mark.e2e  # starts a process
-def test_redirect_to_https_elsewhere_is_followed_without_the_token(
-    h: Harness, https_server: tuple[HTTPServer, str]
-) -> None:
-    tls, cert = https_server
-    tls.clear()
-    target = tls.url_for(f"/objects/{WHEEL}")
-    assert target.startswith("https://")
-    tls.expect_request(f"/objects/{WHEEL}").respond_with_data(PAYLOAD)
-    h.publish([asset(WHEEL, h.url(f"/dl/{WHEEL}"), len(PAYLOAD), f"sha256:{PAYLOAD_SHA}")])
-    h.server.expect_request(f"/dl/{WHEEL}").respond_with_data(
-        "", status=302, headers={"Location": target})
-    result = h.checker(verify=cert, token="secret").download()
-    assert result["staged"] is True, result
-    assert len(tls.log) == 1
-    assert "Authorization" not in tls.log[0][0].headers
-    assert (h.updates / "1.1.0" / WHEEL).read_bytes() == PAYLOAD
-
-
-@pytest.mark.e2e  # starts a process
-def test_untrusted_certificate_is_refused(
-    h: Harness, https_server: tuple[HTTPServer, str]
-) -> None:
-    tls, _cert = https_server
-    tls.clear()
-    tls.expect_request(f"/objects/{WHEEL}").respond_with_data(PAYLOAD)
-    h.publish([asset(WHEEL, tls.url_for(f"/objects/{WHEEL}"), len(PAYLOAD),
-                     f"sha256:{PAYLOAD_SHA}")])
-    result = h.checker().download()  # system trust store: the test CA is not in it
-    assert result["code"] == "download_failed"
-    assert "certificate" in result["error"]
-    assert h.nothing_staged()
 
 
 def test_redirect_to_plain_http_elsewhere_is_refused(h: Harness) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.support.waiting import wait_for
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
 from voxtrald.updates import state
@@ -41,15 +42,6 @@ def requests_made(server: HTTPServer) -> int:
     return sum(1 for r, _ in server.log if r.path == LATEST)
 
 
-def wait_until(predicate: Any, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e308", "-5"])
 def test_impossible_last_attempt_resets_and_the_background_check_runs(
     httpserver: HTTPServer, tmp_path: Path, caplog: pytest.LogCaptureFixture, value: str
@@ -65,10 +57,12 @@ def test_impossible_last_attempt_resets_and_the_background_check_runs(
     c.start()
     try:
         # With NaN the thread spun without ever asking; now it checks at once, then sleeps.
-        assert wait_until(lambda: requests_made(httpserver) == 1), "no background check"
-        assert c.check()["latest_version"] == "1.1.0"
-        time.sleep(0.5)
+        # Wait for the stored result, not just the request: the thread records it after.
+        wait_for(lambda: c.check()["latest_version"] == "1.1.0", 10.0,
+                 "the background check's result")
         assert requests_made(httpserver) == 1
+        # The next check is a day away (it was NaN: due at once, for ever).
+        assert c._next_due(24 * 3600.0, False) > time.time() + 23 * 3600.0
         assert c._thread is not None and c._thread.is_alive()
     finally:
         c.stop()
