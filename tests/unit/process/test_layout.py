@@ -84,3 +84,38 @@ def test_there_are_no_import_cycles() -> None:
 def test_the_wiring_module_stays_small(name: str) -> None:
     lines = len(modules()[name].read_text(encoding="utf-8").splitlines())
     assert lines <= 200, f"{name} has {lines} lines; it should only wire the parts"
+
+
+def area_of(name: str) -> str:
+    """The architectural part a module belongs to: its folder, or "top" for the process."""
+    parts = name.split(".")
+    if parts[0] == "tray":
+        return "tray"
+    if len(parts) > 2 or (len(parts) == 2 and (ROOT / "voxtrald" / parts[1]).is_dir()):
+        return parts[1]
+    return "top"
+
+
+# What each part may import besides itself. The store and the transcripts know nothing of
+# jobs or the API; the worker child (engine) knows nothing of the daemon's side; the tray
+# sees the daemon only through the client and the shared names.
+LAYERS: dict[str, set[str]] = {
+    "store": {"files", "top", "transcripts", "_platform"},
+    "transcripts": {"files", "top"},
+    "models": {"files", "top", "_platform"},
+    "worker": {"_platform", "top", "transcripts", "files"},
+    "engine": {"_platform", "files", "memory", "models", "top", "transcripts", "worker"},
+    "tray": {"_platform", "client", "files", "service", "top"},
+}
+
+
+@pytest.mark.parametrize("part", sorted(LAYERS))
+def test_each_part_imports_only_the_layers_below_it(part: str) -> None:
+    mods = modules()
+    crossing = sorted(
+        f"{name} -> {target}"
+        for name, path in mods.items() if area_of(name) == part
+        for target in imports_of(name, path, set(mods))
+        if area_of(target) != part and area_of(target) not in LAYERS[part]
+    )
+    assert crossing == [], f"{part}/ reaches past its layer:\n" + "\n".join(crossing)
