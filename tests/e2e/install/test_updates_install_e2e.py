@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import tmpfs
 from tests.support.install_rig import _wheel_needing, fake_version, root  # noqa: F401 - fixtures
+from voxtrald.files.hashing import sha256_file
 from voxtrald.install import envbuild, record, trial
 from voxtrald.install.layout import InstallRoot
 from voxtrald.version import current_version
@@ -99,7 +100,7 @@ def test_offline_install_is_a_clear_error_that_leaves_nothing(
     wheel = _wheel_needing("voxtral-probe-dependency-not-installed>=1", tmp_path)
     # Seeded from this environment (numpy is here), but the new dependency is not.
     with pytest.raises(envbuild.EnvError) as caught:
-        envbuild.build(root, "9.0.0", wheel, "0" * 64)
+        envbuild.build(root, "9.0.0", wheel, sha256_file(wheel))
     assert caught.value.code == "offline", caught.value
     assert "package index (offline?)" in str(caught.value)
     assert not root.version_dir("9.0.0").exists() and root.versions() == []
@@ -111,7 +112,7 @@ def test_full_disk_during_install_is_a_clear_error_that_leaves_nothing(
     root.path.mkdir()
     wheel = _wheel_needing("numpy", tmp_path)  # seeding numpy needs more than 40 MB
     with pytest.raises(envbuild.EnvError) as caught:
-        envbuild.build(root, "9.0.0", wheel, "0" * 64)
+        envbuild.build(root, "9.0.0", wheel, sha256_file(wheel))
     assert caught.value.code == "disk_full", caught.value
     assert "disk is full" in str(caught.value)
     assert not root.version_dir("9.0.0").exists() and root.versions() == []

@@ -70,7 +70,9 @@ def test_kill_9_at_two_thirds_resumes_and_says_each_sentence_once(
     before = [s for s in doc["segments"] if s["end"] <= resumed_at]
     after = [s for s in doc["segments"] if s["start"] >= resumed_at]
     assert before and after and len(before) + len(after) == len(doc["segments"])
-    assert os.path.exists(d.processed / "long story.wav")
+    # The source moves on right after the job is recorded done.
+    d.wait_for(lambda: os.path.exists(d.processed / "long story.wav"), 30,
+               "the source to reach Processed")
 
 
 def test_a_silent_worker_is_reported_by_health_then_stopped_and_the_job_goes_on(

@@ -53,7 +53,9 @@ def test_models_lists_base_and_tiny_en_before_and_after_assembly(
     assert "ready (assembled at first use)" in lines[1]
     assert lines[2].split() == ["tiny.en", "78", "MB", "English", "only", "verified",
                                 str(bundled_folder(TINY_EN))]
-    assert len(lines) == 3
+    # The speaker encoder ships in the package, verified like the Whisper models.
+    assert lines[3].split()[0] == "speakers-ge2e" and "verified" in lines[3]
+    assert len(lines) == 4
 
     code, models = listing(cli_env)
     assert code == 0

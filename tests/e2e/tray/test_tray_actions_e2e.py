@@ -11,6 +11,7 @@ Recent transcripts, folders a status invents, the X11 backend).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -312,9 +313,17 @@ def test_x11_backend_without_pygobject(
         corners = {xtray.pixel(window, x, y) for x in (0, 23) for y in (0, 23)}
         assert all(p[:3] != b"\0\0\0" for p in corners), corners
 
-        # A click shows what a tooltip would (XEmbed has none), with the first actions.
-        xtray.click(window)
-        status = note_titled(services, "Voxtral", 15)
+        # A click shows what a tooltip would (XEmbed has none), with the first actions. The
+        # tray asks X for clicks once its window is up; a click before that is not seen,
+        # so click until the notice comes.
+        def clicked() -> bool:
+            xtray.click(window)
+            with contextlib.suppress(AssertionError):
+                return bool(note_titled(services, "Voxtral", 2))
+            return False
+
+        wait_for(clicked, 30, "a click on the icon to show its notice")
+        status = note_titled(services, "Voxtral", 1)
         assert status.body.startswith("Transcribing 会議 — notes.m4a 40 % · "), status.body
         assert list(status.actions.values()) == ["Open transcripts", "Pause"]
 
