@@ -30,9 +30,8 @@ from voxtrald.engine.quality import (
     speech_like,
 )
 from voxtrald.engine.quality import normalise as normalise_text
+from voxtrald.engine.spans import Span, overlap, total
 from voxtrald.transcripts.segments import Segment
-
-Span = tuple[float, float]
 
 #: Silero's padding around speech (faster-whisper's VadOptions.speech_pad_ms).
 VAD_PAD_SECONDS = 0.4
@@ -61,35 +60,6 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return not self.doubts
-
-
-def merge_spans(spans: Sequence[Span]) -> list[Span]:
-    """Overlapping or touching spans joined, in order."""
-    out: list[Span] = []
-    for start, end in sorted(s for s in spans if s[1] > s[0]):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def overlap(spans: Sequence[Span], others: Sequence[Span]) -> float:
-    """Seconds of `spans` that lie inside `others` (both merged first)."""
-    a, b = merge_spans(spans), merge_spans(others)
-    total, j = 0.0, 0
-    for start, end in a:
-        while j < len(b) and b[j][1] <= start:
-            j += 1
-        k = j
-        while k < len(b) and b[k][0] < end:
-            total += max(0.0, min(end, b[k][1]) - max(start, b[k][0]))
-            k += 1
-    return total
-
-
-def total(spans: Sequence[Span]) -> float:
-    return sum(end - start for start, end in merge_spans(spans))
 
 
 def word_spans(segments: Sequence[Segment], pad: float = VAD_PAD_SECONDS) -> list[Span]:

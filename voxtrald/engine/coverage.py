@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voxtrald.engine.checks import VAD_PAD_SECONDS, Span, merge_spans
+from voxtrald.engine.checks import VAD_PAD_SECONDS
+from voxtrald.engine.spans import Span, merge
 from voxtrald.transcripts.segments import GAP_FLAG, GAP_REASONS, Segment
 
 #: Voiced stretches shorter than this are not worth a decode of their own.
@@ -27,8 +28,8 @@ JOIN_SECONDS = 1.0
 def subtract(spans: Sequence[Span], cut: Sequence[Span]) -> list[Span]:
     """`spans` with every part inside `cut` removed."""
     out: list[Span] = []
-    holes = merge_spans(cut)
-    for start, end in merge_spans(spans):
+    holes = merge(cut)
+    for start, end in merge(spans):
         pos = start
         for h_start, h_end in holes:
             if h_end <= pos or h_start >= end:

@@ -29,7 +29,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from voxtrald.engine import checks, coverage, fallback, quality, segmenting, spelling
 from voxtrald.engine.audio import SAMPLE_RATE
-from voxtrald.engine.checks import Span
+from voxtrald.engine.spans import Span
 from voxtrald.engine.whisper_batch import window_language
 from voxtrald.engine.windows import plan_windows
 from voxtrald.transcripts.segments import Segment

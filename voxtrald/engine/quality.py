@@ -35,6 +35,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from statistics import median
 
+from voxtrald.engine import spans
+from voxtrald.engine.spans import Span
 from voxtrald.transcripts.segments import REMOVED_FLAGS, Segment, Word
 
 REPETITION = "repetition"
@@ -77,8 +79,6 @@ SPEECH_MIN_WORD_SECONDS = 0.06
 SPEECH_MIN_COVER = 0.5
 #: Silero pads speech by this much on each side; words are widened alike when compared.
 PAD_SECONDS = 0.4
-
-Span = tuple[float, float]
 
 _WORD_CHARS = re.compile(r"[^\w]+", re.UNICODE)
 
@@ -138,10 +138,6 @@ def find_loop(tokens: Sequence[str]) -> tuple[int, int] | None:
     return None
 
 
-def _overlap(spans: Sequence[Span], voiced: Sequence[Span]) -> float:
-    return sum(max(0.0, min(e, ve) - max(s, vs)) for s, e in spans for vs, ve in voiced)
-
-
 def speech_like(words: Sequence[Word], voiced: Sequence[Span] | None) -> bool:
     """Whether words are timed the way speech is: in voiced audio, at a speaking pace.
 
@@ -162,22 +158,12 @@ def speech_like(words: Sequence[Word], voiced: Sequence[Span] | None) -> bool:
     widened = [(w.start - PAD_SECONDS, w.end + PAD_SECONDS) for w in words]
     rate = len(words) / span
     return (
-        _overlap([(w.start, w.end) for w in words], voiced) / spoken >= SPEECH_VOICED_SHARE
+        spans.overlap([(w.start, w.end) for w in words], voiced) / spoken >= SPEECH_VOICED_SHARE
         and SPEECH_MIN_RATE <= rate <= SPEECH_MAX_RATE
         and median(durations) >= SPEECH_MIN_WORD_SECONDS
-        and (voiced_here <= 0 or _overlap(_merged(widened), inside) / voiced_here
+        and (voiced_here <= 0 or spans.overlap(widened, inside) / voiced_here
              >= SPEECH_MIN_COVER)
     )
-
-
-def _merged(spans: Sequence[Span]) -> list[Span]:
-    out: list[Span] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
 
 
 def _piece(seg: Segment, words: Sequence[Word], flags: tuple[str, ...] = ()) -> Segment:

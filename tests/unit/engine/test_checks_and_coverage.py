@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voxtrald.engine import checks, coverage, quality
+from voxtrald.engine import checks, coverage, quality, spans
 from voxtrald.transcripts import gaps
 from voxtrald.transcripts.segments import Segment, Word
 
@@ -52,8 +52,9 @@ def test_the_better_decode_has_fewer_doubts_then_covers_more() -> None:
 
 
 def test_span_arithmetic() -> None:
-    assert checks.merge_spans([(3, 4), (0, 1), (0.5, 2)]) == [(0, 2), (3, 4)]
-    assert checks.overlap([(0, 10)], [(2, 3), (5, 7)]) == pytest.approx(3)
+    assert spans.merge([(3, 4), (0, 1), (0.5, 2)]) == [(0, 2), (3, 4)]
+    assert spans.overlap([(0, 10)], [(2, 3), (5, 7)]) == pytest.approx(3)
+    assert spans.total([(0, 2), (1, 3)]) == pytest.approx(3)
     assert coverage.subtract([(0, 10)], [(2, 3), (5, 7)]) == [(0, 2), (3, 5), (7, 10)]
 
 
