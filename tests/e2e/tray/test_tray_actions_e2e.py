@@ -264,20 +264,20 @@ def test_recent_open_log_and_only_real_local_folders(
     recent = [i.label for i in items if i.label.startswith("talk")]
     assert recent == ["talk2.wav", "talk1.wav"]
     tray.click("talk1.wav")
-    wait_for(tray.opened, 10, "the transcript to open")
+    wait_for(tray.opened, 30, "the transcript to open")
     assert tray.opened() == [str(transcripts / "talk1.txt")]
 
     tray.click("Open inbox folder")
     tray.click("Open transcripts folder")
     tray.click("Open log")
-    wait_for(lambda: len(tray.opened()) == 2, 10, "the log to open")
+    wait_for(lambda: len(tray.opened()) == 2, 30, "the log to open")
     log_file = Path(tray.opened()[1])
     assert log_file.name == "voxtral-tray.log" and log_file.is_relative_to(tmp_path / "state")
     assert "daemon socket" in log_file.read_text()
     # Each click runs in a thread of its own: the refusals may be logged after the log opened.
     refusals = ["not opening 'https://evil.example/x': not an existing local folder",
                 f"not opening '{invented}': not an existing local folder"]
-    wait_for(lambda: all(line in tray.output() for line in refusals), 10, "both refusals logged")
+    wait_for(lambda: all(line in tray.output() for line in refusals), 30, "both refusals logged")
     assert not invented.exists()
 
 

@@ -28,11 +28,17 @@ def base_status(folders: dict[str, str]) -> dict[str, Any]:
         "state": "idle",
         "paused": False,
         "waiting_reason": None,
+        "held": [],
         "queue": {"queued": 0, "running": 0, "done": 0, "failed": 0, "duplicate": 0},
         "current_job": None,
         "folders": folders,
-        "memory": {"level": "normal", "percent": 50.0, "available_gb": 4.0, "message": "ok"},
+        "worker": {"loaded": False, "pid": None},
+        "memory": {"level": "normal", "percent": 50.0, "available_gb": 4.0, "message": "ok",
+                   "limit": "host"},
         "update": None,
+        # Both are set per answer (status()): this daemon's instance and its last event.
+        "instance": "",
+        "events_last_seq": 0,
     }
 
 
