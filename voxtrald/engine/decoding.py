@@ -20,7 +20,7 @@ Nothing the model heard as speech leaves without either text or a gap.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -147,6 +147,36 @@ class ChunkDecoder:
                                 f"<|{plan.language}|>", allowed=plan.allowed)
         return replace(how, language=token.strip("<|>"))
 
+    def _batched(self, samples: np.ndarray, clips: list[dict[str, float]], plan: ChunkPlan,
+                 budget: int) -> Iterator[Any]:
+        """The batched pass's segments as each batch ends (progress moves with them).
+
+        The token budget is checked against the prompt before the first batch; should
+        the prompt take more than counted, the pass runs with the model's own limit.
+        """
+        def run(cap: int | None) -> Iterator[Any]:
+            raw, _info = self.pipeline.transcribe(
+                samples, language=plan.language, beam_size=plan.first_pass_beam,
+                batch_size=plan.batch_size, word_timestamps=True,
+                multilingual=plan.switch_languages, vad_filter=False, clip_timestamps=clips,
+                hotwords=plan.hotwords, initial_prompt=plan.initial_prompt,
+                without_timestamps=True, task=plan.task, max_new_tokens=cap,
+            )
+            return iter(raw)
+
+        segments = run(budget)
+        try:
+            first = next(segments)
+        except StopIteration:
+            return
+        except ValueError:
+            segments = run(None)
+            first = next(segments, None)
+            if first is None:
+                return
+        yield first
+        yield from segments
+
     def _first_pass(self, samples: np.ndarray, offset_s: float, limit: float,
                     windows: list[tuple[int, int]], plan: ChunkPlan,
                     progress: Callable[[float], None],
@@ -154,18 +184,11 @@ class ChunkDecoder:
         """Every window decoded once, batched; the segments of each window, in order."""
         clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in windows]
         self.pipeline.allowed = plan.allowed
-        raw, _info = self.pipeline.transcribe(
-            samples, language=plan.language, beam_size=plan.first_pass_beam,
-            batch_size=plan.batch_size, word_timestamps=True,
-            multilingual=plan.switch_languages, vad_filter=False, clip_timestamps=clips,
-            hotwords=plan.hotwords, initial_prompt=plan.initial_prompt,
-            without_timestamps=True, task=plan.task,
-            max_new_tokens=fallback.token_budget(
-                max((b - a) / SAMPLE_RATE for a, b in windows), plan.prompt_tokens),
-        )
+        budget = fallback.token_budget(
+            max((b - a) / SAMPLE_RATE for a, b in windows), plan.prompt_tokens)
         per_window: list[list[Segment]] = [[] for _ in windows]
         starts = [a / SAMPLE_RATE for a, _b in windows]
-        for seg in raw:
+        for seg in self._batched(samples, clips, plan, budget):
             check_parent()
             middle = (float(seg.start) + float(seg.end)) / 2
             index = max((i for i, s in enumerate(starts) if s <= middle + 1e-6), default=0)

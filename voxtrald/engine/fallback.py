@@ -62,6 +62,19 @@ def token_budget(seconds: float, prompt_tokens: int) -> int:
     return max(1, min(room, int(TOKENS_BASE + TOKENS_PER_SECOND * seconds)))
 
 
+def _decode(model: Any, audio: np.ndarray, how: Decoding, budget: int | None) -> list[Any]:
+    """faster-whisper's sequential path on the audio, all its segments."""
+    raw, _info = model.transcribe(
+        audio, language=how.language, task=how.task, beam_size=how.beam_size,
+        temperature=list(TEMPERATURES), condition_on_previous_text=False,
+        word_timestamps=True, vad_filter=False, without_timestamps=False,
+        compression_ratio_threshold=COMPRESSION_LIMIT, log_prob_threshold=LOW_LOGPROB,
+        no_speech_threshold=NO_SPEECH_PROB, hotwords=how.hotwords,
+        initial_prompt=how.initial_prompt, max_new_tokens=budget,
+    )
+    return list(raw)
+
+
 def redecode(model: Any, samples: np.ndarray, start: int, end: int, offset_s: float,
              limit_s: float, how: Decoding,
              on_segment: Callable[[Segment], None] | None = None) -> list[Segment]:
@@ -72,15 +85,11 @@ def redecode(model: Any, samples: np.ndarray, start: int, end: int, offset_s: fl
     audio = np.ascontiguousarray(samples[start:end], dtype=np.float32)
     if audio.size < SAMPLE_RATE // 10:
         return []
-    raw, _info = model.transcribe(
-        audio, language=how.language, task=how.task, beam_size=how.beam_size,
-        temperature=list(TEMPERATURES), condition_on_previous_text=False,
-        word_timestamps=True, vad_filter=False, without_timestamps=False,
-        compression_ratio_threshold=COMPRESSION_LIMIT, log_prob_threshold=LOW_LOGPROB,
-        no_speech_threshold=NO_SPEECH_PROB, hotwords=how.hotwords,
-        initial_prompt=how.initial_prompt,
-        max_new_tokens=token_budget(min(30.0, audio.size / SAMPLE_RATE), how.prompt_tokens),
-    )
+    budget = token_budget(min(30.0, audio.size / SAMPLE_RATE), how.prompt_tokens)
+    try:
+        raw = _decode(model, audio, how, budget)
+    except ValueError:  # the prompt took more of the context than counted: no cap, then
+        raw = _decode(model, audio, how, None)
     stretch_offset = offset_s + start / SAMPLE_RATE
     stretch_limit = min(limit_s, offset_s + end / SAMPLE_RATE)
     out: list[Segment] = []

@@ -119,3 +119,29 @@ def test_credits_inside_a_short_text_are_stock_phrases() -> None:
     assert not quality.is_stock("you know what i mean")
     long = "we talked about how people subscribe to my channel and what they watch every day"
     assert not quality.is_stock(long)
+
+
+def test_a_prompt_longer_than_counted_runs_the_first_pass_uncapped() -> None:
+    import numpy as np
+
+    from voxtrald.engine.decoding import ChunkDecoder, ChunkPlan
+
+    class Pipeline:
+        """Refuses a token cap the way faster-whisper does when the prompt is too long."""
+
+        caps: list[int | None] = []
+
+        def transcribe(self, *_a: object, max_new_tokens: int | None = None, **_k: object):
+            self.caps.append(max_new_tokens)
+
+            def segments():
+                if max_new_tokens is not None:
+                    raise ValueError("the prompt leaves no room")
+                yield "segment"
+            return segments(), None
+
+    pipeline = Pipeline()
+    decoder = ChunkDecoder(object(), pipeline)
+    got = list(decoder._batched(np.zeros(16000, np.float32), [{"start": 0.0, "end": 1.0}],
+                                ChunkPlan("en", 5, 1), 40))
+    assert got == ["segment"] and pipeline.caps == [40, None]
