@@ -77,6 +77,19 @@ def speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
     return [(int(span["start"]), int(span["end"])) for span in found]
 
 
+def _forward_only(progress: Callable[[float], None], start: float) -> Callable[[float], None]:
+    """`progress` told only positions past the last one told: a window decoded again
+    after the first pass has moved on must not move the bar back."""
+    last = [start]
+
+    def tell(position: float) -> None:
+        if position > last[0]:
+            last[0] = position
+            progress(position)
+
+    return tell
+
+
 def _within(spans: list[Span], lo: float, hi: float) -> list[Span]:
     return [(max(a, lo), min(b, hi)) for a, b in spans if min(b, hi) > max(a, lo)]
 
@@ -103,6 +116,7 @@ class ChunkDecoder:
         voiced = [(offset_s + a / SAMPLE_RATE, offset_s + b / SAMPLE_RATE) for a, b in spans]
         windows = plan_windows(spans)
         stats.windows = len(windows)
+        progress = _forward_only(progress, offset_s)
         if not windows:
             return [], stats
         first = self._first_pass(samples, offset_s, limit, windows, plan, progress,

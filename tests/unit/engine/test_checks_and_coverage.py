@@ -145,3 +145,13 @@ def test_a_prompt_longer_than_counted_runs_the_first_pass_uncapped() -> None:
     got = list(decoder._batched(np.zeros(16000, np.float32), [{"start": 0.0, "end": 1.0}],
                                 ChunkPlan("en", 5, 1), 40))
     assert got == ["segment"] and pipeline.caps == [40, None]
+
+
+def test_progress_never_moves_back() -> None:
+    from voxtrald.engine.decoding import _forward_only
+
+    told: list[float] = []
+    tell = _forward_only(told.append, 10.0)
+    for position in (5.0, 12.0, 40.0, 15.0, 40.0, 41.5):
+        tell(position)
+    assert told == [12.0, 40.0, 41.5]
