@@ -9,7 +9,7 @@ library and the shared names are imported here, so a client may use them too.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class Folders(TypedDict):
@@ -79,6 +79,25 @@ class UpdateCheck(TypedDict):
     can_apply: bool
 
 
+class TeamMember(TypedDict):
+    """One machine of a team sharing a queue, as the queue last heard from it."""
+
+    name: str
+    version: str
+    seen_seconds_ago: float
+    running: int | None  # the id of the job it runs
+    memory_level: str | None
+
+
+class Team(TypedDict):
+    """The team queue (absent when this machine works alone)."""
+
+    queue: str  # where it is, without a password
+    machine: str  # this daemon's name in the team
+    members: list[TeamMember]
+    reachable: bool
+
+
 class Status(TypedDict):
     """GET /api/status: one poll for the tray and `voxtrald status`."""
 
@@ -96,6 +115,7 @@ class Status(TypedDict):
     memory: MemorySummary | None
     update: UpdateSummary | None
     events_last_seq: int
+    team: NotRequired[Team]
 
 
 class Health(TypedDict):
@@ -130,6 +150,7 @@ class Job(TypedDict):
     language: str | None
     language_probability: float | None
     warnings: list[str]
+    host: NotRequired[str | None]  # the machine that holds or held it
 
 
 class JobList(TypedDict):

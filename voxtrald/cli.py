@@ -18,6 +18,7 @@ from voxtrald.client import transcripts as transcript_commands
 from voxtrald.install import cli as install_cli
 from voxtrald.models import cli as models_cli
 from voxtrald.service import cli as service_cli
+from voxtrald.store.pg import check as queue_cli
 from voxtrald.updates import cli as updates_cli
 from voxtrald.version import current_version
 
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     service_cli.register(sub)
     models_cli.register(sub)
     install_cli.register(sub)
+    queue_cli.register(sub)
     return parser
 
 

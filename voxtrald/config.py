@@ -144,6 +144,20 @@ class TrayConfig:
 
 
 @dataclass
+class QueueConfig:
+    # "sqlite" (this machine alone), or the team queue on PostgreSQL: a DSN
+    # ("postgresql://role@host/db") or the path of a file holding one (the password then
+    # stays out of the config).
+    backend: str = "sqlite"
+    # This daemon's name in the team ("" = the host name); unique within a team.
+    machine_name: str = ""
+    # A machine not heard from for this long loses its running job to another machine.
+    lease_seconds: float = 60.0
+    # The shared inbox is scanned this often: other machines' files raise no event here.
+    scan_seconds: float = 10.0
+
+
+@dataclass
 class Config:
     paths: PathsConfig = field(default_factory=PathsConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
@@ -155,6 +169,7 @@ class Config:
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
     tray: TrayConfig = field(default_factory=TrayConfig)
+    queue: QueueConfig = field(default_factory=QueueConfig)
     source: Path | None = None
     explicit: set[str] = field(default_factory=set)
     # Keys set by command-line flags: a flag outranks the environment, the file does not.

@@ -48,7 +48,22 @@ def _command(value: list[str]) -> bool:
 # Extra checks beyond the type: (predicate, what is allowed). Every number has an upper
 # bound too: a value that passes its type but breaks the daemon (an infinite timeout)
 # must stop start-up with the key's name, not later with a traceback.
+def _backend(value: str) -> bool:
+    text = value.strip()
+    return text == "sqlite" or text.startswith(("postgresql://", "postgres://", "/", "~"))
+
+
+def _machine_name(value: str) -> bool:
+    return len(value) <= 64 and all(c.isalnum() or c in "-_." for c in value)
+
+
 CHECKS: dict[str, tuple[Any, str]] = {
+    "queue.backend": (_backend, '"sqlite", a postgresql:// DSN, or the absolute path of a '
+                      "file holding one"),
+    "queue.machine_name": (_machine_name, "up to 64 letters, digits, '-', '_' or '.' "
+                           "(empty: the host name)"),
+    "queue.lease_seconds": _range(5, 3600, "seconds"),
+    "queue.scan_seconds": _range(0.5, 3600, "seconds"),
     "engine.device": (lambda v: v in ("cpu", "cuda", "auto"), "one of cpu, cuda, auto"),
     "engine.compute_type": (lambda v: v in COMPUTE_TYPES, "one of " + ", ".join(COMPUTE_TYPES)),
     "engine.model": (lambda v: bool(v.strip()), "a non-empty model name or folder"),

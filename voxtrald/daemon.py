@@ -17,6 +17,7 @@ from voxtrald.api.control import Control
 from voxtrald.api.router import Router
 from voxtrald.api.server import ApiServer, ApiServerError
 from voxtrald.api.speaker_routes import register_routes as speaker_routes
+from voxtrald.api.team_view import TeamView
 from voxtrald.config import Config
 from voxtrald.events import EventLog
 from voxtrald.files.locks import LockFile
@@ -26,6 +27,7 @@ from voxtrald.install.layout import signed_at
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.intake import Intake
+from voxtrald.jobs.lease import TeamLease
 from voxtrald.jobs.outcomes import Outcomes
 from voxtrald.jobs.runner import JobRunner
 from voxtrald.jobs.scheduler import Scheduler
@@ -34,6 +36,7 @@ from voxtrald.memory.sampler import MemoryMonitor
 from voxtrald.models import model_files_bytes
 from voxtrald.startup import StartupError, lock_state_dir, open_store, prepare_folders
 from voxtrald.store.jobs import JobStore
+from voxtrald.store.pg.team import TeamStore
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.updates.routes import register_routes as update_routes
 from voxtrald.version import current_version
@@ -63,6 +66,7 @@ class Daemon:
         self.memory: MemoryMonitor | None = None
         self.updates: UpdateChecker | None = None
         self.applier: Applier | None = None
+        self.lease: TeamLease | None = None
         self.restart = threading.Event()  # set when an update or rollback needs a restart
 
     def start(self) -> None:
@@ -73,6 +77,7 @@ class Daemon:
         disposal = Disposal(store, cfg)
         disposal.reconcile()
         outcomes = Outcomes(store, cfg, self.events, disposal)
+        outcomes.stopping = self.stopping
         self.runner = runner = JobRunner(store, self.worker, outcomes, cfg, self.events,
                                          self.current, self.heartbeat, self.stopping)
         self.memory = memory = MemoryMonitor(cfg.memory, self.events, lambda: self.worker.pid)
@@ -92,6 +97,8 @@ class Daemon:
         control = Control(cfg, store, scheduler, self.current, self.events,
                           lambda: {"loaded": self.worker.alive(), "pid": self.worker.pid},
                           memory.summary, self.updates.summary, self.problems)
+        if isinstance(store, TeamStore):
+            control.team = TeamView(store)
         # A first reading before anyone can ask: "normal" must never mean "not measured yet".
         memory.sample_once()
         # The socket before the model: a second daemon is refused before it loads one.
@@ -104,12 +111,23 @@ class Daemon:
         self.updates.start()
         self.applier.start()
         intake = Intake(store, cfg, self.events, disposal, scheduler.wake)
+        scan = cfg.inbox.scan_interval_seconds
+        if isinstance(store, TeamStore):
+            # Other machines' files in a shared inbox raise no change event here.
+            scan = min(scan, cfg.queue.scan_seconds)
+            log.info("team queue: the shared inbox is scanned every %.0f s for files other "
+                     "machines see first", scan)
+            self.lease = TeamLease(store, lambda: runner.claimed,
+                                   lambda: str(memory.level), runner.claim_lost,
+                                   scheduler.wake, self.events, self.stopping)
         self.inbox = Inbox(cfg.paths.inbox, cfg.inbox.settle_seconds, intake.take,
                            intake.is_known, recursive=cfg.inbox.recursive,
-                           scan_interval=cfg.inbox.scan_interval_seconds)
+                           scan_interval=scan)
         store.health.on_recover = self.inbox.request_scan
         self.inbox.start()
         scheduler.start()
+        if self.lease is not None:
+            self.lease.start()
         log.info("voxtrald %s watching %s → %s (model %s%s)", current_version(), cfg.paths.inbox,
                  cfg.paths.transcripts, cfg.engine.model,
                  ", paused" if scheduler.paused else "")
@@ -135,7 +153,7 @@ class Daemon:
         if self.scheduler is not None:
             self.scheduler.join(timeout=10)
         parts: list[Any] = [self.inbox, self.applier, self.updates, self.memory, self.api,
-                            self.runner.outcomes.hooks if self.runner else None]
+                            self.lease, self.runner.outcomes.hooks if self.runner else None]
         for part in parts:
             if part is None:
                 continue
@@ -167,6 +185,8 @@ class Daemon:
             found.extend(self.inbox.problems())
         if self.store is not None and (unwritable := self.store.health.problem()):
             found.append(unwritable)
+        if isinstance(self.store, TeamStore) and self.store.refused:
+            found.append(f"no new job is taken: {self.store.refused}")
         if self.runner is not None:
             found.extend(self.runner.holds.problems())
         if self.runner is not None and self.runner.load_error:

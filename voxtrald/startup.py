@@ -7,6 +7,7 @@ sees, instead of a traceback or a daemon that half-works.
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -14,8 +15,13 @@ from voxtrald.config import Config
 from voxtrald.files import atomic
 from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
 from voxtrald.files.private import NotPrivate, private_folder
+from voxtrald.store.errors import StoreUnavailable
 from voxtrald.store.jobs import JobStore
 from voxtrald.store.migrations import NewerSchema
+from voxtrald.store.pg import dsn as team_dsn
+from voxtrald.store.pg.schema import SchemaError
+from voxtrald.store.pg.team import TeamConflict, TeamStore
+from voxtrald.version import current_version
 
 log = logging.getLogger("voxtrald")
 
@@ -46,10 +52,42 @@ def prepare_folders(cfg: Config) -> None:
         log.info("removed %d unfinished file(s) left by an earlier stop", removed)
 
 
+def machine_name(cfg: Config) -> str:
+    """This daemon's name in its jobs and its team: `[queue] machine_name`, or the host's."""
+    return cfg.queue.machine_name or socket.gethostname() or "localhost"
+
+
+def open_team_store(cfg: Config) -> TeamStore:
+    """The team queue on PostgreSQL, joined under this machine's name."""
+    try:
+        dsn = team_dsn.resolve(cfg.queue.backend)
+    except team_dsn.DsnError as exc:
+        raise StartupError(str(exc)) from exc
+    where = team_dsn.shown(dsn)
+    # Which daemon this is: one per state folder (its lock), on one host.
+    instance = f"{socket.gethostname()}:{cfg.paths.state_dir}"
+    try:
+        store = TeamStore(dsn, machine_name(cfg), instance, cfg.queue.lease_seconds)
+        store.join(current_version())
+    except StoreUnavailable as exc:
+        raise StartupError(f"cannot reach the team queue {where}: {exc}") from exc
+    except (SchemaError, TeamConflict) as exc:
+        raise StartupError(f"the team queue {where}: {exc}") from exc
+    log.info("team queue %s joined as %r (lease %.0f s)", where, store.host,
+             cfg.queue.lease_seconds)
+    return store
+
+
 def open_store(cfg: Config) -> JobStore:
+    if team_dsn.is_team(cfg.queue.backend):
+        store: JobStore = open_team_store(cfg)
+        requeued = store.requeue_interrupted()
+        if requeued:
+            log.info("requeued job(s) %s this machine left running at its last stop", requeued)
+        return store
     path = cfg.paths.state_dir / "jobs.sqlite3"
     try:
-        store = JobStore(path)
+        store = JobStore(path, machine_name(cfg))
     except NotPrivate as exc:
         raise StartupError(str(exc)) from exc
     except (sqlite3.Error, NewerSchema) as exc:

@@ -50,6 +50,8 @@ class EventType(StrEnum):
     JOB_STARTED = "job_started"
     JOB_DONE = "job_done"
     JOB_FAILED = "job_failed"
+    # The team queue: a job whose machine went silent is queued again for another.
+    JOB_REQUEUED = "job_requeued"
     PAUSED = "paused"
     RESUMED = "resumed"
     MEMORY_NORMAL = "memory_normal"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from voxtrald.jobs.activity import CurrentJob
 from voxtrald.jobs.errors import JobNotFound, NotRetryable
 from voxtrald.jobs.scheduler import Scheduler
 from voxtrald.states import DaemonState, JobState
+from voxtrald.store.errors import STORE_ERRORS
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.version import APP_NAME, current_version
 
@@ -65,9 +67,14 @@ class Control:
         self._memory_summary = memory_summary
         self._update_summary = update_summary
         self._problems = problems
+        self._last_counts: dict[str, int] = {str(s): 0 for s in JobState}
+        self.team: Callable[[], bodies.Team | None] = lambda: None
 
     def _public(self, job: Job) -> bodies.Job:
-        return public_job(job, self.current.progress_of(job.id))
+        body = public_job(job, self.current.progress_of(job.id))
+        if self.store.team:
+            body["host"] = job.host  # which machine of the team holds or held it
+        return body
 
     def pause(self) -> bodies.Status:
         self.scheduler.set_paused(True)
@@ -120,6 +127,12 @@ class Control:
         problems = self._problems()
         return bodies.Health(ok=not problems, problems=problems)
 
+    def _counts(self) -> dict[str, int]:
+        """The queue's counts; the last ones read while the team queue is away."""
+        with suppress(*STORE_ERRORS):
+            self._last_counts = self.store.counts()
+        return dict(self._last_counts)
+
     def status(self) -> bodies.Status:
         current = self.current.snapshot()
         paused = self.scheduler.paused
@@ -130,7 +143,7 @@ class Control:
         else:
             state = DaemonState.IDLE
         p = self.cfg.paths
-        return bodies.Status(
+        body = bodies.Status(
             version=current_version(),
             app_name=APP_NAME,
             instance=self.events.instance,
@@ -139,7 +152,7 @@ class Control:
             waiting_reason=None if paused else self.scheduler.waiting_reason,
             # Folders whose files wait for a broken rules file to be fixed.
             held=self.scheduler.runner.holds.active(),
-            queue=self.store.counts(),
+            queue=self._counts(),
             current_job=current,
             folders=bodies.Folders(inbox=str(p.inbox), transcripts=str(p.transcripts),
                                    processed=str(p.processed), failed=str(p.failed)),
@@ -148,3 +161,7 @@ class Control:
             update=self._update_summary(),
             events_last_seq=self.events.last_seq,
         )
+        team = self.team()
+        if team is not None:
+            body["team"] = team
+        return body

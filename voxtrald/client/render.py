@@ -44,6 +44,7 @@ def render_status(st: dict[str, Any]) -> str:
         lines.append(f"Held:    files in {hold.get('folder')}: {hold.get('reason')}")
     queue = st.get("queue") or {}
     lines.append("Queue:   " + ", ".join(f"{queue.get(s, 0)} {s}" for s in JOB_STATES))
+    lines.extend(render_team(st.get("team")))
     job = st.get("current_job")
     if job:
         eta = job.get("eta_seconds")
@@ -78,6 +79,28 @@ def render_status(st: dict[str, Any]) -> str:
     if folders.get("transcripts"):
         lines.append(f"Output:  {folders['transcripts']}")
     return "\n".join(lines)
+
+
+def render_team(team: Any) -> list[str]:
+    """The team queue's lines of `voxtrald status`: where it is, each machine, its job."""
+    if not isinstance(team, dict):
+        return []
+    head = f"Team:    {team.get('queue')}, this machine is {team.get('machine')}"
+    if team.get("reachable") is False:
+        head += " (cannot be reached now: machines as last heard)"
+    lines = [head]
+    for member in team.get("members") or []:
+        if not isinstance(member, dict):
+            continue
+        running = member.get("running")
+        doing = f"running #{running}" if running else "idle"
+        ago = member.get("seen_seconds_ago")
+        heard = (f", last heard {format_seconds(float(ago))} ago"
+                 if isinstance(ago, int | float) and ago >= 60 else "")
+        level = member.get("memory_level")
+        memory = f", memory {level}" if level and level != MemoryLevel.NORMAL else ""
+        lines.append(f"         {member.get('name')}: {doing}{memory}{heard}")
+    return lines
 
 
 def render_event(event: dict[str, Any]) -> str | None:
@@ -122,6 +145,8 @@ def render_jobs(jobs: list[dict[str, Any]]) -> str:
         state = job.get("state", "")
         if state == JobState.RUNNING and job.get("percent") is not None:
             note = f"{float(job['percent']):.0f}%"
+            if job.get("host"):
+                note += f" on {job['host']}"
         elif state == JobState.DUPLICATE and job.get("duplicate_of"):
             note = f"same as #{job['duplicate_of']}"
         elif state == JobState.QUEUED and note and job.get("attempts"):

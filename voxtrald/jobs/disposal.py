@@ -64,6 +64,8 @@ class Disposal:
             return 0
         count = 0
         for job in [*self.store.ended_under(str(self.cfg.paths.inbox)), *self._cut_moves()]:
+            if job.host not in (None, self.store.host):
+                continue  # another machine of the team finishes its own moves
             try:
                 st = Path(job.source_path).lstat()
             except OSError:

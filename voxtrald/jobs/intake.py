@@ -21,6 +21,7 @@ from voxtrald.files import hashing
 from voxtrald.jobs import sources
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.states import EventType, JobState
+from voxtrald.store.errors import StoreUnavailable
 from voxtrald.store.health import storage_fault
 from voxtrald.store.jobs import JobStore
 
@@ -62,7 +63,7 @@ class Intake:
             return
         try:
             self._take(path)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, StoreUnavailable, OSError) as exc:
             if health.problem() is None or storage_fault(exc) is None:
                 raise
 
@@ -82,7 +83,9 @@ class Intake:
                 log.info("%s is empty while its download runs; waiting for it", path.name)
                 return
             error = "the file is empty (0 bytes)"
-        else:
+        elif self.store.hash_at_intake:
+            # The team queue hashes after the claim: only the machine that wins a
+            # file of a shared inbox reads it.
             try:
                 digest = hashing.sha256_of(path)
             except hashing.NotRegular:
@@ -98,6 +101,8 @@ class Intake:
         if error:
             failed = self.store.add_failed(str(path), path.name, rel_dir, st.st_size,
                                            st.st_mtime, error)
+            if failed is None:
+                return  # another machine on the shared inbox recorded it first
             log.warning("job %d %s failed: %s", failed.id, path.name, error)
             self.disposal.set_aside(failed, error)
             self.events.emit(EventType.JOB_FAILED, id=failed.id, file=failed.file, error=error,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from voxtrald.config import Config
 from voxtrald.events import EventLog, utc_now_iso
@@ -24,6 +25,7 @@ from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.hooks import Hooks
 from voxtrald.jobs.policy import retry_delay
 from voxtrald.states import EventType, JobState
+from voxtrald.store.errors import StoreUnavailable
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.store.search import Line
 from voxtrald.transcripts import outputs
@@ -31,6 +33,9 @@ from voxtrald.transcripts.segments import Segment
 from voxtrald.version import APP_NAME, current_version
 
 log = logging.getLogger("voxtrald")
+T = TypeVar("T")
+# While the team queue is away, a finished job's record is tried again this often.
+RECORD_RETRY_SECONDS = 2.0
 
 
 class OutputError(Exception):
@@ -86,6 +91,8 @@ class Outcomes:
         self.events = events
         self.disposal = disposal
         self.hooks = hooks or Hooks(cfg.hooks)
+        # Set when the daemon stops: a record waiting for the team queue gives up then.
+        self.stopping = threading.Event()
 
     def _hook(self, event: str, job_id: int, written: list[Path], error: str | None) -> None:
         """The user's command for this end, with the job as it is now (its source moved)."""
@@ -124,6 +131,8 @@ class Outcomes:
             },
             "warnings": list(result.warnings),
             "generator": f"{APP_NAME} {current_version()}",
+            # Which machine of a team transcribed it.
+            **({"machine": self.store.host} if self.store.team else {}),
             **speaker_labels.meta(result.segments, self.store.speaker_names(job.id)),
             **translation_doc(result),
         }
@@ -205,17 +214,24 @@ class Outcomes:
             return
         meta = self.metadata(job, result, wall)
         try:
-            written = self._write(job, result, meta)
+            written = self._when_reachable(job, lambda: self._write(job, result, meta))
         except OutputError as exc:
             self.fail(job.id, str(exc), permanent=False, move=False)
+            return
+        if written is None:
             return
         # The English translation is found too: a French meeting answers "budget review".
         lines = [Line(s.start, s.end, s.text.strip())
                  for s in (*outputs.shown(result.segments),
                            *outputs.shown(result.translation or ()))]
-        self.store.finish(job.id, [str(p) for p in written], result.duration, round(wall, 3),
-                          result.language, result.language_probability, result.warnings,
-                          lines=lines)
+        def record() -> bool:
+            self.store.finish(job.id, [str(p) for p in written], result.duration,
+                              round(wall, 3), result.language, result.language_probability,
+                              result.warnings, lines=lines)
+            return True
+
+        if not self._when_reachable(job, record):
+            return
         self.disposal.finish(job)
         duration = result.duration
         rtf = wall / duration if duration else 0.0
@@ -226,6 +242,27 @@ class Outcomes:
                          wall_seconds=round(wall, 3), outputs=[str(p) for p in written],
                          warnings=list(result.warnings))
         self._hook("on_done", job.id, written, None)
+
+    def _when_reachable(self, job: Job, step: Callable[[], T]) -> T | None:
+        """`step` of a transcribed job, waiting for the team queue while it is away: the
+        work is done, and its record must follow. None if the daemon stopped first (the
+        job is then resumed from its checkpoints, by this machine or another)."""
+        waited = False
+        while True:
+            try:
+                done = step()
+            except StoreUnavailable as exc:
+                if not waited:
+                    log.warning("job %d (%s) is transcribed, but the job store cannot be "
+                                "reached (%s); going on as soon as it is back", job.id,
+                                job.file, exc)
+                    waited = True
+                if self.stopping.wait(RECORD_RETRY_SECONDS):
+                    return None
+                continue
+            if waited:
+                log.info("job %d goes on now that the job store is back", job.id)
+            return done
 
     # -- failure ---------------------------------------------------------------------------
 
@@ -240,6 +277,10 @@ class Outcomes:
             return
         if count:
             job = self.store.start(job_id)
+        elif not self.store.holds_claim(job_id):
+            log.warning("job %d (%s): another machine holds it by now; its failure here (%s) "
+                        "is not recorded", job_id, job.file, error)
+            return
         if job.state != JobState.RUNNING:
             return  # the job was not running: nothing to record
         backoff = retry_delay(self.cfg.jobs.retry_backoff_seconds, job.attempts)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import sqlite3
 import stat
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Protocol
 
 from voxtrald.config import Config
 from voxtrald.events import EventLog
+from voxtrald.files import hashing
 from voxtrald.jobs import rules, speaker_labels, speaker_sidecar, translation, vocabulary
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.holds import FolderHolds
@@ -29,6 +29,7 @@ from voxtrald.jobs.outcomes import Outcomes, Result
 from voxtrald.jobs.policy import estimate
 from voxtrald.states import EventType
 from voxtrald.store.chunks import Chunk
+from voxtrald.store.errors import STORE_ERRORS, ClaimLost
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.transcripts import gaps
 from voxtrald.transcripts.segments import Segment
@@ -44,6 +45,9 @@ MODEL_LOAD_TIMEOUT = 300.0
 MODEL_RETRY_SECONDS = 60.0
 # A file held by a broken rules file is looked at again after this long.
 HOLD_RECHECK_SECONDS = 2.0
+# A file whose audio another machine is transcribing right now waits this long, then
+# ends as its duplicate (or runs, if that one failed).
+TWIN_WAIT_SECONDS = 10.0
 
 
 class Worker(Protocol):
@@ -98,12 +102,40 @@ class JobRunner:
         # Why the model would not load the last time it was asked to, for /api/health.
         self.load_error: str | None = None
         self.holds = FolderHolds()
+        # Jobs whose claim the lease thread found lost (the team queue): dropped at once.
+        self.lost_claims: set[int] = set()
+        #: The job this machine holds a claim on now, for the lease thread to renew.
+        self.claimed: int | None = None
+        self._checkpoint_warned: set[int] = set()
+
+    def claim_lost(self, job_id: int) -> None:
+        self.lost_claims.add(job_id)
 
     def run(self, job: Job) -> None:
-        if self._now_a_duplicate(job) or not self._readable(job):
+        """Claim the job, then run one attempt; nothing more if another machine has it."""
+        claimed = self.store.claim(job.id)
+        if claimed is None:
+            return  # another machine of the team took it first
+        self.claimed = job.id
+        try:
+            self._run(claimed)
+        except ClaimLost as exc:
+            log.warning("job %d (%s): another machine took it over (%s); this machine drops "
+                        "its attempt and writes nothing", job.id, job.file, exc)
+            self.worker.stop(grace=1.0)
+        finally:
+            self.claimed = None
+            self.lost_claims.discard(job.id)
+            self._checkpoint_warned.discard(job.id)
+
+    def _run(self, job: Job) -> None:
+        if not self._readable(job):
             return
+        hashed = self._content(job)
+        if hashed is None or self._now_a_duplicate(hashed):
+            return
+        job = hashed
         source = Path(job.source_path)
-        job = self.store.start(job.id)
         settings = self._settings(job, source)
         if settings is None:
             return
@@ -164,6 +196,25 @@ class JobRunner:
         self.worker.stop()
         self.worker.settings = {**current, "model": model}  # type: ignore[attr-defined]
 
+    def _content(self, job: Job) -> Job | None:
+        """The job with its content hash: read now, by the machine that claimed it, when
+        intake did not hash (the team queue). None when it waits for a twin or failed."""
+        if job.sha256 is not None:
+            return job
+        try:
+            digest = hashing.sha256_of(Path(job.source_path))
+        except (OSError, hashing.NotRegular) as exc:
+            self.outcomes.fail(job.id, f"cannot read the source file: {exc}", permanent=False,
+                               move=False)
+            return None
+        twin = self.store.set_content(job.id, digest)
+        if twin is not None:
+            log.info("%s is the same audio as job %d, running now; it waits for that one",
+                     job.file, twin)
+            self.store.requeue(job.id, delay=TWIN_WAIT_SECONDS)
+            return None
+        return self.store.get(job.id)
+
     def _now_a_duplicate(self, job: Job) -> bool:
         """The same audio finished meanwhile (a copy queued beside it): not run again."""
         duplicate = self.store.duplicate_if_done(job.id)
@@ -180,16 +231,16 @@ class JobRunner:
             st = Path(job.source_path).lstat()
         except FileNotFoundError:
             self.outcomes.fail(job.id, "the source file disappeared before transcription",
-                               permanent=True, move=False, count=True)
+                               permanent=True, move=False)
             return False
         except OSError as exc:  # a network folder away for a moment, a disk error
             self.outcomes.fail(job.id, f"cannot reach the source file: {exc.strerror or exc}",
-                               permanent=False, move=False, count=True)
+                               permanent=False, move=False)
             return False
         if not stat.S_ISREG(st.st_mode):
             # A pipe would block the worker for good, a link could point anywhere.
             self.outcomes.fail(job.id, "the source is no longer a regular file (a link, a pipe "
-                               "or a device took its place)", permanent=True, count=True)
+                               "or a device took its place)", permanent=True)
             return False
         return True
 
@@ -239,6 +290,8 @@ class JobRunner:
                 self.worker.stop(grace=1.0)
                 self.store.requeue(job.id)
                 return
+            if job.id in self.lost_claims:
+                raise ClaimLost("its lease ran out while this machine was away")
             try:
                 msg = self.worker.next_message(timeout=0.25)
             except queue.Empty:
@@ -317,11 +370,18 @@ class JobRunner:
         if msg.language:
             attempt.language, attempt.language_probability = (msg.language,
                                                               msg.language_probability)
-        self.store.save_chunk(attempt.job.id, Chunk(msg.index, msg.end, msg.segments,
-                                                    attempt.language,
-                                                    attempt.language_probability,
-                                                    msg.voices),
-                              attempt.job.sha256)
+        try:
+            self.store.save_chunk(attempt.job.id, Chunk(msg.index, msg.end, msg.segments,
+                                                        attempt.language,
+                                                        attempt.language_probability,
+                                                        msg.voices),
+                                  attempt.job.sha256)
+        except STORE_ERRORS as exc:
+            # A checkpoint only saves work after a crash; the job itself goes on.
+            if attempt.job.id not in self._checkpoint_warned:
+                self._checkpoint_warned.add(attempt.job.id)
+                log.warning("cannot keep the finished chunks of job %d (%s); it goes on, "
+                            "and would start over after a crash", attempt.job.id, exc)
         self._progress(attempt, msg.end)
 
     def _progress(self, attempt: _Attempt, position: float) -> None:
@@ -335,7 +395,7 @@ class JobRunner:
             try:
                 self.store.progress(attempt.job.id, est.percent, est.eta_seconds,
                                     attempt.duration)
-            except sqlite3.Error as exc:
+            except STORE_ERRORS as exc:
                 # Only a figure for the job list (the live one is in memory): not worth
                 # the attempt. Said once per attempt.
                 if not attempt.progress_unsaved:

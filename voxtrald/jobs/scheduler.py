@@ -22,6 +22,7 @@ from voxtrald.jobs.outcomes import Outcomes
 from voxtrald.jobs.policy import unload_reason
 from voxtrald.jobs.runner import JobRunner, Worker
 from voxtrald.states import EventType, MemoryLevel
+from voxtrald.store.errors import StoreUnavailable
 from voxtrald.store.jobs import Job, JobStore
 
 log = logging.getLogger("voxtrald")
@@ -101,6 +102,11 @@ class Scheduler:
             self._record_unrecorded()
             try:
                 job = self._next_job()
+            except StoreUnavailable as exc:
+                # The team queue is away: said once, by the store's health; no job is taken.
+                self.store.health.failed(exc)
+                self.stopping.wait(self.fault_pause)
+                continue
             except Exception:
                 log.exception("cannot read the job queue; trying again")  # e.g. a full disk
                 self.stopping.wait(self.fault_pause)
@@ -117,6 +123,14 @@ class Scheduler:
     def _run(self, job: Job) -> None:
         try:
             self.runner.run(job)
+        except StoreUnavailable as exc:
+            # The team queue went away while the job began or ended: the job is either still
+            # queued or still claimed by this machine, and is taken up again when it is back
+            # (by this machine, or by another once this one's lease runs out).
+            log.warning("job %d: the job store went away (%s); the job is left to be "
+                        "taken up again", job.id, exc)
+            self.worker.stop()
+            self.stopping.wait(self.fault_pause)
         except Exception:
             log.exception("unexpected error while running job %d", job.id)
             # The worker may still be busy with this job: its output must not reach the next.
@@ -167,7 +181,7 @@ class Scheduler:
         except Exception:
             wake_at = None  # the next round reports a broken store
         if wake_at is not None and not (self.paused or self.waiting_reason):
-            wait = max(0.05, min(wait, wake_at - time.time()))
+            wait = max(0.05, min(wait, wake_at - self.store.now()))
         self._wake.wait(wait)
         self._wake.clear()
 

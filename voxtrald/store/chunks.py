@@ -32,15 +32,21 @@ class ChunkLog(Database):
     def save_chunk(self, job_id: int, chunk: Chunk, sha256: str | None) -> None:
         """Keep a finished chunk of a running job, stamped with the hash of the content it
         was transcribed from (the attempt's, not whatever the job records by now)."""
+        fence, token = self._fence(job_id)
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO chunks (job_id, idx, end_seconds, sha256, segments,"
+                "INSERT INTO chunks (job_id, idx, end_seconds, sha256, segments,"
                 " language, language_probability, voices)"
-                f" SELECT id, ?, ?, ?, ?, ?, ?, ? FROM jobs WHERE id=? AND state={sql.RUNNING}",
+                " SELECT id, ?, ?, ?, ?, ?, ?, ? FROM jobs"
+                f" WHERE id=? AND state={sql.RUNNING}{fence}"
+                " ON CONFLICT (job_id, idx) DO UPDATE SET end_seconds=excluded.end_seconds,"
+                " sha256=excluded.sha256, segments=excluded.segments,"
+                " language=excluded.language,"
+                " language_probability=excluded.language_probability, voices=excluded.voices",
                 (chunk.index, chunk.end, sha256,
                  json.dumps([s.to_dict() for s in chunk.segments]),
                  chunk.language, chunk.language_probability,
-                 json.dumps([v.to_dict() for v in chunk.voices]), job_id),
+                 json.dumps([v.to_dict() for v in chunk.voices]), job_id, *token),
             )
 
     def chunks(self, job_id: int) -> list[Chunk]:
@@ -48,7 +54,7 @@ class ChunkLog(Database):
         with self._lock:
             rows = self._db.execute(
                 "SELECT c.* FROM chunks c JOIN jobs j ON j.id=c.job_id"
-                " WHERE c.job_id=? AND c.sha256 IS j.sha256 ORDER BY c.idx",
+                " WHERE c.job_id=? AND c.sha256 IS NOT DISTINCT FROM j.sha256 ORDER BY c.idx",
                 (job_id,),
             ).fetchall()
         out: list[Chunk] = []

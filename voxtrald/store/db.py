@@ -9,8 +9,10 @@ serialises the threads (inbox, scheduler, API) on the one connection.
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -21,6 +23,13 @@ from voxtrald.store.health import StoreHealth
 from voxtrald.store.migrations import migrate
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
+#: How long a claim on a running job lasts without being renewed (the team queue).
+LEASE_SECONDS = 60.0
+
+
+def machine_name() -> str:
+    """This machine's name in the job records: its host name."""
+    return socket.gethostname() or "localhost"
 
 
 def _private_files(path: Path) -> None:
@@ -37,7 +46,25 @@ def _private_files(path: Path) -> None:
 
 
 class Database:
-    def __init__(self, path: Path) -> None:
+    """The connection, one lock, and what a claim on a running job needs.
+
+    A job is claimed by a machine (`host`) with a token (`claim_token`) that
+    grows with every claim; every write about a running job names the token
+    it was claimed with, so a machine that lost its claim (the team queue)
+    writes nothing. One machine alone never loses a claim.
+    """
+
+    #: Whether intake hashes a file before it is queued. The team queue hashes it
+    #: after the claim instead: only the machine that wins a file reads it.
+    hash_at_intake = True
+    #: Whether several machines share this store (the team queue on PostgreSQL).
+    team = False
+    #: How long a claim lasts unless renewed (only the team queue renews and expires them).
+    lease_seconds = LEASE_SECONDS
+
+    def __init__(self, path: Path, host: str | None = None) -> None:
+        self.host = host or machine_name()
+        self._claims: dict[int, int] = {}
         # The store holds every job's name, path and, while it runs, its text.
         private_folder(path.parent, "state folder")
         _private_files(path)
@@ -56,6 +83,25 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def now(self) -> float:
+        """The store's clock (epoch seconds): every time it records and compares.
+
+        This machine's clock for SQLite; the team queue's follows the database
+        server's, so machines whose clocks disagree still agree on the queue.
+        """
+        return time.time()
+
+    def _serialize(self, db: Any, key: str) -> None:
+        """Make transactions about `key` run one after another (SQLite: they all do)."""
+
+    def _fence(self, job_id: int) -> tuple[str, tuple[Any, ...]]:
+        """`AND claim_token=?` for a job this daemon claimed: a write only its holder makes."""
+        token = self._claims.get(job_id)
+        return ("", ()) if token is None else (" AND claim_token=?", (token,))
+
+    def _release(self, job_id: int) -> None:
+        self._claims.pop(job_id, None)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -19,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from voxtrald.store.errors import StoreUnavailable
+
 log = logging.getLogger("voxtrald")
 
 #: How often intake tries one file while the store cannot be written.
@@ -29,6 +31,8 @@ _STORAGE_CODES = {8: "read-only", 10: "disk I/O error", 13: "disk full", 14: "ca
 
 def storage_fault(exc: BaseException) -> str | None:
     """What about the disk made `exc` happen, or None when it is not the disk's fault."""
+    if isinstance(exc, StoreUnavailable):
+        return f"unreachable: {exc}"  # the team queue's server, not a disk
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
         if code is not None and code & 0xFF in _STORAGE_CODES:
@@ -51,6 +55,10 @@ class StoreHealth:
         self._next_try = 0.0
         self.on_recover: Callable[[], None] | None = None
 
+    def describe(self, fault: str) -> str:
+        return (f"the job store {self.where} cannot be written ({fault}); new files wait in "
+                "the inbox and the queue waits until it can")
+
     def problem(self) -> str | None:
         """The health problem while writes fail, in the user's words; None when they work."""
         return self._problem
@@ -62,8 +70,7 @@ class StoreHealth:
             return False
         with self._lock:
             first = self._problem is None
-            self._problem = (f"the job store {self.where} cannot be written ({fault}); new "
-                             "files wait in the inbox and the queue waits until it can")
+            self._problem = self.describe(fault)
             self._next_try = self._clock() + RETRY_SECONDS
         if first:
             log.error("%s: %s", self._problem, exc)

@@ -11,67 +11,21 @@ Finished chunks of a running job are kept too, so a long job interrupted at
 from __future__ import annotations
 
 import json
-import sqlite3
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from voxtrald.states import JobState
 from voxtrald.store import sql_states as sql
 from voxtrald.store.chunks import ChunkLog
+from voxtrald.store.claims import UNCOUNT, Claims
+from voxtrald.store.errors import ClaimLost
+from voxtrald.store.job import Job
 from voxtrald.store.search import Line, TranscriptSearch
 from voxtrald.store.speaker_names import SpeakerNameLog
 
 
-@dataclass(frozen=True)
-class Job:
-    """One row of the store, as the rest of the daemon sees it (times are epoch seconds)."""
-
-    id: int
-    source_path: str
-    file: str
-    rel_dir: str
-    sha256: str | None
-    size: int | None
-    mtime: float | None
-    state: JobState
-    attempts: int
-    max_attempts: int
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    next_attempt_at: float
-    duration: float | None
-    wall_seconds: float | None
-    percent: float
-    eta_seconds: float | None
-    error: str | None
-    duplicate_of: int | None
-    output_stem: str | None
-    outputs: tuple[str, ...]
-    language: str | None
-    language_probability: float | None
-    warnings: tuple[str, ...]
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Job:
-        data = dict(row)
-        data.pop("speaker_names", None)  # read on its own (store/speaker_names.py)
-        data["state"] = JobState(data["state"])
-        data["outputs"] = tuple(json.loads(data["outputs"] or "[]"))
-        data["warnings"] = tuple(json.loads(data["warnings"] or "[]"))
-        return cls(**data)
-
-
-class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
+class JobStore(Claims, ChunkLog, SpeakerNameLog, TranscriptSearch):
     """The jobs table: recording files, the queue, the outcome of each attempt."""
-
-    def _job(self, job_id: int) -> Job:
-        job = self.get(job_id)
-        if job is None:
-            raise KeyError(job_id)
-        return job
 
     # -- recording -------------------------------------------------------------------------
 
@@ -90,21 +44,29 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         A file that already has a queued or running job (it changed after it was
         taken) refreshes that job instead: returns (job, True).
         """
-        now = time.time()
+        now = self.now()
         with self._tx() as db:
+            # Machines sharing an inbox all see the file: one records it, the others find it.
+            self._serialize(db, source_path)
             pending = db.execute(
-                f"SELECT id, sha256 FROM jobs WHERE source_path=? AND state IN {sql.PENDING}"
+                "SELECT id, sha256, size, mtime FROM jobs WHERE source_path=?"
+                f" AND state IN {sql.PENDING}"
                 " ORDER BY id DESC LIMIT 1",
                 (source_path,),
             ).fetchone()
-            if pending:
+            unchanged = pending is not None and (pending["size"], pending["mtime"]) == (
+                size, mtime) and sha256 in (None, pending["sha256"])
+            if pending and unchanged:
+                # Seen again as it was (another machine's scan): nothing to refresh.
+                job_id, refreshed = pending["id"], True
+            elif pending:
                 # New content deserves fresh tries; a running attempt keeps its count.
                 db.execute(
                     "UPDATE jobs SET size=?, mtime=?,"
-                    f" attempts=CASE WHEN state={sql.QUEUED} AND sha256 IS NOT ? THEN 0"
-                    " ELSE attempts END,"
-                    f" error=CASE WHEN state={sql.QUEUED} AND sha256 IS NOT ? THEN NULL"
-                    " ELSE error END, sha256=? WHERE id=?",
+                    f" attempts=CASE WHEN state={sql.QUEUED} AND sha256 IS DISTINCT FROM ?"
+                    " THEN 0 ELSE attempts END,"
+                    f" error=CASE WHEN state={sql.QUEUED} AND sha256 IS DISTINCT FROM ?"
+                    " THEN NULL ELSE error END, sha256=? WHERE id=?",
                     (size, mtime, sha256, sha256, sha256, pending["id"]),
                 )
                 if pending["sha256"] != sha256:
@@ -123,34 +85,41 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
                         (sha256,),
                     ).fetchone()
                 state = JobState.DUPLICATE if original else JobState.QUEUED
-                cur = db.execute(
+                job_id = db.execute(
                     "INSERT INTO jobs (source_path, file, rel_dir, sha256, size, mtime, state,"
                     " max_attempts, created_at, duplicate_of, finished_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                     (source_path, file, rel_dir, sha256, size, mtime, str(state), max_attempts,
                      now, original["id"] if original else None, now if original else None),
-                )
-                job_id, refreshed = cur.lastrowid, False
-        return self._job(int(job_id or 0)), refreshed
+                ).fetchall()[0]["id"]
+                refreshed = False
+        return self._job(int(job_id)), refreshed
 
     def add_failed(self, source_path: str, file: str, rel_dir: str, size: int, mtime: float,
-                   error: str) -> Job:
-        """Record a file that cannot even be queued (empty, unreadable) as failed at once."""
-        now = time.time()
+                   error: str) -> Job | None:
+        """Record a file that cannot even be queued (empty, unreadable) as failed at once.
+
+        None when this very file (path, size, time) is recorded already: another
+        machine on a shared inbox took it first, and sets it aside.
+        """
+        now = self.now()
         with self._tx() as db:
-            cur = db.execute(
+            self._serialize(db, source_path)
+            if db.execute("SELECT 1 FROM jobs WHERE source_path=? AND size=? AND mtime=?",
+                          (source_path, size, mtime)).fetchone():
+                return None
+            job_id = db.execute(
                 "INSERT INTO jobs (source_path, file, rel_dir, size, mtime, state, attempts,"
-                " max_attempts, created_at, finished_at, error)"
-                f" VALUES (?,?,?,?,?,{sql.FAILED},1,1,?,?,?)",
-                (source_path, file, rel_dir, size, mtime, now, now, error),
-            )
-            job_id = cur.lastrowid
-        return self._job(int(job_id or 0))
+                " max_attempts, created_at, finished_at, error, host)"
+                f" VALUES (?,?,?,?,?,{sql.FAILED},1,1,?,?,?,?) RETURNING id",
+                (source_path, file, rel_dir, size, mtime, now, now, error, self.host),
+            ).fetchall()[0]["id"]
+        return self._job(int(job_id))
 
     # -- the queue ---------------------------------------------------------------------------
 
     def next_runnable(self, now: float | None = None) -> Job | None:
-        now = time.time() if now is None else now
+        now = self.now() if now is None else now
         row = self._one(
             f"SELECT * FROM jobs WHERE state={sql.QUEUED} AND next_attempt_at<=?"
             " ORDER BY id LIMIT 1",
@@ -164,35 +133,30 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
 
     def duplicate_if_done(self, job_id: int) -> Job | None:
         """Record a queued job as a duplicate when the same audio is done by now; the job then."""
+        fence, token = self._fence(job_id)
         with self._tx() as db:
             original = db.execute(
                 "SELECT o.id FROM jobs j JOIN jobs o ON o.sha256=j.sha256 AND o.id!=j.id"
-                f" WHERE j.id=? AND j.state={sql.QUEUED} AND o.state={sql.DONE}"
+                f" WHERE j.id=? AND j.state IN {sql.PENDING} AND o.state={sql.DONE}"
                 " ORDER BY o.id LIMIT 1",
                 (job_id,),
             ).fetchone()
             if original is None:
                 return None
-            db.execute(f"UPDATE jobs SET state={sql.DUPLICATE}, finished_at=?, duplicate_of=?"
-                       " WHERE id=?", (time.time(), original["id"], job_id))
+            db.execute(f"UPDATE jobs SET state={sql.DUPLICATE}, finished_at=?, duplicate_of=?,"
+                       f" attempts={UNCOUNT}, lease_until=NULL WHERE id=?{fence}",
+                       (self.now(), original["id"], job_id, *token))
+        self._release(job_id)
         return self.get(job_id)
-
-    def start(self, job_id: int) -> Job:
-        with self._tx() as db:
-            db.execute(
-                f"UPDATE jobs SET state={sql.RUNNING}, attempts=attempts+1, started_at=?,"
-                " percent=0, eta_seconds=NULL, error=NULL WHERE id=?",
-                (time.time(), job_id),
-            )
-        return self._job(job_id)
 
     def progress(self, job_id: int, percent: float, eta: float | None,
                  duration: float | None) -> None:
+        fence, token = self._fence(job_id)
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET percent=?, eta_seconds=?, duration=COALESCE(?, duration)"
-                " WHERE id=?",
-                (percent, eta, duration, job_id),
+                f" WHERE id=?{fence}",
+                (percent, eta, duration, job_id, *token),
             )
 
     def stems_in(self, rel_dir: str, except_id: int) -> set[str]:
@@ -209,49 +173,65 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
             db.execute("UPDATE jobs SET size=?, mtime=? WHERE id=?", (size, mtime, job_id))
 
     def set_output_stem(self, job_id: int, stem: str) -> None:
+        fence, token = self._fence(job_id)
         with self._tx() as db:
-            db.execute("UPDATE jobs SET output_stem=? WHERE id=?", (stem, job_id))
+            cur = db.execute(f"UPDATE jobs SET output_stem=? WHERE id=?{fence}",
+                             (stem, job_id, *token))
+            if fence and cur.rowcount == 0:
+                raise ClaimLost(f"job {job_id} was taken over before its transcripts were "
+                                "written")
 
     def finish(self, job_id: int, outputs: Sequence[str], duration: float | None,
                wall_seconds: float, language: str | None,
                language_probability: float | None = None,
                warnings: Sequence[str] = (), lines: Sequence[Line] = ()) -> None:
-        """Record a job done, and its transcript in the search index in the same step."""
+        """Record a job done, and its transcript in the search index in the same step.
+
+        ClaimLost when another machine holds the job by now: nothing is recorded.
+        """
+        fence, token = self._fence(job_id)
         with self._tx() as db:
-            db.execute(
+            cur = db.execute(
                 f"UPDATE jobs SET state={sql.DONE}, finished_at=?, percent=100, eta_seconds=0,"
                 " outputs=?, duration=?, wall_seconds=?, language=?, language_probability=?,"
-                " warnings=?, error=NULL WHERE id=?",
-                (time.time(), json.dumps(list(outputs)), duration, wall_seconds, language,
-                 language_probability, json.dumps(list(warnings)), job_id),
+                f" warnings=?, error=NULL, lease_until=NULL WHERE id=?{fence}",
+                (self.now(), json.dumps(list(outputs)), duration, wall_seconds, language,
+                 language_probability, json.dumps(list(warnings)), job_id, *token),
             )
+            if fence and cur.rowcount == 0:
+                raise ClaimLost(f"job {job_id} was taken over; its result is not recorded")
             db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
             self._unindex(db, job_id)
             self._index(db, job_id, lines)
+        self._release(job_id)
 
     def fail_attempt(self, job_id: int, error: str, retry_in: float | None) -> bool | None:
         """Record a failed attempt; requeue after `retry_in` s, or fail for good.
 
-        True if final, False if requeued, None when the job was not running (nothing done).
+        True if final, False if requeued, None when the job was not running (nothing done),
+        or is held by another machine by now.
         """
+        fence, token = self._fence(job_id)
+        now = self.now()
         with self._tx() as db:
             row = db.execute("SELECT attempts, max_attempts FROM jobs WHERE id=?"
-                             f" AND state={sql.RUNNING}", (job_id,)).fetchone()
+                             f" AND state={sql.RUNNING}{fence}", (job_id, *token)).fetchone()
             if row is None:
                 return None
             final = retry_in is None or row["attempts"] >= row["max_attempts"]
             if final:
                 db.execute(
-                    f"UPDATE jobs SET state={sql.FAILED}, finished_at=?, error=?, eta_seconds=NULL"
-                    f" WHERE id=? AND state={sql.RUNNING}",
-                    (time.time(), error, job_id),
+                    f"UPDATE jobs SET state={sql.FAILED}, finished_at=?, error=?, eta_seconds=NULL,"
+                    f" lease_until=NULL WHERE id=? AND state={sql.RUNNING}",
+                    (now, error, job_id),
                 )
             else:
                 db.execute(
                     f"UPDATE jobs SET state={sql.QUEUED}, error=?, next_attempt_at=?,"
-                    f" eta_seconds=NULL WHERE id=? AND state={sql.RUNNING}",
-                    (error, time.time() + (retry_in or 0), job_id),
+                    f" eta_seconds=NULL, lease_until=NULL WHERE id=? AND state={sql.RUNNING}",
+                    (error, now + (retry_in or 0), job_id),
                 )
+        self._release(job_id)
         return final
 
     def set_source(self, job_id: int, source_path: str) -> None:
@@ -266,16 +246,18 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         its run; its finished chunks then no longer describe it and are dropped.
         """
         changed = size is not None or mtime is not None or sha256 is not None
+        fence, token = self._fence(job_id)
         with self._tx() as db:
-            db.execute(
-                f"UPDATE jobs SET state={sql.QUEUED}, attempts=MAX(attempts-1, 0), percent=0,"
+            cur = db.execute(
+                f"UPDATE jobs SET state={sql.QUEUED}, attempts={UNCOUNT}, percent=0,"
                 " eta_seconds=NULL, next_attempt_at=?, size=COALESCE(?, size),"
-                " mtime=COALESCE(?, mtime), sha256=COALESCE(?, sha256)"
-                f" WHERE id=? AND state={sql.RUNNING}",
-                (time.time() + delay if delay else 0, size, mtime, sha256, job_id),
+                " mtime=COALESCE(?, mtime), sha256=COALESCE(?, sha256), lease_until=NULL"
+                f" WHERE id=? AND state={sql.RUNNING}{fence}",
+                (self.now() + delay if delay else 0, size, mtime, sha256, job_id, *token),
             )
-            if changed:
+            if changed and cur.rowcount:
                 db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
+        self._release(job_id)
 
     def pending_for(self, source_path: str) -> bool:
         """Whether a job for this file is queued or running."""
@@ -285,15 +267,15 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
         ) is not None
 
     def requeue_interrupted(self) -> list[int]:
-        """Jobs left running by a crash or a stop: back to the queue, the attempt not counted."""
+        """This machine's jobs left running by a crash or a stop: back to the queue, the
+        attempt not counted. Another machine's running jobs are its own (the team queue)."""
         with self._tx() as db:
-            running = db.execute(f"SELECT id FROM jobs WHERE state={sql.RUNNING}")
-            ids = [int(r["id"]) for r in running]
-            db.execute(
-                f"UPDATE jobs SET state={sql.QUEUED}, attempts=MAX(attempts-1, 0), percent=0,"
-                f" eta_seconds=NULL, next_attempt_at=0 WHERE state={sql.RUNNING}"
-            )
-        return ids
+            rows = db.execute(
+                f"UPDATE jobs SET state={sql.QUEUED}, attempts={UNCOUNT}, percent=0,"
+                " eta_seconds=NULL, next_attempt_at=0, lease_until=NULL"
+                f" WHERE state={sql.RUNNING} AND (host=? OR host IS NULL) RETURNING id",
+                (self.host,)).fetchall()
+        return sorted(int(r["id"]) for r in rows)
 
     def retry(self, job_id: int, source: Path | None = None, sha256: str | None = None,
               max_attempts: int | None = None) -> Job:
@@ -335,10 +317,6 @@ class JobStore(ChunkLog, SpeakerNameLog, TranscriptSearch):
                 (len(prefix), prefix),
             ).fetchall()
         return [Job.from_row(r) for r in rows]
-
-    def get(self, job_id: int) -> Job | None:
-        row = self._one("SELECT * FROM jobs WHERE id=?", (job_id,))
-        return Job.from_row(row) if row else None
 
     def list(self, state: str | None = None, limit: int = 100) -> list[Job]:
         with self._lock:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 #: The version this code writes; a store with a higher one is refused.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -86,7 +86,16 @@ CREATE VIRTUAL TABLE IF NOT EXISTS transcript_fts USING fts5(
 );
 """
 
-_STEPS = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+# Version 5: which machine holds or held a job, and the claim it holds it by (a token
+# that grows with each claim, and until when the claim lasts unless renewed). One
+# machine alone never loses a claim; the team queue's tables carry the same columns.
+_V5 = """
+ALTER TABLE jobs ADD COLUMN host TEXT;
+ALTER TABLE jobs ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN lease_until REAL;
+"""
+
+_STEPS = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 
 class NewerSchema(Exception):

@@ -75,3 +75,32 @@ def fts_query(query: str) -> str:
     if len(parts) > MAX_TERMS:
         raise QueryError(f"the query has {len(parts)} words or phrases; at most {MAX_TERMS}")
     return " ".join(parts)
+
+
+def folded(text: str) -> str:
+    """Lower case without diacritics ("Réunion" -> "reunion"), as both sides of a search
+    on the team queue see words (PostgreSQL's `simple` configuration keeps accents)."""
+    decomposed = unicodedata.normalize("NFKD", index_terms(text).lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def ts_query(query: str) -> str:
+    """PostgreSQL tsquery text for `query`, with the same meaning as `fts_query`'s.
+
+    Words are ANDed, a "quoted phrase" keeps its words in order, `budg*` is a
+    prefix; every word is quoted, so nothing in a query is taken as syntax.
+    """
+    fts_query(query)  # the same checks and the same errors
+    parts: list[str] = []
+    for match in _PART.finditer(query):
+        phrase, word = match.group(1), match.group(2)
+        text = phrase if phrase is not None else word
+        tokens = _TOKEN.findall(folded(text))
+        if not tokens:
+            continue
+        prefix = word is not None and word.endswith("*") and not _CJK.fullmatch(tokens[-1])
+        quoted = [f"'{t}'" for t in tokens]  # letters and digits only: nothing to escape
+        if prefix:
+            quoted[-1] += ":*"
+        parts.append(quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")")
+    return " & ".join(parts)

@@ -1,0 +1,1 @@
+"""The team queue: the job store on PostgreSQL, shared by several machines."""
