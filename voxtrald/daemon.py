@@ -97,8 +97,7 @@ class Daemon:
         control = Control(cfg, store, scheduler, self.current, self.events,
                           lambda: {"loaded": self.worker.alive(), "pid": self.worker.pid},
                           memory.summary, self.updates.summary, self.problems)
-        if isinstance(store, TeamStore):
-            control.team = TeamView(store)
+        control.team = TeamView(store) if isinstance(store, TeamStore) else control.team
         # A first reading before anyone can ask: "normal" must never mean "not measured yet".
         memory.sample_once()
         # The socket before the model: a second daemon is refused before it loads one.
@@ -115,8 +114,7 @@ class Daemon:
         if isinstance(store, TeamStore):
             # Other machines' files in a shared inbox raise no change event here.
             scan = min(scan, cfg.queue.scan_seconds)
-            log.info("team queue: the shared inbox is scanned every %.0f s for files other "
-                     "machines see first", scan)
+            log.info("team queue: the shared inbox is scanned every %.0f s", scan)
             self.lease = TeamLease(store, lambda: runner.claimed,
                                    lambda: str(memory.level), runner.claim_lost,
                                    scheduler.wake, self.events, self.stopping)

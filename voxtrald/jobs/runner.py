@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import stat
 import threading
 import time
 from dataclasses import replace
@@ -21,8 +20,7 @@ from typing import Protocol
 
 from voxtrald.config import Config
 from voxtrald.events import EventLog
-from voxtrald.files import hashing
-from voxtrald.jobs import rules, speaker_labels, speaker_sidecar, translation, vocabulary
+from voxtrald.jobs import admission, rules, speaker_labels, speaker_sidecar, translation, vocabulary
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.holds import FolderHolds
 from voxtrald.jobs.outcomes import Outcomes, Result
@@ -45,9 +43,6 @@ MODEL_LOAD_TIMEOUT = 300.0
 MODEL_RETRY_SECONDS = 60.0
 # A file held by a broken rules file is looked at again after this long.
 HOLD_RECHECK_SECONDS = 2.0
-# A file whose audio another machine is transcribing right now waits this long, then
-# ends as its duplicate (or runs, if that one failed).
-TWIN_WAIT_SECONDS = 10.0
 
 
 class Worker(Protocol):
@@ -129,10 +124,10 @@ class JobRunner:
             self._checkpoint_warned.discard(job.id)
 
     def _run(self, job: Job) -> None:
-        if not self._readable(job):
+        if not admission.readable(self.outcomes, job):
             return
-        hashed = self._content(job)
-        if hashed is None or self._now_a_duplicate(hashed):
+        hashed = admission.content(self.store, self.outcomes, job)
+        if hashed is None or admission.now_a_duplicate(self.store, self.outcomes, hashed):
             return
         job = hashed
         source = Path(job.source_path)
@@ -195,54 +190,6 @@ class JobRunner:
         log.info("switching the transcription model from %s to %s", current.get("model"), model)
         self.worker.stop()
         self.worker.settings = {**current, "model": model}  # type: ignore[attr-defined]
-
-    def _content(self, job: Job) -> Job | None:
-        """The job with its content hash: read now, by the machine that claimed it, when
-        intake did not hash (the team queue). None when it waits for a twin or failed."""
-        if job.sha256 is not None:
-            return job
-        try:
-            digest = hashing.sha256_of(Path(job.source_path))
-        except (OSError, hashing.NotRegular) as exc:
-            self.outcomes.fail(job.id, f"cannot read the source file: {exc}", permanent=False,
-                               move=False)
-            return None
-        twin = self.store.set_content(job.id, digest)
-        if twin is not None:
-            log.info("%s is the same audio as job %d, running now; it waits for that one",
-                     job.file, twin)
-            self.store.requeue(job.id, delay=TWIN_WAIT_SECONDS)
-            return None
-        return self.store.get(job.id)
-
-    def _now_a_duplicate(self, job: Job) -> bool:
-        """The same audio finished meanwhile (a copy queued beside it): not run again."""
-        duplicate = self.store.duplicate_if_done(job.id)
-        if duplicate is None:
-            return False
-        log.info("%s is the same audio as job %d, done meanwhile; not transcribing it again",
-                 job.file, duplicate.duplicate_of)
-        self.outcomes.disposal.finish(duplicate)
-        return True
-
-    def _readable(self, job: Job) -> bool:
-        """The source is still a plain file; a look that fails for a passing reason retries."""
-        try:
-            st = Path(job.source_path).lstat()
-        except FileNotFoundError:
-            self.outcomes.fail(job.id, "the source file disappeared before transcription",
-                               permanent=True, move=False)
-            return False
-        except OSError as exc:  # a network folder away for a moment, a disk error
-            self.outcomes.fail(job.id, f"cannot reach the source file: {exc.strerror or exc}",
-                               permanent=False, move=False)
-            return False
-        if not stat.S_ISREG(st.st_mode):
-            # A pipe would block the worker for good, a link could point anywhere.
-            self.outcomes.fail(job.id, "the source is no longer a regular file (a link, a pipe "
-                               "or a device took its place)", permanent=True)
-            return False
-        return True
 
     def _cannot_load(self, job: Job, reason: str) -> None:
         """The model would not load: no fault of this file, so no attempt is counted."""

@@ -8,11 +8,12 @@ setting names, so the password is kept in a file only its owner can read.
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
+
+from voxtrald._platform import HAS_FILE_MODES
 
 MAX_DSN_FILE_BYTES = 4096
 
@@ -42,7 +43,7 @@ def resolve(backend: str) -> str:
         raise DsnError(f"queue.backend: the DSN file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DsnError(f"queue.backend: cannot read the DSN file {path}: {exc}") from exc
-    if os.name == "posix" and st.st_mode & 0o077:
+    if HAS_FILE_MODES and st.st_mode & 0o077:
         raise DsnError(f"queue.backend: the DSN file {path} can be read by other users "
                        f"(mode {stat.S_IMODE(st.st_mode):o}); chmod 600 it")
     lines = [line.strip() for line in raw.splitlines() if line.strip()
