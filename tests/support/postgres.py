@@ -88,6 +88,12 @@ class Cluster:
         auth = f"{user}:{password}@" if password else f"{user}@"
         return f"postgresql://{auth}/{dbname}?host={self.socket_dir}"
 
+    @staticmethod
+    def database_of(dsn: str) -> str:
+        from psycopg.conninfo import conninfo_to_dict
+
+        return str(conninfo_to_dict(dsn)["dbname"])
+
     def sql(self, statement: str, dbname: str = "postgres") -> None:
         import psycopg
 
