@@ -11,6 +11,8 @@ import socket
 import sqlite3
 from pathlib import Path
 
+import psycopg
+
 from voxtrald.config import Config
 from voxtrald.files import atomic
 from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
@@ -19,6 +21,7 @@ from voxtrald.store.errors import StoreUnavailable
 from voxtrald.store.jobs import JobStore
 from voxtrald.store.migrations import NewerSchema
 from voxtrald.store.pg import dsn as team_dsn
+from voxtrald.store.pg.connection import describe
 from voxtrald.store.pg.schema import SchemaError
 from voxtrald.store.pg.team import TeamConflict, TeamStore
 from voxtrald.version import current_version
@@ -73,6 +76,9 @@ def open_team_store(cfg: Config) -> TeamStore:
         raise StartupError(f"cannot reach the team queue {where}: {exc}") from exc
     except (SchemaError, TeamConflict) as exc:
         raise StartupError(f"the team queue {where}: {exc}") from exc
+    except psycopg.Error as exc:  # a right the role lacks, a database that refuses
+        raise StartupError(f"the team queue {where} refused this machine: "
+                           f"{describe(exc)}") from exc
     log.info("team queue %s joined as %r (lease %.0f s)", where, store.host,
              cfg.queue.lease_seconds)
     return store

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ADMIN = "voxtral_admin"
+# Password authentication, as a real server would have it: a wrong password must fail.
+ADMIN_PASSWORD = "admin-" + uuid.uuid4().hex[:8]
 
 
 def server_bin() -> Path | None:
@@ -60,8 +62,14 @@ class Cluster:
             self.root.chmod(0o711)
             shutil.chown(self.root, "nobody", "nogroup")
             shutil.chown(self.socket_dir, "nobody", "nogroup")
+        pwfile = self.root / "pw"
+        pwfile.write_text(ADMIN_PASSWORD + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(pwfile, "nobody", "nogroup")
         done = self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", ADMIN,
-                         "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+                         "--auth=scram-sha-256", f"--pwfile={pwfile}", "--no-sync", "-E",
+                         "UTF8", "--locale=C.UTF-8")
+        pwfile.unlink()
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr or done.stdout}")
 
@@ -84,7 +92,9 @@ class Cluster:
         except OSError:
             return ""
 
-    def dsn(self, dbname: str = "postgres", user: str = ADMIN, password: str = "") -> str:
+    def dsn(self, dbname: str = "postgres", user: str = ADMIN,
+            password: str | None = None) -> str:
+        password = ADMIN_PASSWORD if password is None and user == ADMIN else password
         auth = f"{user}:{password}@" if password else f"{user}@"
         return f"postgresql://{auth}/{dbname}?host={self.socket_dir}"
 

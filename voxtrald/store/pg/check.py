@@ -13,11 +13,13 @@ import socket
 import time
 from pathlib import Path
 
+import psycopg
+
 from voxtrald import exit_codes
 from voxtrald.config import ConfigError, load
 from voxtrald.store.errors import StoreUnavailable
 from voxtrald.store.pg import dsn as team_dsn
-from voxtrald.store.pg.connection import SCHEMA, PgConnection, Row
+from voxtrald.store.pg.connection import SCHEMA, PgConnection, Row, describe
 from voxtrald.store.pg.schema import TEAM_SCHEMA_VERSION, found_version, newer_than_this
 
 TABLES = ("jobs", "chunks", "transcript_segments", "members", "member_settings",
@@ -85,14 +87,17 @@ def check(dsn: str, name: str) -> list[str]:
         problems += _schema_and_rights(conn)
         if not problems and found_version(conn):
             _team(conn, name)
+    except psycopg.Error as exc:  # a right the role lacks, most likely
+        problems.append(f"the role may not use the queue's tables: {describe(exc)}")
     finally:
         conn.close()
     return problems
 
 
 def _schema_and_rights(conn: PgConnection) -> list[str]:
-    version = found_version(conn)
-    if version is None:
+    exists = _one(conn, "SELECT count(*) AS n FROM pg_namespace WHERE nspname=?",
+                  (SCHEMA,))["n"] > 0
+    if not exists:
         may_create = _one(
             conn, "SELECT has_database_privilege(current_database(), 'CREATE') AS ok")
         print(f"  schema:   none yet; the first daemon creates it (version "
@@ -101,17 +106,17 @@ def _schema_and_rights(conn: PgConnection) -> list[str]:
             return [f"the role may not create the schema {SCHEMA!r} in this database: "
                     "GRANT CREATE ON DATABASE to it, or create the database owned by it"]
         return []
-    print(f"  schema:   version {version} (this voxtrald writes {TEAM_SCHEMA_VERSION})")
-    problems = [reason] if (reason := newer_than_this(version)) else []
     missing = [t for t in TABLES if not _one(
-        conn, "SELECT has_table_privilege(?, 'SELECT,INSERT,UPDATE,DELETE') AS ok",
-        (f"{SCHEMA}.{t}",))["ok"]]
+        conn, "SELECT CASE WHEN to_regclass(?) IS NULL THEN false ELSE has_table_privilege(?,"
+        " 'SELECT,INSERT,UPDATE,DELETE') END AS ok", (f"{SCHEMA}.{t}", f"{SCHEMA}.{t}"))["ok"]]
     if missing:
-        problems.append("the role may not read and write " + ", ".join(missing)
-                        + f" in the schema {SCHEMA!r}")
-    else:
-        print("  rights:   reads and writes the queue's tables")
-    return problems
+        return ["the role may not read and write " + ", ".join(missing)
+                + f" in the schema {SCHEMA!r}: grant it those rights, or use the role that "
+                "owns the database"]
+    version = found_version(conn)
+    print(f"  schema:   version {version} (this voxtrald writes {TEAM_SCHEMA_VERSION})")
+    print("  rights:   reads and writes the queue's tables")
+    return [reason] if (reason := newer_than_this(version)) else []
 
 
 def _team(conn: PgConnection, name: str) -> None:
