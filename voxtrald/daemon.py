@@ -24,6 +24,7 @@ from voxtrald.files.locks import LockFile
 from voxtrald.inbox.watcher import Inbox
 from voxtrald.install.apply import Applier
 from voxtrald.install.layout import signed_at
+from voxtrald.jobs import teamwork
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.disposal import Disposal
 from voxtrald.jobs.intake import Intake
@@ -80,11 +81,13 @@ class Daemon:
         outcomes.stopping = self.stopping
         self.runner = runner = JobRunner(store, self.worker, outcomes, cfg, self.events,
                                          self.current, self.heartbeat, self.stopping)
+        share = teamwork.share_check(cfg, store)
         self.memory = memory = MemoryMonitor(cfg.memory, self.events, lambda: self.worker.pid)
         self.scheduler = scheduler = Scheduler(
             store, runner, outcomes, self.worker, self.events, self.current, self.heartbeat,
             self.stopping, cfg.engine.idle_unload_seconds,
-            hold_reason=lambda: memory.hold_reason(self._model_bytes, self.worker.alive()),
+            hold_reason=lambda: share.reason() or memory.hold_reason(self._model_bytes,
+                                                                     self.worker.alive()),
             memory_level=lambda: memory.level,
         )
         memory.add_listener(scheduler.memory_level_changed)
@@ -110,17 +113,11 @@ class Daemon:
         self.updates.start()
         self.applier.start()
         intake = Intake(store, cfg, self.events, disposal, scheduler.wake)
-        scan = cfg.inbox.scan_interval_seconds
-        if isinstance(store, TeamStore):
-            # Other machines' files in a shared inbox raise no change event here.
-            scan = min(scan, cfg.queue.scan_seconds)
-            log.info("team queue: the shared inbox is scanned every %.0f s", scan)
-            self.lease = TeamLease(store, lambda: runner.claimed,
-                                   lambda: str(memory.level), runner.claim_lost,
-                                   scheduler.wake, self.events, self.stopping)
+        self.lease = teamwork.lease(store, runner, lambda: str(memory.level), scheduler.wake,
+                                    self.events, self.stopping)
         self.inbox = Inbox(cfg.paths.inbox, cfg.inbox.settle_seconds, intake.take,
                            intake.is_known, recursive=cfg.inbox.recursive,
-                           scan_interval=scan)
+                           scan_interval=teamwork.scan_interval(cfg, store))
         store.health.on_recover = self.inbox.request_scan
         self.inbox.start()
         scheduler.start()

@@ -29,7 +29,8 @@ COPIES = 20  # of those, the same audio as another file under another name
 
 
 def team_of(tmp_path: Path, dsn: str, names: list[str],
-            extra: dict[str, dict[str, Any]] | None = None) -> list[DaemonProc]:
+            extra: dict[str, dict[str, Any]] | None = None,
+            kind: dict[str, type[DaemonProc]] | None = None) -> list[DaemonProc]:
     shared = tmp_path / "share"
     daemons = []
     for name in names:
@@ -42,7 +43,7 @@ def team_of(tmp_path: Path, dsn: str, names: list[str],
             config.setdefault(section, {}).update(body)
         root = tmp_path / name
         root.mkdir()
-        d = DaemonProc(root, config, None)
+        d = (kind or {}).get(name, DaemonProc)(root, config, None)
         d.inbox, d.transcripts = shared / "Inbox", shared / "Transcripts"
         d.processed, d.failed = shared / "Processed", shared / "Failed"
         daemons.append(d)
@@ -204,3 +205,37 @@ def test_a_queue_away_for_30_seconds_loses_and_repeats_nothing(
     assert len(list(team[0].transcripts.glob("*.json"))) == 10
     team[0].wait_for(lambda: team[0].api("GET", "/api/health")[1]["ok"], 30,
                      "health to clear")
+
+
+class ReadOnlyShare(DaemonProc):
+    """A daemon that sees the shared folder read-only (its own mount namespace)."""
+
+    @property
+    def argv(self) -> list[str]:
+        share = str(self.inbox.parent)
+        script = (f'mount --bind "{share}" "{share}" && '
+                  f'mount -o remount,ro,bind "{share}" && exec "$@"')
+        return ["unshare", "--mount", "sh", "-c", script, "sh", *super().argv]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="a read-only view of the share needs root and unshare")
+def test_a_machine_that_cannot_write_the_share_leaves_the_work_to_the_others(
+        tmp_path: Path, dsn: str, started: list[DaemonProc]) -> None:
+    alpha, readonly = team_of(tmp_path, dsn, ["alpha", "beta"], kind={"beta": ReadOnlyShare})
+    for folder in (alpha.inbox, alpha.transcripts, alpha.processed, alpha.failed):
+        folder.mkdir(parents=True)
+    started.append(readonly.start())
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    variant(DATA / "fox.wav", staging / "r1.wav", 1)
+    drop_all(alpha.inbox, staging, [staging / "r1.wav"])
+    reason = readonly.wait_for(lambda: readonly.status()["waiting_reason"], 60,
+                               "the read-only machine to hold back")
+    assert "cannot write to the shared inbox folder" in reason
+    (queued,) = rows(dsn, "SELECT state, attempts FROM jobs")
+    assert queued == {"state": "queued", "attempts": 0}
+    started.append(alpha.start())
+    (done,) = alpha.wait_jobs(1)
+    assert done["host"] == "alpha" and done["attempts"] == 1
+    assert "started" not in readonly.log()  # it never took the job
