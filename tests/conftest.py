@@ -81,6 +81,23 @@ BASE_CONFIG: dict[str, dict[str, Any]] = {
 }
 
 
+# The daemon tests against the team queue: an admin DSN of a PostgreSQL cluster here gives
+# every daemon a fresh database of its own on it (docs/development.md).
+TEAM_QUEUE_ENV = "VOXTRAL_TEST_TEAM_QUEUE"
+
+
+def _team_database(admin_dsn: str) -> str:
+    import uuid
+
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = "vx_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    return make_conninfo(**{**conninfo_to_dict(admin_dsn), "dbname": name})
+
+
 class DaemonProc:
     def __init__(self, root: Path, config: dict[str, dict[str, Any]] | None,
                  env: dict[str, str] | None, socket_in_config: bool = False) -> None:
@@ -96,6 +113,8 @@ class DaemonProc:
         merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in BASE_CONFIG.items()}
         for section, body in (config or {}).items():
             merged.setdefault(section, {}).update(body)
+        if TEAM_QUEUE_ENV in os.environ and "queue" not in merged:
+            merged["queue"] = {"backend": _team_database(os.environ[TEAM_QUEUE_ENV])}
         # Either the socket is named only in the config file, or by flag and environment.
         self.socket_in_config = socket_in_config
         if socket_in_config:

@@ -50,7 +50,8 @@ def _command(value: list[str]) -> bool:
 # must stop start-up with the key's name, not later with a traceback.
 def _backend(value: str) -> bool:
     text = value.strip()
-    return text == "sqlite" or text.startswith(("postgresql://", "postgres://", "/", "~"))
+    return text == "sqlite" or text.startswith(("postgresql://", "postgres://", "/", "~")) \
+        or "dbname=" in text or "host=" in text  # libpq's key=value form
 
 
 def _machine_name(value: str) -> bool:
@@ -58,8 +59,8 @@ def _machine_name(value: str) -> bool:
 
 
 CHECKS: dict[str, tuple[Any, str]] = {
-    "queue.backend": (_backend, '"sqlite", a postgresql:// DSN, or the absolute path of a '
-                      "file holding one"),
+    "queue.backend": (_backend, '"sqlite", a PostgreSQL DSN (postgresql://... or '
+                      "key=value), or the absolute path of a file holding one"),
     "queue.machine_name": (_machine_name, "up to 64 letters, digits, '-', '_' or '.' "
                            "(empty: the host name)"),
     "queue.lease_seconds": _range(5, 3600, "seconds"),

@@ -21,7 +21,11 @@ DOCS = {
 
 @pytest.fixture
 def store(tmp_path: Path) -> JobStore:
-    store = JobStore(tmp_path / "jobs.sqlite3")
+    return filled(JobStore(tmp_path / "jobs.sqlite3"))
+
+
+def filled(store: JobStore) -> JobStore:
+    """`store` with DOCS transcribed and indexed (also used on the team queue's store)."""
     for n, (name, texts) in enumerate(DOCS.items()):
         job, _ = store.add(f"/in/{name}", name, "", f"sha{n}", 10, 1.0, 3)
         store.start(job.id)

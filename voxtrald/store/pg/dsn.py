@@ -29,8 +29,8 @@ def is_team(backend: str) -> bool:
 def resolve(backend: str) -> str:
     """The DSN itself: the setting, or the first line of the file it names."""
     text = backend.strip()
-    if text.startswith(("postgresql://", "postgres://")):
-        return _checked(text, "queue.backend")
+    if text.startswith(("postgresql://", "postgres://")) or not text.startswith(("/", "~")):
+        return _checked(text, "queue.backend")  # a URL, or libpq's key=value form
     path = Path(text).expanduser()
     try:
         st = path.stat()
