@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 JOBS ?= 2
 XDIST := $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
-.PHONY: run test check test-fast lint bench release clean system-packages
+.PHONY: run test check test-fast lint bench bench-queue release clean system-packages
 
 $(VENV)/.run-installed: pyproject.toml VERSION
 	@$(PYTHON) -m venv $(VENV) || { echo "cannot create $(VENV): on Debian/Ubuntu, \
@@ -61,6 +61,11 @@ lint: $(VENV)/.test-installed
 # against the real daemon in one run; ARGS adds options (see bench_real.py --help).
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_real.py $(ARGS)
+
+# The team queue against SQLite: per-job store calls, claims racing, three daemons against
+# one, in one run; starts its own PostgreSQL cluster. ARGS: --part store|daemons, --jobs N.
+bench-queue: $(VENV)/.test-installed
+	$(PY) benchmarks/bench_queue.py $(ARGS)
 
 release: $(VENV)/.test-installed
 	$(PY) packaging/release.py $(ARGS)

@@ -43,9 +43,11 @@ def _as_server_user() -> list[str]:
 class Cluster:
     """One running cluster; `dsn(db)` names a database on it for a client of this process."""
 
-    def __init__(self, root: Path, bindir: Path) -> None:
+    def __init__(self, root: Path, bindir: Path, durable: bool = False) -> None:
         self.root = root
         self.bindir = bindir
+        #: Whether commits reach the disk (fsync), as on a real server; the tests skip it.
+        self.durable = durable
         self.data = root / "data"
         self.socket_dir = root / "sock"
         self.log = root / "server.log"
@@ -75,7 +77,7 @@ class Cluster:
 
     def start(self) -> None:
         options = (f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}'"
-                   " -c fsync=off -c max_connections=60")
+                   " -c max_connections=60" + ("" if self.durable else " -c fsync=off"))
         done = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
                          str(self.root / "data" / "server.log"), "-o", options, "-w", "start")
         if done.returncode != 0:
@@ -118,12 +120,13 @@ class Cluster:
 
 
 @contextmanager
-def running_cluster() -> Iterator[Cluster]:
+def running_cluster(durable: bool = False) -> Iterator[Cluster]:
+    """A cluster for this block; `durable` keeps fsync on (a benchmark's, not the tests')."""
     bindir = server_bin()
     if bindir is None:
         raise RuntimeError("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
     root = Path(tempfile.mkdtemp(prefix="vx-pg-"))
-    cluster = Cluster(root, bindir)
+    cluster = Cluster(root, bindir, durable)
     try:
         cluster.init()
         cluster.start()
