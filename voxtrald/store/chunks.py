@@ -33,7 +33,9 @@ class ChunkLog(Database):
         """Keep a finished chunk of a running job, stamped with the hash of the content it
         was transcribed from (the attempt's, not whatever the job records by now)."""
         fence, token = self._fence(job_id)
-        with self._tx() as db:
+        # Not flushed on the team queue: a checkpoint lost to a server crash only means
+        # resuming from the one before.
+        with self._tx(durable=False) as db:
             db.execute(
                 "INSERT INTO chunks (job_id, idx, end_seconds, sha256, segments,"
                 " language, language_probability, voices)"

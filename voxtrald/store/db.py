@@ -104,7 +104,10 @@ class Database:
         self._claims.pop(job_id, None)
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction. `durable=False` marks a write worth no wait for the disk (a
+        progress figure, a lease): the team queue then commits without flushing; SQLite's
+        writes are all synced."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")

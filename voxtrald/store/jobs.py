@@ -45,7 +45,9 @@ class JobStore(Claims, ChunkLog, SpeakerNameLog, TranscriptSearch):
         taken) refreshes that job instead: returns (job, True).
         """
         now = self.now()
-        with self._tx() as db:
+        # Not flushed on the team queue: until a job is claimed its file stays in the inbox,
+        # and a record lost to a server crash is made again at the next scan.
+        with self._tx(durable=False) as db:
             # Machines sharing an inbox all see the file: one records it, the others find it.
             self._serialize(db, source_path)
             pending = db.execute(
@@ -152,7 +154,7 @@ class JobStore(Claims, ChunkLog, SpeakerNameLog, TranscriptSearch):
     def progress(self, job_id: int, percent: float, eta: float | None,
                  duration: float | None) -> None:
         fence, token = self._fence(job_id)
-        with self._tx() as db:
+        with self._tx(durable=False) as db:  # a figure; the live one is in memory
             db.execute(
                 "UPDATE jobs SET percent=?, eta_seconds=?, duration=COALESCE(?, duration)"
                 f" WHERE id=?{fence}",
@@ -174,7 +176,8 @@ class JobStore(Claims, ChunkLog, SpeakerNameLog, TranscriptSearch):
 
     def set_output_stem(self, job_id: int, stem: str) -> None:
         fence, token = self._fence(job_id)
-        with self._tx() as db:
+        # Not flushed: the name is checked against the folder again whenever it is chosen.
+        with self._tx(durable=False) as db:
             cur = db.execute(f"UPDATE jobs SET output_stem=? WHERE id=?{fence}",
                              (stem, job_id, *token))
             if fence and cur.rowcount == 0:

@@ -79,10 +79,12 @@ class TeamStore(PgTranscriptSearch, JobStore):
     # -- the connection --------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
+    def _tx(self, durable: bool = True) -> Iterator[Any]:
         with self._lock:
             try:
                 with self._db.transaction() as db:
+                    if not durable:
+                        db.execute("SET LOCAL synchronous_commit TO OFF")
                     yield db
             except StoreUnavailable as exc:
                 self.health.failed(exc)
@@ -163,7 +165,7 @@ class TeamStore(PgTranscriptSearch, JobStore):
                 (self.host, self.instance, version, now, now))
 
     def beat(self, running: int | None, memory_level: str | None) -> None:
-        with self._tx() as db:
+        with self._tx(durable=False) as db:
             db.execute("UPDATE members SET seen_at=?, running=?, memory_level=? WHERE name=?",
                        (self.now(), running, memory_level, self.host))
 
