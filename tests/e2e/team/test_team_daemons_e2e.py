@@ -239,3 +239,29 @@ def test_a_machine_that_cannot_write_the_share_leaves_the_work_to_the_others(
     (done,) = alpha.wait_jobs(1)
     assert done["host"] == "alpha" and done["attempts"] == 1
     assert "started" not in readonly.log()  # it never took the job
+
+
+def test_a_machine_cut_off_past_its_lease_drops_its_job_when_it_comes_back(
+        tmp_path: Path, dsn: str, started: list[DaemonProc]) -> None:
+    chunks = {"chunk_seconds_low": 10.0, "chunk_seconds_mid": 10.0, "chunk_seconds_high": 10.0}
+    alpha, beta = team_of(tmp_path, dsn, ["alpha", "beta"], {"engine": chunks})
+    started.append(alpha.start())
+    alpha.drop(DATA / "story.flac", "meeting.flac")
+    alpha.wait_for(lambda: rows(dsn, "SELECT 1 FROM jobs WHERE state='running'"
+                                     " AND host='alpha'"), 60, "alpha to take the meeting")
+    assert alpha.proc is not None
+    alpha.proc.send_signal(signal.SIGSTOP)  # cut off: it can neither renew nor write
+    try:
+        started.append(beta.start())
+        (job,) = beta.wait_jobs(1, timeout=180)
+    finally:
+        alpha.proc.send_signal(signal.SIGCONT)
+    assert job["host"] == "beta"
+    written = {p.name: p.read_bytes() for p in beta.transcripts.iterdir()}
+    alpha.wait_for(lambda: "another machine" in alpha.log(), 60,
+                   "alpha to find its claim gone")
+    # Alpha went on with the queue: idle, its late result nowhere.
+    alpha.wait_for(lambda: alpha.status()["state"] == "idle", 30, "alpha to be idle")
+    assert {p.name: p.read_bytes() for p in beta.transcripts.iterdir()} == written
+    assert rows(dsn, "SELECT state, host FROM jobs") == [{"state": "done", "host": "beta"}]
+    assert sorted(p.name for p in beta.processed.iterdir()) == ["meeting.flac"]
