@@ -16,18 +16,20 @@ import sqlite3
 import stat
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from voxtrald.config import Config
 from voxtrald.events import EventLog
 from voxtrald.jobs import rules, speaker_labels, speaker_sidecar, translation, vocabulary
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
+from voxtrald.jobs.cancelling import Cancelling
 from voxtrald.jobs.holds import FolderHolds
 from voxtrald.jobs.outcomes import Outcomes, Result
 from voxtrald.jobs.policy import estimate
-from voxtrald.states import EventType
+from voxtrald.states import EventType, JobState
 from voxtrald.store.chunks import Chunk
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.transcripts import gaps
@@ -98,14 +100,32 @@ class JobRunner:
         # Why the model would not load the last time it was asked to, for /api/health.
         self.load_error: str | None = None
         self.holds = FolderHolds()
+        self.cancels = Cancelling(store, events, current)
 
     def run(self, job: Job) -> None:
-        if self._now_a_duplicate(job) or not self._readable(job):
-            return
+        with self.cancels.lock:  # a job cancelled a moment before its turn never starts
+            fresh = self.store.get(job.id)
+            if fresh is None or fresh.state != JobState.QUEUED:
+                return
+            if self._now_a_duplicate(job) or not self._readable(job):
+                return
+            job = self.store.start(job.id)
+            self.cancels.started(job.id)
+        try:
+            self._attempt(job)
+        finally:
+            self.cancels.ended()
+
+    def _end(self, record: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """Record how the attempt ended, unless it was cancelled first (then nothing is)."""
+        with self.cancels.lock:
+            if not self.cancels.requested():
+                record(*args, **kwargs)
+
+    def _attempt(self, job: Job) -> None:
         source = Path(job.source_path)
-        job = self.store.start(job.id)
         settings = self._settings(job, source)
-        if settings is None:
+        if settings is None or self.cancels.requested():
             return
         self.current.begin(job)
         attempt = _Attempt(job, self.store.chunks(job.id))
@@ -132,12 +152,14 @@ class JobRunner:
             self._use_model(settings.value("model"))
             self._ensure_worker()
         except WorkerError as exc:
-            self._cannot_load(job, str(exc))
+            self._end(self._cannot_load, job, str(exc))
+            return
+        if self.cancels.requested():  # while the model loaded: it stays for the next job
             return
         try:
             self.worker.submit(request)
         except WorkerError as exc:
-            self.outcomes.interrupted(job.id, str(exc), self.stopping.is_set())
+            self._end(self.outcomes.interrupted, job.id, str(exc), self.stopping.is_set())
             return
         attempt.request = request
         attempt.translate = bool(settings.value("translate"))
@@ -221,9 +243,8 @@ class JobRunner:
             return False
         log.error("job %d made no progress for %.0f s; stopping its worker", job.id, limit)
         self.worker.stop(grace=1.0)
-        self.outcomes.fail(job.id, f"no progress for {limit:.0f} s (the file may be on a "
-                                   "stalled network folder, or is not a regular file)",
-                           permanent=False)
+        self._end(self.outcomes.fail, job.id, f"no progress for {limit:.0f} s (the file may be "
+                  "on a stalled network folder, or is not a regular file)", permanent=False)
         return True
 
     def _follow(self, attempt: _Attempt, warnings: tuple[str, ...],
@@ -234,10 +255,14 @@ class JobRunner:
         self.heartbeat.allow(self.cfg.jobs.stall_seconds + 30)
         self.current.news()  # the model load before this was no silence of the job's
         while True:
+            if self.cancels.requested():
+                self.worker.stop(grace=1.0)
+                log.info("job %d: its worker was stopped", job.id)
+                return
             if self.stopping.is_set():
                 log.info("stopping: job %d will go on at the next start", job.id)
                 self.worker.stop(grace=1.0)
-                self.store.requeue(job.id)
+                self._end(self.store.requeue, job.id)
                 return
             try:
                 msg = self.worker.next_message(timeout=0.25)
@@ -249,8 +274,8 @@ class JobRunner:
             self.heartbeat.beat()
             self.heartbeat.allow(self.cfg.jobs.stall_seconds + 30)
             if msg is None:
-                self.outcomes.interrupted(job.id, self.worker.exit_reason(),
-                                          self.stopping.is_set())
+                self._end(self.outcomes.interrupted, job.id, self.worker.exit_reason(),
+                          self.stopping.is_set())
                 self.worker.stop()
                 return
             if getattr(msg, "job_id", None) != job.id:
@@ -262,13 +287,13 @@ class JobRunner:
             elif isinstance(msg, wp.ChunkDone):
                 self._chunk_done(attempt, msg)
             elif isinstance(msg, wp.Failed):
-                self.outcomes.fail(job.id, msg.message, permanent=msg.permanent)
+                self._end(self.outcomes.fail, job.id, msg.message, permanent=msg.permanent)
                 return
             elif isinstance(msg, wp.Done):
                 if msg.sha256 and job.sha256 and msg.sha256 != job.sha256:
                     # Other bytes than the ones hashed at intake (the file was rewritten in
                     # place, or swapped): transcribe it again as it is now.
-                    self.outcomes.content_changed(job, msg.sha256)
+                    self._end(self.outcomes.content_changed, job, msg.sha256)
                     return
                 result = Result(
                     segments=speaker_labels.apply(attempt.segments, msg.speaker_windows),
@@ -283,10 +308,12 @@ class JobRunner:
                 try:
                     result = self._translated(attempt, result)
                 except translation.Stopped:
-                    log.info("stopping: job %d will go on at the next start", job.id)
-                    self.store.requeue(job.id)
+                    if not self.cancels.requested():
+                        log.info("stopping: job %d will go on at the next start", job.id)
+                        self._end(self.store.requeue, job.id)
                     return
-                self.outcomes.complete(job, result, time.monotonic() - attempt.started)
+                self._end(self.outcomes.complete, job, result,
+                          time.monotonic() - attempt.started)
                 return
 
     def _translated(self, attempt: _Attempt, result: Result) -> Result:
@@ -304,7 +331,7 @@ class JobRunner:
 
         segments, error = translation.translate(
             self.worker, translation.request_for(attempt.request, result.language),
-            self.stopping, self.cfg.jobs.stall_seconds, news)
+            _Halt(self.stopping, self.cancels), self.cfg.jobs.stall_seconds, news)
         if segments is None:
             log.warning("job %d: the English translation failed: %s", attempt.job.id, error)
             return replace(result, warnings=(*result.warnings,
@@ -341,3 +368,14 @@ class JobRunner:
                 if not attempt.progress_unsaved:
                     log.warning("cannot record the progress of job %d: %s", attempt.job.id, exc)
                 attempt.progress_unsaved = True
+
+
+class _Halt:
+    """Set when the daemon stops or the attempt was cancelled: a long wait ends on either."""
+
+    def __init__(self, stopping: threading.Event, cancels: Cancelling) -> None:
+        self.stopping = stopping
+        self.cancels = cancels
+
+    def is_set(self) -> bool:
+        return self.stopping.is_set() or self.cancels.requested()
