@@ -4,6 +4,9 @@ The runner owns the conversation with the worker for the length of an
 attempt: it resumes from the job's finished chunks, keeps the live progress
 and the store's copy of it up to date, checkpoints each finished chunk, and
 hands the end of the attempt (done, failed, cut short) to `Outcomes`.
+Between the worker's reports the bar moves on toward the end of the step under
+way at the speed measured so far (`policy.shown_position`), so a long file's
+progress never stands still for the length of a chunk.
 A reply about another job (late output of an attempt that already ended) is
 ignored, so it can never land in this job's transcript.
 """
@@ -28,7 +31,7 @@ from voxtrald.jobs.activity import CurrentJob, Heartbeat
 from voxtrald.jobs.cancelling import Cancelling
 from voxtrald.jobs.holds import FolderHolds
 from voxtrald.jobs.outcomes import Outcomes, Result
-from voxtrald.jobs.policy import estimate
+from voxtrald.jobs.policy import Bar
 from voxtrald.states import EventType, JobState
 from voxtrald.store.chunks import Chunk
 from voxtrald.store.jobs import Job, JobStore
@@ -79,6 +82,7 @@ class _Attempt:
         self.language = done[-1].language if done else None
         self.language_probability = done[-1].language_probability if done else None
         self.started = time.monotonic()
+        self.bar = Bar(self.started, self.resumed_at)
         self.last_saved = 0.0
         self.progress_unsaved = False
         self.request: wp.Transcribe | None = None
@@ -269,6 +273,7 @@ class JobRunner:
             except queue.Empty:
                 if self._stalled(job):
                     return
+                self._show(attempt)
                 continue
             self.current.news()
             self.heartbeat.beat()
@@ -283,7 +288,7 @@ class JobRunner:
             if isinstance(msg, wp.Started):
                 attempt.duration = msg.duration or attempt.duration
             elif isinstance(msg, wp.Progress):
-                self._progress(attempt, msg.position)
+                self._progress(attempt, msg.position, msg.until)
             elif isinstance(msg, wp.ChunkDone):
                 self._chunk_done(attempt, msg)
             elif isinstance(msg, wp.Failed):
@@ -351,9 +356,16 @@ class JobRunner:
                               attempt.job.sha256)
         self._progress(attempt, msg.end)
 
-    def _progress(self, attempt: _Attempt, position: float) -> None:
+    def _progress(self, attempt: _Attempt, position: float, until: float | None = None) -> None:
+        """The worker's news: the work reached `position`, its step under way ends at `until`."""
         now = time.monotonic()
-        est = estimate(position, attempt.duration, now - attempt.started, attempt.resumed_at)
+        attempt.bar.report(position, until, now)
+        self._show(attempt, now)
+
+    def _show(self, attempt: _Attempt, now: float | None = None) -> None:
+        """The bar and the ETA as they stand now (between reports too)."""
+        now = time.monotonic() if now is None else now
+        est = attempt.bar.estimate(attempt.duration, now)
         if est is None:
             return
         self.current.update(est.percent, est.eta_seconds)
