@@ -60,8 +60,9 @@ class FakeControl:
         job = self.jobs.get(job_id)
         if job is None:
             raise JobNotFound(job_id)
-        if job["state"] != "failed":
-            raise NotRetryable(f"job {job_id} is {job['state']}, only failed jobs can be retried")
+        if job["state"] not in ("failed", "cancelled"):
+            raise NotRetryable(f"job {job_id} is {job['state']}, only failed or cancelled jobs "
+                               "can be retried")
         job["state"] = "queued"
         return job
 
@@ -157,7 +158,7 @@ def test_retry(api: tuple[Router, FakeControl]) -> None:
     assert status == 200 and data["state"] == "queued"
     status, data = call(router, "POST", "/api/jobs/1/retry")
     assert status == 409 and data["error"]["code"] == "not_retryable"
-    assert "only failed jobs" in data["error"]["message"]
+    assert "only failed or cancelled jobs" in data["error"]["message"]
     assert call(router, "POST", "/api/jobs/77/retry")[0] == 404
     assert call(router, "GET", "/api/jobs/2/retry")[0] == 405
     status, data = call(router, "POST", "/api/jobs/2/retry", body=b"{nope")

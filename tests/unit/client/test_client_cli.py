@@ -247,7 +247,7 @@ def test_cli_retry(daemon: tuple[Path, FakeControl], capsys: pytest.CaptureFixtu
     code, out, _ = run_cli(capsys, "retry", "2", "--socket", str(sock))
     assert code == 0 and "#2" in out and "queued" in out
     code, out, err = run_cli(capsys, "retry", "1", "--socket", str(sock))
-    assert code == cli.EXIT_ERROR and "only failed jobs" in err
+    assert code == cli.EXIT_ERROR and "only failed or cancelled jobs" in err
     code, out, err = run_cli(capsys, "retry", "404", "--json", "--socket", str(sock))
     assert code == cli.EXIT_ERROR and json.loads(out)["error"]["code"] == "job_not_found"
     code, _, err = run_cli(capsys, "retry", "abc", "--socket", str(sock))
