@@ -21,7 +21,7 @@ from voxtrald.jobs import sources
 from voxtrald.jobs.activity import CurrentJob
 from voxtrald.jobs.errors import JobNotFound, NotRetryable
 from voxtrald.jobs.scheduler import Scheduler
-from voxtrald.states import RETRYABLE_STATES, DaemonState
+from voxtrald.states import RETRYABLE_STATES, DaemonState, JobState
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.version import APP_NAME, current_version
 
@@ -67,7 +67,10 @@ class Control:
         self._problems = problems
 
     def _public(self, job: Job) -> bodies.Job:
-        return public_job(job, self.current.progress_of(job.id))
+        # Live figures only while it runs: a job just recorded done shows its 100 %, even
+        # in the moment before the runner lets go of it.
+        live = self.current.progress_of(job.id) if job.state == JobState.RUNNING else None
+        return public_job(job, live)
 
     def pause(self) -> bodies.Status:
         self.scheduler.set_paused(True)

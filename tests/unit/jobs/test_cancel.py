@@ -142,3 +142,11 @@ def test_a_cancel_while_the_job_is_being_recorded_done_waits_and_is_refused(
     canceller.join(10)
     assert rig.job(job.id).state == "done" and len(refused) == 1
     assert "is done" in str(refused[0])
+
+
+def test_a_job_recorded_done_shows_its_100_percent_before_the_runner_lets_go(rig: Rig) -> None:
+    job = rig.drop("quick.wav")
+    done = rig.run_next()
+    rig.current.begin(done)  # the moment between the job's end and the runner's return
+    rig.current.update(99.9, 0.0)
+    assert control_for(rig).get_job(job.id)["percent"] == 100  # type: ignore[index]
