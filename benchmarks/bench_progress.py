@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -205,9 +206,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"building {audio.name} ...", flush=True)
         make_longform.build(audio, args.minutes, args.seed, args.audio_dir)
     print(f"transcribing {audio.name} with the default model ...", flush=True)
+    load_before = os.getloadavg()
     trace, end = run(audio, workdir, args.timeout)
     fig = figures(trace, end)
+    # Other work on the machine changes the speed under the ETA: say how busy it was.
+    fig["load_average"] = {"before": round(load_before[0], 2),
+                           "after": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
     print(report(fig, trace))
+    print(f"load average (1 min) before {fig['load_average']['before']}, after "
+          f"{fig['load_average']['after']}, on {fig['load_average']['cpus']} CPUs")
     if args.out:
         args.out.write_text(json.dumps({**fig, "trace": [s.__dict__ for s in trace]}, indent=1)
                             + "\n", encoding="utf-8")
