@@ -68,6 +68,9 @@ class TrayUI:
         self.pystray = pystray
         self.controller = controller
         self._entries = view.flatten(view.menu(controller.state, controller.settings.can_choose))
+        # What each entry asked for when its label was last drawn: a click does that, even
+        # if the entry has changed since (the queue moved on under the pointer).
+        self._shown: dict[str, Command | None] = {}
         self._look: view.IconLook | None = None
         first = view.icon_look(controller.state)
         # The X11 backend writes the title as Latin-1 and loses the icon's alpha channel;
@@ -111,18 +114,25 @@ class TrayUI:
         if entry.checked is not None:
             checked = lambda _item: bool(self._entries[key].checked)  # noqa: E731
         return self.pystray.MenuItem(
-            lambda _item: self._entries[key].text,
+            lambda _item: self._label(key),
             action,
             checked=checked,
             enabled=lambda _item: self._entries[key].enabled,
             visible=lambda _item: self._entries[key].visible,
         )
 
+    def _label(self, key: str) -> str:
+        """The entry's text, read as the menu is drawn; what a click will do is noted then."""
+        entry = self._entries[key]
+        self._shown[key] = entry.command
+        return entry.text
+
     def _command(self, key: str) -> Callable[[Any, Any], None]:
-        """A click on an entry whose target depends on the state (a recent transcript)."""
+        """A click on an entry whose target depends on the state (a recent transcript, a
+        file of the queue): the target it had when the menu was drawn."""
 
         def run() -> None:
-            command = self._entries[key].command
+            command = self._shown.get(key, self._entries[key].command)
             if command is not None:
                 self.controller.run_command(command)
 
@@ -147,7 +157,7 @@ class TrayUI:
             "open_log": self._action(c.open_log),
             "quit": lambda _icon, _item: self.quit(),
         }
-        for key in view.RECENT_KEYS:
+        for key in (*view.RECENT_KEYS, *view.CANCEL_KEYS):
             actions[key] = self._command(key)
         for key in view.NOTIFY_KEYS:
             kind = key.removeprefix("notify_")

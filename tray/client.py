@@ -14,6 +14,7 @@ from tray.model import (
     ApplyProgress,
     EventBatch,
     Finished,
+    Queued,
     Status,
     queue_from_jobs,
     recent_from_jobs,
@@ -129,7 +130,12 @@ class TrayClient:
     def job(self, job_id: int) -> dict[str, Any]:
         return self._action("GET", f"/api/jobs/{int(job_id)}")
 
-    def queue(self, limit: int) -> tuple[str, ...]:
+    def cancel(self, job_id: int) -> dict[str, Any]:
+        """Cancel a queued or running job; ActionFailed with the daemon's reason if it
+        cannot be (it has ended meanwhile, or the daemon is too old to cancel)."""
+        return self._action("POST", f"/api/jobs/{int(job_id)}/cancel")
+
+    def queue(self, limit: int) -> tuple[Queued, ...]:
         """The next files to be transcribed (the queue view), bounded."""
         answer = self._action("GET", "/api/jobs?state=queued&limit=500")
         return queue_from_jobs(answer, limit)

@@ -26,6 +26,7 @@ from tray import (
 )
 from tray.client import ActionFailed, Offline, TrayClient
 from tray.installing import InstallState
+from tray.model import Queued
 from tray.notices import Command, name
 from tray.notifier import Notification, Settings, TrayState
 from tray.prefs import NotifyPrefs
@@ -121,7 +122,7 @@ class Controller(UserRequests):
         self._apply(lambda s: notifier.on_history(s, batch))
 
     def _refresh_queue(self, seen: tuple[int, int | None]) -> None:
-        items: tuple[str, ...] = ()
+        items: tuple[Queued, ...] = ()
         if seen[0]:
             try:
                 items = self.client.queue(QUEUE_SHOWN)
@@ -278,6 +279,8 @@ class Controller(UserRequests):
             self.show_error(arg)
         elif verb == "install_update" and isinstance(arg, str):
             self.install_update(arg)
+        elif verb == "cancel" and isinstance(arg, int):
+            self.cancel(arg)
         else:
             log.warning("ignoring %s %r", verb, arg)
 

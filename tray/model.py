@@ -111,14 +111,27 @@ def recent_from_jobs(raw: Any, limit: int) -> tuple[Finished, ...]:
     return tuple(found[:limit])
 
 
-def queue_from_jobs(raw: Any, limit: int) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Queued:
+    """A file waiting in the queue view: its job (to cancel it by) and its name."""
+
+    id: int | None
+    file: str
+
+
+def queue_from_jobs(raw: Any, limit: int) -> tuple[Queued, ...]:
     """The next queued files, in the order they will run (oldest job first)."""
     jobs = _dict(raw).get("jobs")
     if not isinstance(jobs, list):
         return ()
-    queued = [j for j in jobs if _dict(j).get("state") == "queued"]
-    queued.sort(key=lambda j: _int(_dict(j).get("id")))
-    return tuple(_str(_dict(j).get("file"), "a file") for j in queued[:limit])
+    queued = [_dict(j) for j in jobs if _dict(j).get("state") == "queued"]
+    queued.sort(key=lambda j: _int(j.get("id")))
+    return tuple(Queued(_job_id(j.get("id")), _str(j.get("file"), "a file"))
+                 for j in queued[:limit])
+
+
+def _job_id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from voxtrald.states import MemoryLevel
 
 Verb = Literal[
     "open_file", "open_folder", "retry", "show_error", "open_release", "skip_version", "pause",
-    "install_update", "resume", "copy_text",
+    "install_update", "resume", "copy_text", "cancel",
 ]
 # "install": what became of installing an update (not the "New versions" switch's business:
 # a version that was put back is news even to someone who wants no offers).
-Kind = Literal["memory", "update", "job_done", "job_failed", "install", "about"]
+Kind = Literal["memory", "update", "job_done", "job_failed", "install", "about", "cancelled"]
 # The reason the daemon records for a rollback asked for with `voxtrald rollback`.
 MANUAL_ROLLBACK = "rolled back by hand"
 # How many names a summary lists before "and N more".
@@ -269,6 +269,14 @@ def failed_notice(job_id: int | None, file: str, error: str) -> Notification:
             Action("retry", "Retry", Command("retry", job_id)),
         )
     return Notification("job_failed", "Transcription failed", message, actions=actions)
+
+
+def cancelled_notice(job_id: int, file: str) -> Notification:
+    """A file cancelled from the queue view, with the way back."""
+    return Notification(
+        "cancelled", f"Cancelled {name(file)}",
+        "It is not transcribed, and the file stays where it is.", "low",
+        (Action("retry", "Transcribe anyway", Command("retry", job_id), default_ok=False),))
 
 
 def failed_summary(count: int, failed_folder: str | None) -> Notification:

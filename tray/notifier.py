@@ -30,7 +30,16 @@ from dataclasses import replace
 from packaging.version import InvalidVersion, Version
 
 from tray import installing, notices
-from tray.model import LEVELS, ApplyProgress, EventBatch, Finished, Memory, Status, level_rank
+from tray.model import (
+    LEVELS,
+    ApplyProgress,
+    EventBatch,
+    Finished,
+    Memory,
+    Queued,
+    Status,
+    level_rank,
+)
 from tray.notices import Notification
 from tray.state import RECENT, Settings, TrayState
 from voxtrald.states import MemoryLevel
@@ -293,7 +302,7 @@ def on_recent(state: TrayState, items: tuple[Finished, ...]) -> TrayState:
     return replace(state, recent=items[:RECENT])
 
 
-def on_queue(state: TrayState, items: tuple[str, ...]) -> TrayState:
+def on_queue(state: TrayState, items: tuple[Queued, ...]) -> TrayState:
     return replace(state, queue=items)
 
 
@@ -342,8 +351,9 @@ def on_skip_version(state: TrayState, version: str) -> TrayState:
 
 def wants_status_first(batch: EventBatch) -> bool:
     """A release was announced: read the status before the events, since only the status
-    says whether this install can apply it (the notice's *Install and restart*)."""
-    return any(e.type == "update_available" for e in batch.events)
+    says whether this install can apply it (the notice's *Install and restart*). A job was
+    cancelled: the queue view and the running file change at once, not at the next poll."""
+    return any(e.type in ("update_available", "job_cancelled") for e in batch.events)
 
 
 def watch_apply(state: TrayState) -> bool:

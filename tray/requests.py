@@ -1,7 +1,7 @@
 """What the person asks for from a menu or a notice, beyond moving state around.
 
-Retry (refused when it cannot help), Show error, Copy text, About, the X11
-click's status, and "Transcribe a file…". A mixin of the Controller, kept
+Retry (refused when it cannot help), Cancel (from the queue view), Show error,
+Copy text, About, the X11 click's status, and "Transcribe a file…". A mixin of the Controller, kept
 apart so each module stays small; it uses only what is declared below.
 """
 
@@ -102,6 +102,21 @@ class UserRequests:
             self.send(Notification("job_failed", "Could not retry", name(str(exc)), "low"))
             return
         log.info("job %d (%s) queued again", job_id, name(str(job.get("file", ""))))
+        self._after_action()
+
+    def cancel(self, job_id: int) -> None:
+        """Cancel a file of the queue view; said in a notice that can undo it."""
+        try:
+            job = self.client.cancel(job_id)
+        except ActionFailed as exc:
+            log.warning("cannot cancel job %d: %s", job_id, exc)
+            self.send(Notification("cancelled", "Could not cancel", notices.sentence(str(exc)),
+                                   "low"))
+            self._after_action()
+            return
+        file = name(str(job.get("file") or "the file"))
+        log.info("job %d (%s) cancelled", job_id, file)
+        self.send(notices.cancelled_notice(job_id, file))
         self._after_action()
 
     def show_error(self, job_id: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tray.installing import InstallState
-from tray.model import Finished, Memory, Status
+from tray.model import Finished, Memory, Queued, Status
 from tray.prefs import NotifyPrefs
 from voxtrald.states import MemoryLevel
 
@@ -48,7 +48,7 @@ class TrayState:
     finished_last: float = 0.0
     status_since_finished: bool = False
     recent: tuple[Finished, ...] = ()  # newest first, at most RECENT
-    queue: tuple[str, ...] = ()  # the next files to run, at most QUEUE_SHOWN
+    queue: tuple[Queued, ...] = ()  # the next files to run, at most QUEUE_SHOWN
     install: InstallState = InstallState()
     # A daemon instance was just met: its event history may hold the outcome of an install
     # (a restarted daemon tells it before the tray is back in touch).

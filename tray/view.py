@@ -76,6 +76,8 @@ MENU_KEYS = (
 )
 RECENT_KEYS = tuple(f"recent_{i}" for i in range(RECENT))
 QUEUE_KEYS = tuple(f"queue_{i}" for i in range(QUEUE_SHOWN))
+# Each file of the queue view, the running one first, opens onto its Cancel entry.
+CANCEL_KEYS = tuple(f"{key}_cancel" for key in ("queue_now", *QUEUE_KEYS))
 NOTIFY_KEYS = tuple(f"notify_{key}" for key in prefs.LABELS)
 
 
@@ -203,21 +205,37 @@ def _recent(state: TrayState) -> MenuEntry:
     return MenuEntry("recent", "Recent transcripts", children=tuple(children))
 
 
+def _file(key: str, text: str, job_id: int | None) -> MenuEntry:
+    """A file of the queue view: a submenu whose one entry cancels its job.
+
+    The submenu is there for every slot, shown or not, so the menu's shape never
+    changes (a new shape means a rebuild); the Cancel entry names its job in its
+    command, so a click cancels the file that was shown, not whatever holds the
+    slot by then.
+    """
+    cancel = MenuEntry(f"{key}_cancel", "Cancel", enabled=job_id is not None,
+                       command=Command("cancel", job_id) if job_id is not None else None)
+    return MenuEntry(key, text, visible=bool(text), children=(cancel,))
+
+
 def _queue(state: TrayState) -> MenuEntry:
-    """The queue view: what runs now, then the next files in order, bounded."""
+    """The queue view: what runs now, then the next files in order, bounded; each can be
+    cancelled (its file stays where it is)."""
     st = state.status if state.online else None
     queued = st.queued if st else 0
     items = state.queue if queued else ()
-    children = [MenuEntry(key, name(items[i]) if i < len(items) else "", enabled=False,
-                          visible=i < len(items)) for i, key in enumerate(QUEUE_KEYS)]
+    children = [_file(key, name(items[i].file) if i < len(items) else "",
+                      items[i].id if i < len(items) else None)
+                for i, key in enumerate(QUEUE_KEYS)]
     more = queued - len(items)
     children.append(MenuEntry("queue_more", f"and {more} more" if more > 0 else "",
                               enabled=False, visible=more > 0 and bool(items)))
-    running = name(st.job.file) if st and st.job else ""
-    children.insert(0, MenuEntry("queue_now", f"Now: {running}", enabled=False,
-                                 visible=bool(running)))
-    return MenuEntry("queue", f"Queue: {queued} waiting", visible=bool(queued),
-                     children=tuple(children))
+    job = st.job if st else None
+    children.insert(0, _file("queue_now", f"Now: {name(job.file)}" if job else "",
+                             job.id if job else None))
+    # Shown while a file runs too, even with none waiting: the running one can be cancelled.
+    return MenuEntry("queue", f"Queue: {queued} waiting" if queued else "Queue: none waiting",
+                     visible=bool(queued or job), children=tuple(children))
 
 
 def _install(state: TrayState) -> MenuEntry:

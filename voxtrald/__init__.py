@@ -27,13 +27,14 @@ jobs/             what happens to a job and its source
     intake        a settled file becomes a queued, duplicate or failed job
     scheduler     the queue's loop: one job at a time, pause, holds, idle unload
     runner        one attempt: the worker's replies, progress, checkpoints, resume
+    cancelling    cancelling one job, queued or running, never racing its end
     outcomes      how an attempt ends: transcripts written, or a failure with backoff
     disposal      where a source goes afterwards (Processed/, Failed/ with its reason)
     sources       a user's source file: hashed, moved on, set aside, brought back
     policy        the scheduler's rules as pure functions (backoff, ETA, idle unload)
     activity      the running job's live progress and the scheduler's heartbeat
     vocabulary    names to expect, from the settings and a NAME.vocab.txt sidecar
-    errors        why a request about a job is refused (JobNotFound, NotRetryable)
+    errors        why a request about a job is refused (JobNotFound, NotRetryable, ...)
     speaker_sidecar, speaker_labels   NAME.speakers.txt; a finished job's words labelled
     rules         folder rules (.voxtral.toml): nearest wins, key by key, over the config
     holds         folders held by a broken rules file, for health and status

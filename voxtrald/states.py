@@ -16,12 +16,16 @@ class JobState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     DUPLICATE = "duplicate"
+    # Skipped on request: its file stays where it is, untranscribed, until retried.
+    CANCELLED = "cancelled"
 
 
 #: The states' names, for argument choices and query checks.
 JOB_STATE_NAMES = tuple(s.value for s in JobState)
-#: Jobs that still have work ahead of them.
+#: Jobs that still have work ahead of them (and may be cancelled).
 PENDING_STATES = (JobState.QUEUED, JobState.RUNNING)
+#: Jobs that may be queued again by request: failed ones, and cancelled ones ("anyway").
+RETRYABLE_STATES = (JobState.FAILED, JobState.CANCELLED)
 
 
 class MemoryLevel(StrEnum):
@@ -50,6 +54,7 @@ class EventType(StrEnum):
     JOB_STARTED = "job_started"
     JOB_DONE = "job_done"
     JOB_FAILED = "job_failed"
+    JOB_CANCELLED = "job_cancelled"
     # The team queue: a job whose machine went silent is queued again for another.
     JOB_REQUEUED = "job_requeued"
     PAUSED = "paused"

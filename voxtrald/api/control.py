@@ -22,7 +22,7 @@ from voxtrald.jobs import sources
 from voxtrald.jobs.activity import CurrentJob
 from voxtrald.jobs.errors import JobNotFound, NotRetryable
 from voxtrald.jobs.scheduler import Scheduler
-from voxtrald.states import DaemonState, JobState
+from voxtrald.states import RETRYABLE_STATES, DaemonState, JobState
 from voxtrald.store.errors import STORE_ERRORS
 from voxtrald.store.jobs import Job, JobStore
 from voxtrald.version import APP_NAME, current_version
@@ -71,7 +71,10 @@ class Control:
         self.team: Callable[[], bodies.Team | None] = lambda: None
 
     def _public(self, job: Job) -> bodies.Job:
-        body = public_job(job, self.current.progress_of(job.id))
+        # Live figures only while it runs: a job just recorded done shows its 100 %, even
+        # in the moment before the runner lets go of it.
+        live = self.current.progress_of(job.id) if job.state == JobState.RUNNING else None
+        body = public_job(job, live)
         if self.store.team:
             body["host"] = job.host  # which machine of the team holds or held it
         return body
@@ -91,8 +94,17 @@ class Control:
         job = self.store.get(job_id)
         return self._public(job) if job else None
 
+    def cancel_job(self, job_id: int) -> bodies.Job:
+        """Cancel a queued or running job; its file stays where it is, untranscribed.
+
+        JobNotFound when there is no such job, NotCancellable (the message says why)
+        when it has ended already.
+        """
+        return self._public(self.scheduler.cancel(job_id))
+
     def retry_job(self, job_id: int) -> bodies.Job:
-        """Queue a failed job again, bringing its source back from Failed/ if it was set aside.
+        """Queue a failed or cancelled job again, bringing its source back from Failed/ if it
+        was set aside.
 
         JobNotFound when there is no such job, NotRetryable (the message says why) when
         it cannot be retried.
@@ -100,8 +112,9 @@ class Control:
         job = self.store.get(job_id)
         if job is None:
             raise JobNotFound(job_id)
-        if job.state != JobState.FAILED:
-            raise NotRetryable(f"job {job_id} is {job.state}; only failed jobs can be retried")
+        if job.state not in RETRYABLE_STATES:
+            raise NotRetryable(f"job {job_id} is {job.state}; only failed or cancelled jobs "
+                               "can be retried")
         source = Path(job.source_path)
         if not source.exists():
             raise NotRetryable(f"job {job_id}'s source file {source} no longer exists")

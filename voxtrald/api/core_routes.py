@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from voxtrald import bodies
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
-from voxtrald.jobs.errors import JobNotFound, NotRetryable
+from voxtrald.jobs.errors import JobNotFound, NotCancellable, NotRetryable
 from voxtrald.states import JOB_STATE_NAMES
 from voxtrald.version import APP_NAME, current_version
 
@@ -42,6 +42,11 @@ class DaemonControl(Protocol):
 
     def retry_job(self, job_id: int) -> bodies.Job:
         """Requeue a job; JobNotFound when unknown, NotRetryable (message) when not retryable."""
+        ...
+
+    def cancel_job(self, job_id: int) -> bodies.Job:
+        """Cancel a queued or running job; JobNotFound when unknown, NotCancellable (message)
+        when it has ended already."""
         ...
 
     def pause(self) -> bodies.Status: ...
@@ -113,6 +118,16 @@ def register(router: Router, control: DaemonControl) -> None:
         except NotRetryable as exc:
             raise ApiError(409, "not_retryable", str(exc) or "job cannot be retried") from exc
 
+    def cancel_job(req: Request) -> bodies.Job:
+        job_id = _job_id(req)
+        req.json()  # a body is optional, but a broken one is still a client error
+        try:
+            return control.cancel_job(job_id)
+        except JobNotFound as exc:
+            raise ApiError(404, "job_not_found", str(exc)) from exc
+        except NotCancellable as exc:
+            raise ApiError(409, "not_cancellable", str(exc) or "job cannot be cancelled") from exc
+
     def pause(req: Request) -> bodies.Status:
         req.json()
         return control.pause()
@@ -131,6 +146,7 @@ def register(router: Router, control: DaemonControl) -> None:
     router.add("GET", "/api/jobs", list_jobs)
     router.add("GET", "/api/jobs/{id}", get_job)
     router.add("POST", "/api/jobs/{id}/retry", retry_job)
+    router.add("POST", "/api/jobs/{id}/cancel", cancel_job)
     router.add("POST", "/api/pause", pause)
     router.add("POST", "/api/resume", resume)
     router.add("GET", "/api/events", events)

@@ -1,4 +1,4 @@
-"""Client subcommands of `voxtrald`: status, jobs, pause, resume, retry.
+"""Client subcommands of `voxtrald`: status, jobs, pause, resume, retry, cancel.
 
 They are thin: one API call each through `cli_client.call_and_print`, which
 prints the API's JSON as is (`--json`, for scripts) or a short human
@@ -14,6 +14,7 @@ from voxtrald.client.calls import add_options, call_and_print
 from voxtrald.client.render import (  # noqa: F401 - the rendering, under its long-standing names
     format_seconds,
     progress_bar,
+    render_cancelled,
     render_event,
     render_jobs,
     render_status,
@@ -58,6 +59,11 @@ def _cmd_retry(args: argparse.Namespace) -> int:
                           f"{d.get('state', 'queued')} again.")
 
 
+def _cmd_cancel(args: argparse.Namespace) -> int:
+    return call_and_print(args, lambda c: c.post(f"/api/jobs/{args.id}/cancel"),
+                          render_cancelled)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -97,7 +103,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_options(p)
     p.set_defaults(func=_cmd_resume)
 
-    p = sub.add_parser("retry", help="queue a failed job again")
+    p = sub.add_parser("retry", help="queue a failed or cancelled job again")
     p.add_argument("id", type=_positive_int, metavar="ID", help="job id (see `voxtrald jobs`)")
     add_options(p)
     p.set_defaults(func=_cmd_retry)
+
+    p = sub.add_parser("cancel", help="skip a queued or running job (its file stays where it is)")
+    p.add_argument("id", type=_positive_int, metavar="ID", help="job id (see `voxtrald jobs`)")
+    add_options(p)
+    p.set_defaults(func=_cmd_cancel)

@@ -120,6 +120,8 @@ def render_event(event: dict[str, Any]) -> str | None:
     if kind == EventType.JOB_FAILED:
         again = "" if data.get("final") else ", will retry"
         return f"failed   #{data.get('id')} {name}: {data.get('error') or 'unknown error'}{again}"
+    if kind == EventType.JOB_CANCELLED:
+        return f"cancelled #{data.get('id')} {name}"
     if kind in MEMORY_EVENTS.values():
         percent = data.get("percent")
         used = f" ({float(percent):.0f} % used)" if isinstance(percent, int | float) else ""
@@ -129,6 +131,14 @@ def render_event(event: dict[str, Any]) -> str | None:
     if kind == EventType.UPDATE_AVAILABLE:
         return f"update   {data.get('version')} is available"
     return None
+
+
+def render_cancelled(job: dict[str, Any]) -> str:
+    """What `voxtrald cancel ID` says: the job is cancelled, where its file is, how to undo."""
+    job_id = job.get("id")
+    return (f"Job #{job_id} ({job.get('file', '')}) is cancelled: it is not transcribed, and "
+            f"its file stays where it is ({job.get('source_path', '?')}).\n"
+            f"`voxtrald retry {job_id}` transcribes it anyway.")
 
 
 def _cell(value: Any) -> str:
@@ -155,6 +165,8 @@ def render_jobs(jobs: list[dict[str, Any]]) -> str:
         elif state == JobState.FAILED:
             # Failed is for good: an attempt counter would read as if more were coming.
             note = f"gave up: {note}" if note else "gave up"
+        elif state == JobState.CANCELLED:
+            note = f"not transcribed; `voxtrald retry {job.get('id')}` transcribes it anyway"
         elif state == JobState.DONE and job.get("warnings"):
             # A truncated file, a language the model cannot do: done, but worth a look.
             note = "warning: " + "; ".join(str(w) for w in job["warnings"])

@@ -14,7 +14,8 @@
 5. Coverage: voiced audio that no kept word covers is decoded again alone;
    what still yields nothing becomes a gap (coverage.py).
 
-Nothing the model heard as speech leaves without either text or a gap.
+Nothing the model heard as speech leaves without either text or a gap. How far
+a chunk's steps are is told as they go (progress.py), for the progress bar.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from voxtrald.engine import checks, coverage, fallback, quality, segmenting, spelling
 from voxtrald.engine.audio import SAMPLE_RATE
+from voxtrald.engine.progress import ChunkSteps, StepCosts, Tell, forward_only
 from voxtrald.engine.spans import Span
 from voxtrald.engine.whisper_batch import window_language
 from voxtrald.engine.windows import plan_windows
@@ -77,21 +79,13 @@ def speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
     return [(int(span["start"]), int(span["end"])) for span in found]
 
 
-def _forward_only(progress: Callable[[float], None], start: float) -> Callable[[float], None]:
-    """`progress` told only positions past the last one told: a window decoded again
-    after the first pass has moved on must not move the bar back."""
-    last = [start]
-
-    def tell(position: float) -> None:
-        if position > last[0]:
-            last[0] = position
-            progress(position)
-
-    return tell
-
-
 def _within(spans: list[Span], lo: float, hi: float) -> list[Span]:
     return [(max(a, lo), min(b, hi)) for a, b in spans if min(b, hi) > max(a, lo)]
+
+
+def _through(steps: ChunkSteps, lo: float, hi: float) -> Callable[[Segment], None]:
+    """Each segment of a window decoded again tells how far through the window it is."""
+    return lambda seg: steps.within((seg.end - lo) / (hi - lo) if hi > lo else 1.0)
 
 
 class ChunkDecoder:
@@ -100,15 +94,17 @@ class ChunkDecoder:
     def __init__(self, model: Any, pipeline: Any) -> None:
         self.model = model
         self.pipeline = pipeline
+        self.costs = StepCosts()  # what each step cost on the chunks before, for progress
 
     def decode(self, samples: np.ndarray, offset: int, plan: ChunkPlan,
                spans: list[tuple[int, int]], previous: Sequence[Segment],
-               progress: Callable[[float], None],
+               progress: Tell,
                check_parent: Callable[[], None]) -> tuple[list[Segment], ChunkStats]:
         """The chunk's final segments (file times; gaps included) and what it took.
 
         `previous` are the last segments of the chunk before, so a run of identical
-        segments is judged across the boundary.
+        segments is judged across the boundary. `progress(position, until)` is told
+        where the chunk's work stands as its steps start and end.
         """
         stats = ChunkStats()
         offset_s = offset / SAMPLE_RATE
@@ -116,21 +112,24 @@ class ChunkDecoder:
         voiced = [(offset_s + a / SAMPLE_RATE, offset_s + b / SAMPLE_RATE) for a, b in spans]
         windows = plan_windows(spans)
         stats.windows = len(windows)
-        progress = _forward_only(progress, offset_s)
         if not windows:
             return [], stats
-        first = self._first_pass(samples, offset_s, limit, windows, plan, progress,
-                                 check_parent)
+        steps = ChunkSteps(forward_only(progress, offset_s), offset_s, limit, self.costs)
+        steps.first_pass(len(windows))
+        first = self._first_pass(samples, offset_s, limit, windows, plan, check_parent)
         how = fallback.Decoding(plan.language, plan.beam_size, plan.hotwords,
                                 plan.initial_prompt, plan.prompt_tokens, plan.task)
         window_how = how
         decoded: list[Segment] = []
         careful: list[Span] = []  # windows already decoded the careful way
-        for (a, b), segs in zip(windows, first, strict=True):
+        places = [(offset_s + a / SAMPLE_RATE, offset_s + b / SAMPLE_RATE) for a, b in windows]
+        verdicts = [checks.judge(segs, _within(voiced, lo, hi))
+                    for (lo, hi), segs in zip(places, first, strict=True)]
+        steps.decode_again(sum(1 for v in verdicts if not v.ok))
+        for (a, b), (lo, hi), segs, verdict in zip(windows, places, first, verdicts,
+                                                   strict=True):
             check_parent()
-            lo, hi = offset_s + a / SAMPLE_RATE, offset_s + b / SAMPLE_RATE
             here = _within(voiced, lo, hi)
-            verdict = checks.judge(segs, here)
             if not verdict.ok:
                 stats.redecoded += 1
                 careful.append((lo, hi))
@@ -139,15 +138,16 @@ class ChunkDecoder:
                 if plan.switch_languages:
                     window_how = self._window_language(samples[a:b], how, plan)
                 again = fallback.redecode(self.model, samples, a, b, offset_s, limit,
-                                          window_how, lambda s: progress(s.end))
+                                          window_how, _through(steps, lo, hi))
                 if checks.better(checks.judge(again, here), verdict):
                     segs = again
                     stats.replaced += 1
+                steps.decoded_again()
             decoded.extend(spelling.respell(segs, list(plan.spellings)))
-            progress(hi)
         guarded = quality.guard(decoded, previous, voiced)
         guarded = self._cover(samples, offset_s, limit, voiced, guarded, how, stats,
-                              plan, careful, check_parent)
+                              plan, careful, check_parent, steps)
+        steps.finish()
         return segmenting.split_all(sorted(guarded, key=lambda s: (s.start, s.end))), stats
 
     def _window_language(self, audio: np.ndarray, how: fallback.Decoding,
@@ -193,7 +193,6 @@ class ChunkDecoder:
 
     def _first_pass(self, samples: np.ndarray, offset_s: float, limit: float,
                     windows: list[tuple[int, int]], plan: ChunkPlan,
-                    progress: Callable[[float], None],
                     check_parent: Callable[[], None]) -> list[list[Segment]]:
         """Every window decoded once, batched; the segments of each window, in order."""
         clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in windows]
@@ -208,13 +207,12 @@ class ChunkDecoder:
             index = max((i for i, s in enumerate(starts) if s <= middle + 1e-6), default=0)
             piece = segmenting.from_model(seg, offset_s, limit)
             per_window[index].append(piece)
-            progress(piece.end)
         return per_window
 
     def _cover(self, samples: np.ndarray, offset_s: float, limit: float, voiced: list[Span],
                segments: list[Segment], how: fallback.Decoding, stats: ChunkStats,
                plan: ChunkPlan, careful: list[Span],
-               check_parent: Callable[[], None]) -> list[Segment]:
+               check_parent: Callable[[], None], steps: ChunkSteps) -> list[Segment]:
         """Voiced stretches no kept word covers: decoded alone, or marked as gaps.
 
         A stretch inside a window that was already decoded the careful way is
@@ -222,16 +220,20 @@ class ChunkDecoder:
         otherwise cost two full sequential decodes): it is a gap at once.
         """
         out = list(segments)
-        for start, end in coverage.uncovered(voiced, segments):
+        stretches = coverage.uncovered(voiced, segments)
+        steps.cover(len(stretches))
+        for start, end in stretches:
             check_parent()
             stats.stretches += 1
             again: list[Segment] = []
-            if not any(lo <= start and end <= hi for lo, hi in careful):
+            decoded = not any(lo <= start and end <= hi for lo, hi in careful)
+            if decoded:
                 a = max(0, int(round((start - offset_s) * SAMPLE_RATE)))
                 b = min(samples.size, int(round((end - offset_s) * SAMPLE_RATE)))
                 again = fallback.redecode(self.model, samples, a, b, offset_s, limit, how)
                 again = quality.guard(spelling.respell(again, list(plan.spellings)), (),
                                       voiced)
+            steps.covered_one(decoded)
             shown = [s for s in again if not s.removed and s.text.strip()]
             out.extend(again)
             covered_before = [s for s in segments if not s.removed]

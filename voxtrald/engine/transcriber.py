@@ -186,6 +186,9 @@ class Transcriber:
         voices = list(req.voices)
         for offset, samples in chunk_stream(blocks, self._chunk_seconds, start=skip):
             check_parent()
+            end = (offset + samples.size) / SAMPLE_RATE
+            # The chunk under way: the bar may move on toward its end while it is heard.
+            send(Progress(req.job_id, round(offset / SAMPLE_RATE, 3), round(end, 3)))
             spans = speech_spans(samples)
             if language is None and spans:
                 voiced = sum(b - a for a, b in spans) / SAMPLE_RATE
@@ -199,7 +202,8 @@ class Transcriber:
                                  self._tokens(hotwords) + self._tokens(prompt), opts.task)
                 segments, found = self.decoder.decode(
                     samples, offset, plan, spans, previous,
-                    lambda at: send(Progress(req.job_id, round(at, 3))), check_parent)
+                    lambda at, until: send(Progress(req.job_id, round(at, 3), round(until, 3))),
+                    check_parent)
                 log.info("chunk %d: %d windows, %d decoded again (%s), %d replaced; "
                          "%d unheard stretches, %d recovered, %d gaps (%.1f s)", index,
                          found.windows, found.redecoded, found.doubts, found.replaced,
@@ -211,7 +215,6 @@ class Transcriber:
             if not self.multilingual:
                 total, bad = lang_rules.doubtful_seconds(guarded)
                 speech_s, doubtful_s = speech_s + total, doubtful_s + bad
-            end = (offset + samples.size) / SAMPLE_RATE
             # -- speakers: this chunk's windows travel with it, so they are checkpointed --
             chunk_voices = self.speakers.chunk(speaker_setting, samples, spans,
                                                offset / SAMPLE_RATE)

@@ -20,3 +20,7 @@ class JobNotFound(JobRefused, LookupError):
 
 class NotRetryable(JobRefused):
     """The job exists but cannot be queued again (not failed, source gone, already pending)."""
+
+
+class NotCancellable(JobRefused):
+    """The job exists but has nothing left to cancel (done, failed, a duplicate, finishing)."""

@@ -70,8 +70,9 @@ class TeamLease:
         store.beat(job_id, self.memory_level())
         if job_id is not None:
             for lost in store.renew([job_id]):
-                log.warning("job %d: this machine's claim ran out and another machine holds "
-                            "the job now; dropping it here", lost)
+                log.warning("job %d: this machine's claim on it ended (its lease ran out and "
+                            "another machine took it over, or it was cancelled); dropping it "
+                            "here", lost)
                 self.on_lost(lost)
         taken = store.reclaim_expired()
         for taken_id, host in taken:

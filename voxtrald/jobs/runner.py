@@ -4,6 +4,9 @@ The runner owns the conversation with the worker for the length of an
 attempt: it resumes from the job's finished chunks, keeps the live progress
 and the store's copy of it up to date, checkpoints each finished chunk, and
 hands the end of the attempt (done, failed, cut short) to `Outcomes`.
+Between the worker's reports the bar moves on toward the end of the step under
+way at the speed measured so far (`policy.shown_position`), so a long file's
+progress never stands still for the length of a chunk.
 A reply about another job (late output of an attempt that already ended) is
 ignored, so it can never land in this job's transcript.
 """
@@ -14,17 +17,19 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from voxtrald.config import Config
 from voxtrald.events import EventLog
 from voxtrald.jobs import admission, rules, speaker_labels, speaker_sidecar, translation, vocabulary
 from voxtrald.jobs.activity import CurrentJob, Heartbeat
+from voxtrald.jobs.cancelling import Cancelling
 from voxtrald.jobs.holds import FolderHolds
 from voxtrald.jobs.outcomes import Outcomes, Result
-from voxtrald.jobs.policy import estimate
+from voxtrald.jobs.policy import Bar
 from voxtrald.states import EventType
 from voxtrald.store.chunks import Chunk
 from voxtrald.store.errors import STORE_ERRORS, ClaimLost
@@ -76,6 +81,7 @@ class _Attempt:
         self.language = done[-1].language if done else None
         self.language_probability = done[-1].language_probability if done else None
         self.started = time.monotonic()
+        self.bar = Bar(self.started, self.resumed_at)
         self.last_saved = 0.0
         self.progress_unsaved = False
         self.request: wp.Transcribe | None = None
@@ -102,37 +108,53 @@ class JobRunner:
         #: The job this machine holds a claim on now, for the lease thread to renew.
         self.claimed: int | None = None
         self._checkpoint_warned: set[int] = set()
+        self.cancels = Cancelling(store, events, current)
 
     def claim_lost(self, job_id: int) -> None:
         self.lost_claims.add(job_id)
 
     def run(self, job: Job) -> None:
-        """Claim the job, then run one attempt; nothing more if another machine has it."""
-        claimed = self.store.claim(job.id)
-        if claimed is None:
-            return  # another machine of the team took it first
+        """Claim the job, then run one attempt; nothing if it was cancelled or another
+        machine of a team has it."""
+        with self.cancels.lock:  # a job cancelled a moment before its turn never starts
+            claimed = self.store.claim(job.id)
+            if claimed is None:
+                return  # cancelled, or another machine took it first
+            self.cancels.started(job.id)
         self.claimed = job.id
         try:
-            self._run(claimed)
+            admitted = self._admitted(claimed)
+            if admitted is not None:
+                self._attempt(admitted)
         except ClaimLost as exc:
-            log.warning("job %d (%s): another machine took it over (%s); this machine drops "
-                        "its attempt and writes nothing", job.id, job.file, exc)
+            log.warning("job %d (%s): its claim ended elsewhere (%s); this machine drops its "
+                        "attempt and writes nothing", job.id, job.file, exc)
             self.worker.stop(grace=1.0)
         finally:
+            self.cancels.ended()
             self.claimed = None
             self.lost_claims.discard(job.id)
             self._checkpoint_warned.discard(job.id)
 
-    def _run(self, job: Job) -> None:
+    def _admitted(self, job: Job) -> Job | None:
+        """The claimed job if its file is there and new audio; None when that ended it."""
         if not admission.readable(self.outcomes, job):
-            return
+            return None
         hashed = admission.content(self.store, self.outcomes, job)
         if hashed is None or admission.now_a_duplicate(self.store, self.outcomes, hashed):
-            return
-        job = hashed
+            return None
+        return hashed
+
+    def _end(self, record: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """Record how the attempt ended, unless it was cancelled first (then nothing is)."""
+        with self.cancels.lock:
+            if not self.cancels.requested():
+                record(*args, **kwargs)
+
+    def _attempt(self, job: Job) -> None:
         source = Path(job.source_path)
         settings = self._settings(job, source)
-        if settings is None:
+        if settings is None or self.cancels.requested():
             return
         self.current.begin(job)
         attempt = _Attempt(job, self.store.chunks(job.id))
@@ -159,12 +181,14 @@ class JobRunner:
             self._use_model(settings.value("model"))
             self._ensure_worker()
         except WorkerError as exc:
-            self._cannot_load(job, str(exc))
+            self._end(self._cannot_load, job, str(exc))
+            return
+        if self.cancels.requested():  # while the model loaded: it stays for the next job
             return
         try:
             self.worker.submit(request)
         except WorkerError as exc:
-            self.outcomes.interrupted(job.id, str(exc), self.stopping.is_set())
+            self._end(self.outcomes.interrupted, job.id, str(exc), self.stopping.is_set())
             return
         attempt.request = request
         attempt.translate = bool(settings.value("translate"))
@@ -219,9 +243,8 @@ class JobRunner:
             return False
         log.error("job %d made no progress for %.0f s; stopping its worker", job.id, limit)
         self.worker.stop(grace=1.0)
-        self.outcomes.fail(job.id, f"no progress for {limit:.0f} s (the file may be on a "
-                                   "stalled network folder, or is not a regular file)",
-                           permanent=False)
+        self._end(self.outcomes.fail, job.id, f"no progress for {limit:.0f} s (the file may be "
+                  "on a stalled network folder, or is not a regular file)", permanent=False)
         return True
 
     def _follow(self, attempt: _Attempt, warnings: tuple[str, ...],
@@ -232,10 +255,14 @@ class JobRunner:
         self.heartbeat.allow(self.cfg.jobs.stall_seconds + 30)
         self.current.news()  # the model load before this was no silence of the job's
         while True:
+            if self.cancels.requested():
+                self.worker.stop(grace=1.0)
+                log.info("job %d: its worker was stopped", job.id)
+                return
             if self.stopping.is_set():
                 log.info("stopping: job %d will go on at the next start", job.id)
                 self.worker.stop(grace=1.0)
-                self.store.requeue(job.id)
+                self._end(self.store.requeue, job.id)
                 return
             if job.id in self.lost_claims:
                 raise ClaimLost("its lease ran out while this machine was away")
@@ -244,13 +271,14 @@ class JobRunner:
             except queue.Empty:
                 if self._stalled(job):
                     return
+                self._show(attempt)
                 continue
             self.current.news()
             self.heartbeat.beat()
             self.heartbeat.allow(self.cfg.jobs.stall_seconds + 30)
             if msg is None:
-                self.outcomes.interrupted(job.id, self.worker.exit_reason(),
-                                          self.stopping.is_set())
+                self._end(self.outcomes.interrupted, job.id, self.worker.exit_reason(),
+                          self.stopping.is_set())
                 self.worker.stop()
                 return
             if getattr(msg, "job_id", None) != job.id:
@@ -258,17 +286,17 @@ class JobRunner:
             if isinstance(msg, wp.Started):
                 attempt.duration = msg.duration or attempt.duration
             elif isinstance(msg, wp.Progress):
-                self._progress(attempt, msg.position)
+                self._progress(attempt, msg.position, msg.until)
             elif isinstance(msg, wp.ChunkDone):
                 self._chunk_done(attempt, msg)
             elif isinstance(msg, wp.Failed):
-                self.outcomes.fail(job.id, msg.message, permanent=msg.permanent)
+                self._end(self.outcomes.fail, job.id, msg.message, permanent=msg.permanent)
                 return
             elif isinstance(msg, wp.Done):
                 if msg.sha256 and job.sha256 and msg.sha256 != job.sha256:
                     # Other bytes than the ones hashed at intake (the file was rewritten in
                     # place, or swapped): transcribe it again as it is now.
-                    self.outcomes.content_changed(job, msg.sha256)
+                    self._end(self.outcomes.content_changed, job, msg.sha256)
                     return
                 result = Result(
                     segments=speaker_labels.apply(attempt.segments, msg.speaker_windows),
@@ -283,10 +311,12 @@ class JobRunner:
                 try:
                     result = self._translated(attempt, result)
                 except translation.Stopped:
-                    log.info("stopping: job %d will go on at the next start", job.id)
-                    self.store.requeue(job.id)
+                    if not self.cancels.requested():
+                        log.info("stopping: job %d will go on at the next start", job.id)
+                        self._end(self.store.requeue, job.id)
                     return
-                self.outcomes.complete(job, result, time.monotonic() - attempt.started)
+                self._end(self.outcomes.complete, job, result,
+                          time.monotonic() - attempt.started)
                 return
 
     def _translated(self, attempt: _Attempt, result: Result) -> Result:
@@ -304,7 +334,7 @@ class JobRunner:
 
         segments, error = translation.translate(
             self.worker, translation.request_for(attempt.request, result.language),
-            self.stopping, self.cfg.jobs.stall_seconds, news)
+            _Halt(self.stopping, self.cancels), self.cfg.jobs.stall_seconds, news)
         if segments is None:
             log.warning("job %d: the English translation failed: %s", attempt.job.id, error)
             return replace(result, warnings=(*result.warnings,
@@ -331,9 +361,16 @@ class JobRunner:
                             "and would start over after a crash", attempt.job.id, exc)
         self._progress(attempt, msg.end)
 
-    def _progress(self, attempt: _Attempt, position: float) -> None:
+    def _progress(self, attempt: _Attempt, position: float, until: float | None = None) -> None:
+        """The worker's news: the work reached `position`, its step under way ends at `until`."""
         now = time.monotonic()
-        est = estimate(position, attempt.duration, now - attempt.started, attempt.resumed_at)
+        attempt.bar.report(position, until, now)
+        self._show(attempt, now)
+
+    def _show(self, attempt: _Attempt, now: float | None = None) -> None:
+        """The bar and the ETA as they stand now (between reports too)."""
+        now = time.monotonic() if now is None else now
+        est = attempt.bar.estimate(attempt.duration, now)
         if est is None:
             return
         self.current.update(est.percent, est.eta_seconds)
@@ -348,3 +385,14 @@ class JobRunner:
                 if not attempt.progress_unsaved:
                     log.warning("cannot record the progress of job %d: %s", attempt.job.id, exc)
                 attempt.progress_unsaved = True
+
+
+class _Halt:
+    """Set when the daemon stops or the attempt was cancelled: a long wait ends on either."""
+
+    def __init__(self, stopping: threading.Event, cancels: Cancelling) -> None:
+        self.stopping = stopping
+        self.cancels = cancels
+
+    def is_set(self) -> bool:
+        return self.stopping.is_set() or self.cancels.requested()

@@ -75,6 +75,12 @@ class Scheduler:
     def wake(self) -> None:
         self._wake.set()
 
+    def cancel(self, job_id: int) -> Job:
+        """Cancel a queued or running job (see jobs/cancelling.py); the next job may start."""
+        job = self.runner.cancels.cancel(job_id)
+        self.wake()
+        return job
+
     def memory_level_changed(self, old: str, new: str) -> None:
         # Looked at at once: an idle worker goes at critical, held jobs may start below it.
         if new == MemoryLevel.CRITICAL:

@@ -13,7 +13,6 @@ is still written.
 from __future__ import annotations
 
 import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,7 +24,13 @@ from voxtrald.worker.process import WorkerError
 
 
 class Stopped(Exception):
-    """The daemon is stopping: the job goes back to the queue."""
+    """The daemon is stopping (the job goes back to the queue), or the job was cancelled."""
+
+
+class _Flag(Protocol):
+    """When to give up: the daemon stopping, or the job cancelled."""
+
+    def is_set(self) -> bool: ...
 
 
 class _Worker(Protocol):
@@ -49,10 +54,11 @@ def request_for(original: wp.Transcribe, language: str | None) -> wp.Transcribe:
     return wp.Transcribe(original.job_id, original.path, options=options)
 
 
-def translate(worker: _Worker, request: wp.Transcribe, stopping: threading.Event,
+def translate(worker: _Worker, request: wp.Transcribe, stopping: _Flag,
               stall_seconds: float, news: Callable[[], None]) -> tuple[list[Segment] | None,
                                                                         str | None]:
-    """(English segments, None), or (None, why it failed). Raises Stopped when stopping."""
+    """(English segments, None), or (None, why it failed). Raises Stopped when stopping
+    (or the job was cancelled)."""
     try:
         worker.submit(request)
     except WorkerError as exc:

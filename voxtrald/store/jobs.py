@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from voxtrald.states import JobState
+from voxtrald.states import RETRYABLE_STATES, JobState
 from voxtrald.store import sql_states as sql
 from voxtrald.store.chunks import ChunkLog
 from voxtrald.store.claims import UNCOUNT, Claims
@@ -237,6 +237,27 @@ class JobStore(Claims, ChunkLog, SpeakerNameLog, TranscriptSearch):
         self._release(job_id)
         return final
 
+    def cancel(self, job_id: int) -> Job | None:
+        """Cancel a queued or running job: it ends now, its file left where it is.
+
+        Its finished chunks go, so a retry starts afresh. The file's size and time
+        stay recorded: the same unchanged file is not taken again (`known_version`),
+        while a changed one is new work. None when no queued or running job has this
+        id (unknown, or ended already).
+        """
+        # A new token: whichever machine runs it loses its claim and writes nothing more.
+        with self._tx() as db:
+            cur = db.execute(
+                f"UPDATE jobs SET state={sql.CANCELLED}, finished_at=?, eta_seconds=NULL,"
+                " error=NULL, claim_token=claim_token+1, lease_until=NULL"
+                f" WHERE id=? AND state IN {sql.PENDING}",
+                (self.now(), job_id),
+            )
+            if cur.rowcount == 0:
+                return None
+            db.execute("DELETE FROM chunks WHERE job_id=?", (job_id,))
+        return self.get(job_id)
+
     def set_source(self, job_id: int, source_path: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE jobs SET source_path=? WHERE id=?", (source_path, job_id))
@@ -282,14 +303,16 @@ class JobStore(Claims, ChunkLog, SpeakerNameLog, TranscriptSearch):
 
     def retry(self, job_id: int, source: Path | None = None, sha256: str | None = None,
               max_attempts: int | None = None) -> Job:
-        """Queue a failed job again; `source` is where its file is now (it may have moved).
+        """Queue a failed or cancelled job again; `source` is where its file is now (it may
+        have moved).
 
         `sha256` is the file's content now: a file the user replaced with a good
         copy keeps none of the old content's finished chunks.
         """
         job = self._job(job_id)
-        if job.state != JobState.FAILED:
-            raise ValueError(f"job {job_id} is {job.state}; only failed jobs can be retried")
+        if job.state not in RETRYABLE_STATES:
+            raise ValueError(f"job {job_id} is {job.state}; only failed or cancelled jobs can "
+                             "be retried")
         path, size, mtime = job.source_path, job.size, job.mtime
         if source is not None:
             st = source.stat()

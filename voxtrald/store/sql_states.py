@@ -29,6 +29,7 @@ RUNNING = literal(JobState.RUNNING)
 DONE = literal(JobState.DONE)
 FAILED = literal(JobState.FAILED)
 DUPLICATE = literal(JobState.DUPLICATE)
+CANCELLED = literal(JobState.CANCELLED)
 #: Jobs with work ahead of them.
 PENDING = one_of(PENDING_STATES)
 #: Jobs whose transcripts exist (a duplicate points at a done job's).

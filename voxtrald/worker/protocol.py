@@ -126,9 +126,13 @@ class Started:
 
 @dataclass(frozen=True)
 class Progress:
+    """The work has reached `position` (seconds into the file); the step under way ends at
+    `until` (None: not said), so the daemon may move the bar on toward it meanwhile."""
+
     kind: ClassVar[str] = "progress"
     job_id: int
     position: float
+    until: float | None = None
 
 
 @dataclass(frozen=True)

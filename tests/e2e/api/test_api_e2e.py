@@ -51,7 +51,7 @@ def test_cli_commands_against_the_daemon(daemon_factory: Callable[..., DaemonPro
     done_id = listed["jobs"][0]["id"]
 
     out = cli(d, "retry", str(done_id))
-    assert out.returncode == 1 and "only failed jobs" in out.stderr
+    assert out.returncode == 1 and "only failed or cancelled jobs" in out.stderr
     out = cli(d, "retry", "9999", "--json")
     assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "job_not_found"
     out = cli(d, "retry", str(failed["id"]))

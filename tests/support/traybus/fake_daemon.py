@@ -1,9 +1,10 @@
 """A small stand-in daemon: real HTTP/1.1 on a real Unix socket, scripted state.
 
 It serves the API shapes the tray reads (status, long-polled events, pause,
-resume, update check, dismiss and apply), so the real tray process can be tested
-before, and independently of, the real daemon. An apply is only recorded and
-answered as scripted (`apply_answer`); applying for real is the daemon's test.
+resume, jobs with retry and cancel, update check, dismiss and apply), so the
+real tray process can be tested before, and independently of, the real daemon.
+An apply is only recorded and answered as scripted (`apply_answer`); applying
+for real is the daemon's test.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def base_status(folders: dict[str, str]) -> dict[str, Any]:
         "paused": False,
         "waiting_reason": None,
         "held": [],
-        "queue": {"queued": 0, "running": 0, "done": 0, "failed": 0, "duplicate": 0},
+        "queue": {"queued": 0, "running": 0, "done": 0, "failed": 0, "duplicate": 0,
+                  "cancelled": 0},
         "current_job": None,
         "folders": folders,
         "worker": {"loaded": False, "pid": None},
@@ -217,7 +219,30 @@ class FakeDaemon:
             if method == "POST" and tail[1:] == ["retry"]:
                 job["state"] = "queued"
                 return 200, dict(job)
+            if method == "POST" and tail[1:] == ["cancel"]:
+                return self._cancel(job)
         return 404, {"error": {"code": "not_found", "message": f"no route {path}"}}
+
+    def _cancel(self, job: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """As the daemon cancels (called holding `cond`): a queued one leaves the queue."""
+        was = job.get("state")
+        if was not in ("queued", "running", "cancelled"):
+            return 409, {"error": {"code": "not_cancellable", "message":
+                                   f"job {job['id']} is {was}; only queued or running jobs "
+                                   "can be cancelled"}}
+        if was != "cancelled":
+            job["state"] = "cancelled"
+            counts = self.status["queue"]
+            counts[str(was)] = max(0, counts.get(str(was), 0) - 1)
+            counts["cancelled"] = counts.get("cancelled", 0) + 1
+            if was == "running":
+                self.status["current_job"] = None
+                self.status["state"] = "paused" if self.status["paused"] else "idle"
+            self.events.append({"seq": len(self.events) + 1, "type": "job_cancelled",
+                                "time": "t", "data": {"id": job["id"], "file": job.get("file"),
+                                                      "was": was}})
+            self.cond.notify_all()
+        return 200, dict(job)
 
     def _events(self, after: int, timeout: float) -> dict[str, Any]:
         with self.cond:

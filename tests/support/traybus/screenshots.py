@@ -6,7 +6,8 @@ starts the private desktop (Xvfb + session bus), the stand-in notification
 server and tray watcher, a scripted daemon, and the real `voxtral-tray`; it
 puts the daemon through a transcription with a queue, a finished file, a
 failure and a memory alarm, and draws what the tray put on the bus: the menu
-(read over com.canonical.dbusmenu, as a panel reads it), the queue view, and
+(read over com.canonical.dbusmenu, as a panel reads it), the queue view, a
+queued file's Cancel, and
 each notification (as recorded by the notification server, with its buttons
 as a server that draws the "default" action shows them). The test desktop has
 no panel or notification daemon of its own to draw them, so they are drawn
@@ -128,7 +129,9 @@ def take(out_dir: Path) -> list[Path]:
         draw_menu(items, 0, out_dir / "menu.png", look)
         queue = next(i for i in items if i.label.startswith("Queue"))
         draw_menu(items, queue.id, out_dir / "queue.png", look)
-        written += [out_dir / "menu.png", out_dir / "queue.png"]
+        first = next(i for i in items if i.parent == queue.id and i.label == "lecture-1.m4a")
+        draw_menu(items, first.id, out_dir / "cancel.png", look)
+        written += [out_dir / "menu.png", out_dir / "queue.png", out_dir / "cancel.png"]
         fake.emit("job_done", id=1, file="interview.flac", outputs=[str(transcript)])
         fake.emit("job_failed", id=2, file="notes.wav", final=True,
                   error="not an audio file: no audio stream found")

@@ -12,7 +12,7 @@ import pytest
 from voxtrald.api import core_routes
 from voxtrald.api.router import ApiError, Request, Router
 from voxtrald.events import EventLog
-from voxtrald.jobs.errors import JobNotFound, NotRetryable
+from voxtrald.jobs.errors import JobNotFound, NotCancellable, NotRetryable
 from voxtrald.states import EventType
 from voxtrald.version import APP_NAME, current_version
 
@@ -60,9 +60,23 @@ class FakeControl:
         job = self.jobs.get(job_id)
         if job is None:
             raise JobNotFound(job_id)
-        if job["state"] != "failed":
-            raise NotRetryable(f"job {job_id} is {job['state']}, only failed jobs can be retried")
+        if job["state"] not in ("failed", "cancelled"):
+            raise NotRetryable(f"job {job_id} is {job['state']}, only failed or cancelled jobs "
+                               "can be retried")
         job["state"] = "queued"
+        return job
+
+    def cancel_job(self, job_id: int) -> dict[str, Any]:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise JobNotFound(job_id)
+        if job["state"] not in ("queued", "running", "cancelled"):
+            raise NotCancellable(f"job {job_id} is {job['state']}; only queued or running "
+                                 "jobs can be cancelled")
+        if job["state"] != "cancelled":
+            self.events.emit(EventType.JOB_CANCELLED, id=job_id, file=job["file"],
+                             was=job["state"])
+        job["state"] = "cancelled"
         return job
 
     def pause(self) -> dict[str, Any]:
@@ -144,10 +158,31 @@ def test_retry(api: tuple[Router, FakeControl]) -> None:
     assert status == 200 and data["state"] == "queued"
     status, data = call(router, "POST", "/api/jobs/1/retry")
     assert status == 409 and data["error"]["code"] == "not_retryable"
-    assert "only failed jobs" in data["error"]["message"]
+    assert "only failed or cancelled jobs" in data["error"]["message"]
     assert call(router, "POST", "/api/jobs/77/retry")[0] == 404
     assert call(router, "GET", "/api/jobs/2/retry")[0] == 405
     status, data = call(router, "POST", "/api/jobs/2/retry", body=b"{nope")
+    assert status == 400 and data["error"]["code"] == "invalid_json"
+
+
+def test_cancel(api: tuple[Router, FakeControl]) -> None:
+    router, control = api
+    for job_id in (3, 4):  # queued, running
+        status, data = call(router, "POST", f"/api/jobs/{job_id}/cancel")
+        assert status == 200 and data["state"] == "cancelled" and data["id"] == job_id
+    status, data = call(router, "POST", "/api/jobs/3/cancel")  # again: answered as it is
+    assert status == 200 and data["state"] == "cancelled"
+    kinds = [(e["type"], e["data"]["was"]) for e in control.events.since(0)["events"]]
+    assert kinds == [("job_cancelled", "queued"), ("job_cancelled", "running")]
+    for job_id, state in ((1, "done"), (2, "failed"), (5, "duplicate")):
+        status, data = call(router, "POST", f"/api/jobs/{job_id}/cancel")
+        assert status == 409 and data["error"]["code"] == "not_cancellable"
+        assert f"is {state}; only queued or running" in data["error"]["message"]
+    status, data = call(router, "POST", "/api/jobs/77/cancel")
+    assert status == 404 and data["error"]["code"] == "job_not_found"
+    assert call(router, "POST", "/api/jobs/abc/cancel")[0] == 400
+    assert call(router, "GET", "/api/jobs/3/cancel")[0] == 405
+    status, data = call(router, "POST", "/api/jobs/3/cancel", body=b"{nope")
     assert status == 400 and data["error"]["code"] == "invalid_json"
 
 

@@ -204,6 +204,12 @@ def test_render_jobs_shows_the_warnings_of_a_finished_job() -> None:
     assert "warning: decoded 0.1 s of 11.0 s" in line
 
 
+def test_render_jobs_says_how_to_transcribe_a_cancelled_job_anyway() -> None:
+    jobs = [{"id": 7, "file": "skip.wav", "state": "cancelled", "percent": 40.0}]
+    (_, line) = commands.render_jobs(jobs).splitlines()
+    assert "cancelled" in line and "`voxtrald retry 7` transcribes it anyway" in line
+
+
 # -- CLI commands ------------------------------------------------------------
 
 
@@ -241,15 +247,33 @@ def test_cli_retry(daemon: tuple[Path, FakeControl], capsys: pytest.CaptureFixtu
     code, out, _ = run_cli(capsys, "retry", "2", "--socket", str(sock))
     assert code == 0 and "#2" in out and "queued" in out
     code, out, err = run_cli(capsys, "retry", "1", "--socket", str(sock))
-    assert code == cli.EXIT_ERROR and "only failed jobs" in err
+    assert code == cli.EXIT_ERROR and "only failed or cancelled jobs" in err
     code, out, err = run_cli(capsys, "retry", "404", "--json", "--socket", str(sock))
     assert code == cli.EXIT_ERROR and json.loads(out)["error"]["code"] == "job_not_found"
     code, _, err = run_cli(capsys, "retry", "abc", "--socket", str(sock))
     assert code == cli.EXIT_USAGE
 
 
+def test_cli_cancel(daemon: tuple[Path, FakeControl], capsys: pytest.CaptureFixture[str]) -> None:
+    sock, control = daemon
+    control.jobs[3]["source_path"] = "/home/me/Voxtral/Inbox/f3.wav"
+    code, out, err = run_cli(capsys, "cancel", "3", "--socket", str(sock))
+    assert code == 0 and err == ""
+    assert out.splitlines() == [
+        "Job #3 (f3.wav) is cancelled: it is not transcribed, and its file stays where it is "
+        "(/home/me/Voxtral/Inbox/f3.wav).",
+        "`voxtrald retry 3` transcribes it anyway."]
+    code, out, _ = run_cli(capsys, "cancel", "4", "--json", "--socket", str(sock))
+    assert code == 0 and json.loads(out)["state"] == "cancelled"
+    code, out, err = run_cli(capsys, "cancel", "1", "--socket", str(sock))
+    assert code == cli.EXIT_ERROR and out == "" and "is done; only queued or running" in err
+    code, out, err = run_cli(capsys, "cancel", "404", "--json", "--socket", str(sock))
+    assert code == cli.EXIT_ERROR and json.loads(out)["error"]["code"] == "job_not_found"
+    assert run_cli(capsys, "cancel", "abc", "--socket", str(sock))[0] == cli.EXIT_USAGE
+
+
 @pytest.mark.parametrize("argv", [["status"], ["jobs"], ["pause"], ["resume"], ["retry", "1"],
-                                  ["status", "--json"]])
+                                  ["cancel", "1"], ["status", "--json"]])
 def test_cli_unreachable_exit_3(sock_dir: Path, capsys: pytest.CaptureFixture[str],
                                 argv: list[str]) -> None:
     code, out, err = run_cli(capsys, *argv, "--socket", str(sock_dir / "none.sock"))

@@ -42,6 +42,8 @@ def test_frame_when_unreachable_and_events_rendered() -> None:
          "memory   critical (93 % used)"),
         ({"type": "update_available", "data": {"version": "1.2.0"}}, "update   1.2.0 is available"),
         ({"type": "paused", "data": {}}, "paused"),
+        ({"type": "job_cancelled", "data": {"id": 4, "file": "y.wav", "was": "running"}},
+         "cancelled #4 y.wav"),
         ({"type": "job_done", "data": "junk"}, "done     #None a file"),
     ],
 )

@@ -148,10 +148,11 @@ def test_a_prompt_longer_than_counted_runs_the_first_pass_uncapped() -> None:
 
 
 def test_progress_never_moves_back() -> None:
-    from voxtrald.engine.decoding import _forward_only
+    from voxtrald.engine.progress import forward_only
 
-    told: list[float] = []
-    tell = _forward_only(told.append, 10.0)
-    for position in (5.0, 12.0, 40.0, 15.0, 40.0, 41.5):
-        tell(position)
-    assert told == [12.0, 40.0, 41.5]
+    told: list[tuple[float, float]] = []
+    tell = forward_only(lambda at, until: told.append((at, until)), 10.0)
+    for position, until in ((5.0, 8.0), (12.0, 30.0), (40.0, 60.0), (15.0, 20.0),
+                            (41.5, 60.0)):
+        tell(position, until)
+    assert told == [(10.0, 10.0), (12.0, 30.0), (40.0, 60.0), (40.0, 40.0), (41.5, 60.0)]

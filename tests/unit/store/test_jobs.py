@@ -229,3 +229,59 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(migrations.NewerSchema, match="newer than this voxtrald"):
         JobStore(path)
+
+
+def test_cancelling_a_queued_job_ends_it_and_keeps_its_file_known(store: JobStore) -> None:
+    job = add(store, "skip.wav")
+    cancelled = store.cancel(job.id)
+    assert cancelled is not None and cancelled.state == "cancelled"
+    assert cancelled.finished_at is not None and cancelled.source_path == "/in/skip.wav"
+    assert store.counts()["cancelled"] == 1 and store.counts()["queued"] == 0
+    assert store.next_runnable() is None and not store.pending_for("/in/skip.wav")
+    # The same file, unchanged, is not taken again; changed, it is new work.
+    assert store.known_version("/in/skip.wav", 10, 1.0)
+    assert not store.known_version("/in/skip.wav", 11, 2.0)
+    again, refreshed = store.add("/in/skip.wav", "skip.wav", "", "new take", 11, 2.0, 3)
+    assert not refreshed and again.id != job.id and again.state == "queued"
+
+
+def test_cancelling_a_running_job_drops_its_chunks(store: JobStore) -> None:
+    job = add(store, "long.wav")
+    store.start(job.id)
+    store.save_chunk(job.id, _chunk(0, 60.0, "un"), job.sha256)
+    cancelled = store.cancel(job.id)
+    assert cancelled is not None and cancelled.state == "cancelled"
+    assert cancelled.eta_seconds is None and store.chunks(job.id) == []
+    # What the stopped attempt might still say lands nowhere.
+    store.save_chunk(job.id, _chunk(1, 120.0, "deux"), job.sha256)
+    assert store.fail_attempt(job.id, "late", None) is None
+    store.requeue(job.id)
+    assert store.chunks(job.id) == [] and store.get(job.id).state == "cancelled"  # type: ignore[union-attr]
+
+
+def test_only_queued_or_running_jobs_can_be_cancelled(store: JobStore) -> None:
+    done = add(store, "done.wav")
+    store.start(done.id)
+    store.finish(done.id, [], 1.0, 1.0, "en")
+    dup = add(store, "copy.wav")
+    failed = store.add_failed("/in/empty.wav", "empty.wav", "", 0, 1.0, "the file is empty")
+    queued = add(store, "q.wav", sha="other")
+    assert dup.state == "duplicate"
+    for job in (done, dup, failed):
+        state = store.get(job.id).state  # type: ignore[union-attr]
+        assert store.cancel(job.id) is None
+        assert store.get(job.id).state == state  # type: ignore[union-attr]
+    assert store.cancel(queued.id) is not None
+    assert store.cancel(queued.id) is None  # once is enough
+    assert store.cancel(9999) is None
+
+
+def test_a_cancelled_job_can_be_retried_from_the_start(store: JobStore, tmp_path: Path) -> None:
+    source = tmp_path / "talk.wav"
+    source.write_bytes(b"audio")
+    job, _ = store.add(str(source), "talk.wav", "", "abc", 5, source.stat().st_mtime, 3)
+    store.start(job.id)
+    store.cancel(job.id)
+    again = store.retry(job.id, source, "abc")
+    assert again.state == "queued" and again.attempts == 0 and again.finished_at is None
+    assert store.next_runnable() is not None

@@ -209,10 +209,55 @@ def test_queue_view_is_bounded_and_in_running_order() -> None:
     jobs = {"jobs": [{"id": i, "state": "queued", "file": f"f{i}.wav"}
                      for i in range(500, 0, -1)]}
     items = queue_from_jobs(jobs, QUEUE_SHOWN)
-    assert items == tuple(f"f{i}.wav" for i in range(1, QUEUE_SHOWN + 1))
+    assert [(i.id, i.file) for i in items] == [(i, f"f{i}.wav") for i in range(1, 11)]
     state = notifier.on_queue(online(state="transcribing", queue={"queued": 500},
                                      current_job={"id": 0, "file": "now.wav"}), items)
     queue = next(e for e in view.menu(state) if e.key == "queue")
     shown = [c.text for c in queue.children if c.visible]
     assert queue.text == "Queue: 500 waiting"
-    assert shown == ["Now: now.wav", *items, "and 490 more"]
+    assert shown == ["Now: now.wav", *(i.file for i in items), "and 490 more"]
+
+
+def test_each_file_of_the_queue_view_can_be_cancelled_by_its_job() -> None:
+    from tray.model import Queued
+
+    state = notifier.on_queue(online(state="transcribing", queue={"queued": 2},
+                                     current_job={"id": 7, "file": "now.wav"}),
+                              (Queued(8, "next.wav"), Queued(9, "later.wav")))
+    queue = next(e for e in view.menu(state) if e.key == "queue")
+    files = [c for c in queue.children if c.visible and c.children]
+    assert [f.text for f in files] == ["Now: now.wav", "next.wav", "later.wav"]
+    cancels = [f.children[0] for f in files]
+    assert all(c.text == "Cancel" and c.enabled for c in cancels)
+    assert [c.command for c in cancels] == [
+        Command("cancel", 7), Command("cancel", 8), Command("cancel", 9)]
+    # Every slot keeps its Cancel entry, shown or not, so the menu's shape never changes.
+    flat = view.flatten(view.menu(state))
+    assert set(view.CANCEL_KEYS) <= set(flat)
+    assert not flat["queue_2_cancel"].enabled and flat["queue_2"].visible is False
+
+
+def test_the_running_file_can_be_cancelled_with_none_waiting() -> None:
+    state = online(state="transcribing", queue={"queued": 0},
+                   current_job={"id": 3, "file": "only.wav"})
+    queue = next(e for e in view.menu(state) if e.key == "queue")
+    assert queue.visible and queue.text == "Queue: none waiting"
+    assert view.flatten([queue])["queue_now_cancel"].command == Command("cancel", 3)
+    assert not next(e for e in view.menu(online()) if e.key == "queue").visible
+
+
+def test_a_cancelled_file_is_said_with_the_way_back_never_taken_by_a_click() -> None:
+    note = notices.cancelled_notice(5, "talk.wav")
+    assert note.title == "Cancelled talk.wav" and note.urgency == "low"
+    assert [(a.label, a.command) for a in note.actions] == [
+        ("Transcribe anyway", Command("retry", 5))]
+    assert notices.default_action(note) is None  # a click on the notice undoes nothing
+
+
+def test_a_cancel_makes_the_tray_read_the_status_before_its_next_poll() -> None:
+    batch = EventBatch.parse({"events": [{"seq": 4, "type": "job_cancelled",
+                                          "data": {"id": 2, "file": "a.wav", "was": "queued"}}],
+                              "last_seq": 4})
+    assert notifier.wants_status_first(batch)
+    assert not notifier.wants_status_first(EventBatch.parse({"events": [
+        {"seq": 5, "type": "job_started", "data": {}}], "last_seq": 5}))
