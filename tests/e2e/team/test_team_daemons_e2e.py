@@ -265,3 +265,22 @@ def test_a_machine_cut_off_past_its_lease_drops_its_job_when_it_comes_back(
     assert {p.name: p.read_bytes() for p in beta.transcripts.iterdir()} == written
     assert rows(dsn, "SELECT state, host FROM jobs") == [{"state": "done", "host": "beta"}]
     assert sorted(p.name for p in beta.processed.iterdir()) == ["meeting.flac"]
+
+
+def test_a_job_cancelled_from_another_machine_stops_where_it_runs(
+        tmp_path: Path, dsn: str, started: list[DaemonProc]) -> None:
+    chunks = {"chunk_seconds_low": 10.0, "chunk_seconds_mid": 10.0, "chunk_seconds_high": 10.0}
+    alpha, beta = team_of(tmp_path, dsn, ["alpha", "beta"], {"engine": chunks})
+    started.append(alpha.start())
+    alpha.drop(DATA / "story.flac", "meeting.flac")
+    (running,) = alpha.wait_for(lambda: rows(dsn, "SELECT id FROM jobs WHERE state='running'"
+                                                  " AND host='alpha'"), 60, "alpha's job")
+    started.append(beta.start())
+    code, body = beta.api("POST", f"/api/jobs/{running['id']}/cancel")
+    assert code == 200 and body["state"] == "cancelled"
+    alpha.wait_for(lambda: "claim on it ended" in alpha.log(), 60,
+                   "alpha to drop the cancelled job")
+    alpha.wait_for(lambda: alpha.status()["state"] == "idle", 30, "alpha to be idle")
+    assert rows(dsn, "SELECT state FROM jobs") == [{"state": "cancelled"}]
+    assert list(alpha.transcripts.glob("meeting*")) == []
+    assert [p.name for p in alpha.inbox.iterdir()] == ["meeting.flac"]  # left where it was
