@@ -121,7 +121,10 @@ def test_real_daemon_batches_buttons_retry_and_switches(
 
     # Finished transcriptions switched off in the menu: the next file raises nothing.
     click_switch(tray, "Finished transcriptions")
-    assert json.loads((tmp_path / "tray.json").read_text())["notifications"]["job_done"] is False
+    # The menu reads the new state as soon as it is set; the file is written just after.
+    saved = tmp_path / "tray.json"
+    wait_for(lambda: saved.exists() and json.loads(saved.read_text())["notifications"]
+             ["job_done"] is False, 10, "the switch saved")
     before = len(services.notes())
     d.drop(speech(tmp_path, 4), "quiet.wav")
     d.wait_for(lambda: any(j["file"] == "quiet.wav" and j["state"] == "done" for j in d.jobs()),
