@@ -67,7 +67,10 @@ class Control:
         self._problems = problems
 
     def _public(self, job: Job) -> bodies.Job:
-        return public_job(job, self.current.progress_of(job.id))
+        # The live figures only while it runs: a job recorded done (or failed) reads as the
+        # store has it, though the scheduler has not yet let go of it as its current job.
+        live = self.current.progress_of(job.id) if job.state == JobState.RUNNING else None
+        return public_job(job, live)
 
     def pause(self) -> bodies.Status:
         self.scheduler.set_paused(True)
