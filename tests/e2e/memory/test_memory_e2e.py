@@ -104,7 +104,7 @@ def test_daemon_warns_critical_and_normal_while_a_job_completes(
     assert summary["available_gb"] == pytest.approx(2.4, abs=0.01)
 
     write_meminfo_percent(procfs, HOST, 95)
-    critical = next_memory_event(d, warning["seq"], 3)
+    critical = next_memory_event(d, warning["seq"], 30)
     assert critical is not None and critical["type"] == "memory_critical"
     assert memory(d)["system"]["status"] == "critical"
     # Memory is advice, never a brake: the running job keeps its worker.
@@ -112,7 +112,7 @@ def test_daemon_warns_critical_and_normal_while_a_job_completes(
     assert status["state"] == "transcribing" and status["worker"]["pid"] == worker_pid
 
     write_meminfo_percent(procfs, HOST, 50)
-    normal = next_memory_event(d, critical["seq"], 3)
+    normal = next_memory_event(d, critical["seq"], 30)
     assert normal is not None and normal["type"] == "memory_normal"
     assert memory(d)["system"]["status"] == "normal"
     assert d.status()["state"] == "transcribing", "the job should outlast the memory changes"
