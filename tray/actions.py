@@ -12,21 +12,19 @@ from pathlib import Path
 
 from tray import desktop
 from tray.notices import name
+from voxtrald import bodies
 from voxtrald.files import hashing
 
 log = logging.getLogger(__name__)
 
 
-def retry_is_pointless(job: dict[str, object]) -> bool:
+def retry_is_pointless(job: bodies.Job) -> bool:
     """A job that failed for good before its attempts ran out failed for a reason a retry
     cannot change (not audio); if its file is the very same bytes, it would fail again."""
-    attempts, most = job.get("attempts"), job.get("max_attempts")
-    source, digest = job.get("source_path"), job.get("sha256")
-    if job.get("state") != "failed" or not isinstance(attempts, int) or \
-            not isinstance(most, int) or attempts >= most:
+    source, digest = job["source_path"], job["sha256"]
+    if job["state"] != "failed" or job["attempts"] >= job["max_attempts"]:
         return False
-    if not isinstance(source, str) or not isinstance(digest, str) or \
-            desktop.local_path(source, want_dir=False) is None:
+    if not source or not digest or desktop.local_path(source, want_dir=False) is None:
         return False
     try:
         return hashing.sha256_of(Path(source)) == digest

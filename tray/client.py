@@ -19,7 +19,9 @@ from tray.model import (
     queue_from_jobs,
     recent_from_jobs,
 )
+from voxtrald import bodies
 from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable, ForeignServer
+from voxtrald.client.read import read
 
 
 class Offline(Exception):
@@ -46,17 +48,16 @@ class TrayClient:
             status, data = self._client.request("GET", path, timeout=timeout)
         except DaemonUnreachable as exc:
             raise Offline(str(exc)) from exc
-        err = data.get("error")
-        if status >= 500 or (status == 200 and isinstance(err, dict)):
-            code = err.get("code", status) if isinstance(err, dict) else status
-            raise Offline(f"the daemon answered {path} with an error ({code})")
+        code = read(bodies.ErrorReply, data)["error"]["code"]
+        if status >= 500 or (status == 200 and code):
+            raise Offline(f"the daemon answered {path} with an error ({code or status})")
         if status >= 400:
             raise ApiResponseError(status, "error", f"{path}: HTTP {status}")
         return data
 
     def status(self) -> Status:
         try:
-            return Status.parse(self._get("/api/status"))
+            return Status.from_body(read(bodies.Status, self._get("/api/status")))
         except ApiResponseError as exc:
             raise Offline(str(exc)) from exc
 
@@ -66,7 +67,8 @@ class TrayClient:
             return EventBatch((), None, False, None)
         path = f"/api/events?after={max(0, after)}&timeout={wait:g}"
         try:
-            return EventBatch.parse(self._get(path, timeout=wait + self.timeout))
+            page = read(bodies.EventsPage, self._get(path, timeout=wait + self.timeout))
+            return EventBatch.from_body(page)
         except ApiResponseError as exc:
             if exc.status == 404:
                 self.events_supported = False
@@ -97,13 +99,14 @@ class TrayClient:
     def resume(self) -> None:
         self._action("POST", "/api/resume")
 
-    def check_updates(self) -> dict[str, Any]:
+    def check_updates(self) -> bodies.UpdateCheck:
         # Asking GitHub can take a while; the daemon bounds it, we wait a bit longer.
-        return self._action("GET", "/api/updates/check?refresh=1", timeout=self.timeout + 30)
+        answer = self._action("GET", "/api/updates/check?refresh=1", timeout=self.timeout + 30)
+        return read(bodies.UpdateCheck, answer)
 
-    def update_check(self) -> dict[str, Any]:
+    def update_check(self) -> bodies.UpdateCheck:
         """The daemon's last update check, from its cache (no network): for About."""
-        return self._action("GET", "/api/updates/check")
+        return read(bodies.UpdateCheck, self._action("GET", "/api/updates/check"))
 
     def apply_update(self, version: str | None = None) -> ApplyProgress:
         """Ask the daemon to install the offered update and restart; ActionFailed with its
@@ -112,34 +115,36 @@ class TrayClient:
         # It asks GitHub first (a deliberate act gets fresh news): wait as for a check.
         body = {"version": version} if version else {}
         answer = self._action("POST", "/api/updates/apply", body, timeout=self.timeout + 30)
-        return ApplyProgress.parse(answer)
+        return ApplyProgress.from_body(read(bodies.ApplyState, answer))
 
     def apply_progress(self) -> ApplyProgress:
         """What an apply is doing; "idle" when the daemon cannot say (an older daemon)."""
         try:
-            return ApplyProgress.parse(self._action("GET", "/api/updates/apply"))
+            answer = self._action("GET", "/api/updates/apply")
+            return ApplyProgress.from_body(read(bodies.ApplyStatus, answer))
         except ActionFailed:
             return ApplyProgress()
 
     def dismiss_version(self, version: str) -> None:
         self._action("POST", "/api/updates/dismiss", {"version": version})
 
-    def retry(self, job_id: int) -> dict[str, Any]:
-        return self._action("POST", f"/api/jobs/{int(job_id)}/retry")
+    def retry(self, job_id: int) -> bodies.Job:
+        return read(bodies.Job, self._action("POST", f"/api/jobs/{int(job_id)}/retry"))
 
-    def job(self, job_id: int) -> dict[str, Any]:
-        return self._action("GET", f"/api/jobs/{int(job_id)}")
+    def job(self, job_id: int) -> bodies.Job:
+        return read(bodies.Job, self._action("GET", f"/api/jobs/{int(job_id)}"))
 
-    def cancel(self, job_id: int) -> dict[str, Any]:
+    def cancel(self, job_id: int) -> bodies.Job:
         """Cancel a queued or running job; ActionFailed with the daemon's reason if it
         cannot be (it has ended meanwhile, or the daemon is too old to cancel)."""
-        return self._action("POST", f"/api/jobs/{int(job_id)}/cancel")
+        return read(bodies.Job, self._action("POST", f"/api/jobs/{int(job_id)}/cancel"))
 
     def queue(self, limit: int) -> tuple[Queued, ...]:
         """The next files to be transcribed (the queue view), bounded."""
         answer = self._action("GET", "/api/jobs?state=queued&limit=500")
-        return queue_from_jobs(answer, limit)
+        return queue_from_jobs(read(bodies.JobList, answer), limit)
 
     def recent(self, limit: int) -> tuple[Finished, ...]:
         """The newest finished jobs with a transcript (Recent transcripts)."""
-        return recent_from_jobs(self._action("GET", f"/api/jobs?state=done&limit={limit}"), limit)
+        answer = self._action("GET", f"/api/jobs?state=done&limit={limit}")
+        return recent_from_jobs(read(bodies.JobList, answer), limit)

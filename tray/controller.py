@@ -296,12 +296,12 @@ class Controller(UserRequests):
             self.send(Notification("update", "Could not check for updates", str(exc), "low"))
             return
         self._after_action()
-        if result.get("update_available") is not True:
-            error = result.get("error")
-            if isinstance(error, str) and error:
-                self.send(Notification("update", "Could not check for updates", error, "low"))
+        if not result["update_available"]:
+            if result["error"]:
+                self.send(Notification("update", "Could not check for updates",
+                                       result["error"], "low"))
             else:
-                version = result.get("current_version") or ""
+                version = result["current_version"]
                 self.send(
                     Notification("update", "Voxtral is up to date", f"Version {version}", "low")
                 )
@@ -310,7 +310,7 @@ class Controller(UserRequests):
             self.send(
                 Notification(
                     "update",
-                    f"Voxtral {result.get('latest_version')} is available (skipped)",
+                    f"Voxtral {result['latest_version']} is available (skipped)",
                     "You chose to skip this version.",
                     "low",
                 )

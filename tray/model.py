@@ -1,8 +1,12 @@
-"""Tolerant readers for the daemon's status and event JSON.
+"""What the tray keeps of the daemon's answers: its own view of status, events and jobs.
 
-The tray may talk to an older or newer daemon than the one it shipped with,
-so every field is optional: a missing or mistyped field becomes a neutral
-default and unknown fields are ignored. Nothing here does I/O.
+The JSON is read into the bodies the daemon declares (`voxtrald.bodies`) by
+`voxtrald.client.read`, which is tolerant of an older or a newer daemon: a missing
+or mistyped key comes as a neutral value, an unknown one is dropped. Here those
+typed bodies become the few figures the tray decides on, with its own defaults
+("a file" for a nameless job, "idle" for a state it does not know). The one
+untyped input left is the data of an event the tray does not read as a body (a
+job_done's, enriched by tray.peek). Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from voxtrald.states import MemoryLevel
+from voxtrald import bodies
+from voxtrald.client.read import read
+from voxtrald.states import JobState, MemoryLevel
 
 LEVELS = tuple(MemoryLevel)
 
@@ -18,30 +24,6 @@ LEVELS = tuple(MemoryLevel)
 def level_rank(level: str) -> int:
     """Order of memory levels; an unknown level counts as normal."""
     return MemoryLevel(level).rank if level in LEVELS else 0
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
-
-
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _int(value: Any, default: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return default
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -71,21 +53,28 @@ class Finished:
         return bool(self.warnings) and not self.empty
 
     @classmethod
+    def from_job(cls, job: bodies.Job) -> Finished:
+        """From a job record of GET /api/jobs."""
+        return cls(job_id=job["id"], file=job["file"] or "a file",
+                   transcript=pick_transcript(job["outputs"]),
+                   warnings=tuple(w for w in job["warnings"] if w)[:5])
+
+    @classmethod
     def parse(cls, raw: Any) -> Finished | None:
-        """From a job_done event's data or a job record of GET /api/jobs."""
-        data = _dict(raw)
-        if not data:
+        """From a job_done event's data: the job's id, file, outputs and warnings, and what
+        tray.peek read off the transcript (empty, first_line)."""
+        if not isinstance(raw, dict) or not raw:
             return None
-        job_id = data.get("id")
-        warnings = data.get("warnings")
+        job_id, file, warnings, line = (raw.get(k) for k in ("id", "file", "warnings",
+                                                             "first_line"))
         return cls(
             job_id=job_id if isinstance(job_id, int) and not isinstance(job_id, bool) else None,
-            file=_str(data.get("file"), "a file"),
-            transcript=pick_transcript(data.get("outputs")),
+            file=file if isinstance(file, str) and file else "a file",
+            transcript=pick_transcript(raw.get("outputs")),
             warnings=tuple(w for w in warnings if isinstance(w, str) and w)[:5]
             if isinstance(warnings, list) else (),
-            empty=data.get("empty") is True,
-            first_line=_str(data.get("first_line")),
+            empty=raw.get("empty") is True,
+            first_line=line if isinstance(line, str) else "",
         )
 
 
@@ -100,13 +89,10 @@ def pick_transcript(outputs: Any) -> str | None:
     return paths[0] if paths else None
 
 
-def recent_from_jobs(raw: Any, limit: int) -> tuple[Finished, ...]:
+def recent_from_jobs(answer: bodies.JobList, limit: int) -> tuple[Finished, ...]:
     """The newest finished jobs with a transcript, from a GET /api/jobs answer."""
-    jobs = _dict(raw).get("jobs")
-    if not isinstance(jobs, list):
-        return ()
-    parsed = [Finished.parse(j) for j in jobs if _dict(j).get("state") == "done"]
-    found = [f for f in parsed if f is not None and f.transcript and not f.empty]
+    found = [f for f in (Finished.from_job(j) for j in answer["jobs"] if j["state"] == "done")
+             if f.transcript]
     found.sort(key=lambda f: f.job_id or 0, reverse=True)
     return tuple(found[:limit])
 
@@ -119,19 +105,10 @@ class Queued:
     file: str
 
 
-def queue_from_jobs(raw: Any, limit: int) -> tuple[Queued, ...]:
+def queue_from_jobs(answer: bodies.JobList, limit: int) -> tuple[Queued, ...]:
     """The next queued files, in the order they will run (oldest job first)."""
-    jobs = _dict(raw).get("jobs")
-    if not isinstance(jobs, list):
-        return ()
-    queued = [_dict(j) for j in jobs if _dict(j).get("state") == "queued"]
-    queued.sort(key=lambda j: _int(j.get("id")))
-    return tuple(Queued(_job_id(j.get("id")), _str(j.get("file"), "a file"))
-                 for j in queued[:limit])
-
-
-def _job_id(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    queued = sorted((j for j in answer["jobs"] if j["state"] == "queued"), key=lambda j: j["id"])
+    return tuple(Queued(j["id"], j["file"] or "a file") for j in queued[:limit])
 
 
 @dataclass(frozen=True)
@@ -142,16 +119,14 @@ class Memory:
     message: str = ""
 
     @classmethod
-    def parse(cls, raw: Any) -> Memory | None:
-        data = _dict(raw)
-        if not data:
-            return None
-        level = _str(data.get("level"), MemoryLevel.NORMAL)
+    def from_body(cls, body: bodies.MemorySummary | bodies.MemoryEvent) -> Memory:
+        """From the memory part of /api/status, or a memory event's data."""
+        level = body["level"]
         return cls(
             level=MemoryLevel(level) if level in LEVELS else MemoryLevel.NORMAL,
-            percent=_num(data.get("percent")),
-            available_gb=_num(data.get("available_gb")),
-            message=_str(data.get("message")),
+            percent=body["percent"],
+            available_gb=body["available_gb"],
+            message=body["message"],
         )
 
 
@@ -181,9 +156,13 @@ class ApplyProgress:
         return self.state in APPLY_STEPS and self.version is not None
 
     @classmethod
+    def from_body(cls, body: bodies.ApplyState) -> ApplyProgress:
+        """From POST /api/updates/apply's answer or GET /api/updates/apply's."""
+        return cls(state=body["state"] or "idle", version=body["version"] or None)
+
+    @classmethod
     def parse(cls, raw: Any) -> ApplyProgress:
-        data = _dict(raw)
-        return cls(state=_str(data.get("state"), "idle"), version=_opt_str(data.get("version")))
+        return cls.from_body(read(bodies.ApplyStatus, raw))
 
 
 @dataclass(frozen=True)
@@ -203,52 +182,49 @@ class Status:
     events_last_seq: int | None = None
 
     @classmethod
-    def parse(cls, raw: Any) -> Status:
-        data = _dict(raw)
-        queue = _dict(data.get("queue"))
-        job_raw = _dict(data.get("current_job"))
-        job = None
-        if job_raw:
-            job_id = job_raw.get("id")
-            job = Job(
-                id=job_id if isinstance(job_id, int) and not isinstance(job_id, bool) else None,
-                file=_str(job_raw.get("file"), "a file"),
-                percent=_num(job_raw.get("percent")),
-                eta_seconds=_num(job_raw.get("eta_seconds")),
-            )
-        update_raw = _dict(data.get("update"))
-        update = None
-        if update_raw:
-            update = Update(
-                available=update_raw.get("update_available") is True,
-                latest_version=_opt_str(update_raw.get("latest_version")),
-                release_url=_opt_str(update_raw.get("release_url")),
-                dismissed=update_raw.get("dismissed") is True,
-                can_apply=update_raw.get("can_apply") is True,
-            )
-        paused = data.get("paused") is True
-        state = _str(data.get("state"), "idle")
+    def from_body(cls, body: bodies.Status) -> Status:
+        current = body["current_job"]
+        job = None if current is None else Job(
+            id=current["id"],
+            file=current["file"] or "a file",
+            percent=current["percent"],
+            eta_seconds=current["eta_seconds"],
+        )
+        upd = body["update"]
+        update = None if upd is None else Update(
+            available=upd["update_available"],
+            latest_version=upd["latest_version"] or None,
+            release_url=upd["release_url"] or None,
+            dismissed=upd["dismissed"],
+            can_apply=upd["can_apply"],
+        )
+        paused = body["paused"]
+        state = body["state"]
         if state not in ("idle", "transcribing", "paused"):
             state = "transcribing" if job else "idle"
         if paused:
             state = "paused" if not job else state
-        folders = {k: v for k, v in _dict(data.get("folders")).items() if isinstance(v, str)}
-        last = data.get("events_last_seq")
+        queue = body["queue"]
         return cls(
-            version=_str(data.get("version")),
-            instance=_opt_str(data.get("instance")),
+            version=body["version"],
+            instance=body["instance"] or None,
             state=state,
             paused=paused or state == "paused",
-            waiting_reason=_opt_str(data.get("waiting_reason")),
-            queued=_int(queue.get("queued")),
-            failed=_int(queue.get("failed")),
-            done=_int(queue.get("done")),
+            waiting_reason=body["waiting_reason"] or None,
+            queued=queue.get(JobState.QUEUED, 0),
+            failed=queue.get(JobState.FAILED, 0),
+            done=queue.get(JobState.DONE, 0),
             job=job,
-            folders=folders,
-            memory=Memory.parse(data.get("memory")),
+            folders={k: str(v) for k, v in body["folders"].items() if v},
+            memory=None if body["memory"] is None else Memory.from_body(body["memory"]),
             update=update,
-            events_last_seq=_int(last) if _num(last) is not None else None,
+            events_last_seq=body["events_last_seq"],
         )
+
+    @classmethod
+    def parse(cls, raw: Any) -> Status:
+        """A GET /api/status answer as the tray keeps it."""
+        return cls.from_body(read(bodies.Status, raw))
 
 
 @dataclass(frozen=True)
@@ -256,14 +232,6 @@ class Event:
     seq: int
     type: str
     data: dict[str, Any]
-
-    @classmethod
-    def parse(cls, raw: Any) -> Event | None:
-        data = _dict(raw)
-        seq = data.get("seq")
-        if not isinstance(seq, int) or isinstance(seq, bool):
-            return None
-        return cls(seq=seq, type=_str(data.get("type")), data=_dict(data.get("data")))
 
 
 @dataclass(frozen=True)
@@ -274,14 +242,15 @@ class EventBatch:
     instance: str | None
 
     @classmethod
-    def parse(cls, raw: Any) -> EventBatch:
-        data = _dict(raw)
-        items = data.get("events")
-        parsed = [Event.parse(e) for e in items] if isinstance(items, list) else []
-        last = data.get("last_seq")
+    def from_body(cls, page: bodies.EventsPage) -> EventBatch:
         return cls(
-            events=tuple(e for e in parsed if e is not None),
-            last_seq=_int(last) if _num(last) is not None else None,
-            gap=data.get("gap") is True,
-            instance=_opt_str(data.get("instance")),
+            events=tuple(Event(e["seq"], e["type"], e["data"]) for e in page["events"]),
+            last_seq=page["last_seq"],
+            gap=page["gap"],
+            instance=page["instance"] or None,
         )
+
+    @classmethod
+    def parse(cls, raw: Any) -> EventBatch:
+        """A GET /api/events answer as the tray keeps it."""
+        return cls.from_body(read(bodies.EventsPage, raw))

@@ -42,6 +42,8 @@ from tray.model import (
 )
 from tray.notices import Notification
 from tray.state import RECENT, Settings, TrayState
+from voxtrald import bodies
+from voxtrald.client.read import read
 from voxtrald.states import MemoryLevel
 
 # How many announced versions to remember; old ones can never come back.
@@ -189,11 +191,10 @@ def _on_event(
     state: TrayState, seq: int, kind: str, data: dict, settings: Settings, now: float
 ) -> Result:
     if kind in MEMORY_EVENTS:
-        level = data.get("level")
-        if level not in LEVELS:
-            level = MEMORY_EVENTS[kind]
-        mem = Memory.parse({**data, "level": level}) or Memory(MemoryLevel(level))
-        return _observe_memory(state, mem, seq, data.get("reminder") is True, settings)
+        body = read(bodies.MemoryEvent, data)
+        if body["level"] not in LEVELS:
+            body["level"] = MEMORY_EVENTS[kind]
+        return _observe_memory(state, Memory.from_body(body), seq, body["reminder"], settings)
     if kind == "update_available":
         version = data.get("version")
         if isinstance(version, str) and version:

@@ -69,16 +69,14 @@ class UserRequests:
 
     def about(self) -> None:
         st = self.state.status if self.state.online else None
-        checked: dict[str, object] = {}
+        at = error = None
         if st is not None:
             try:
                 checked = self.client.update_check()
+                at, error = checked["checked_at"] or None, checked["error"] or None
             except ActionFailed as exc:
                 log.debug("no update state to show: %s", exc)
-        at, error = checked.get("checked_at"), checked.get("error")
-        self.send(notices.about_notice(
-            st.version if st else None, current_version(),
-            at if isinstance(at, str) else None, error if isinstance(error, str) else None))
+        self.send(notices.about_notice(st.version if st else None, current_version(), at, error))
 
     def retry(self, job_id: int) -> None:
         try:
@@ -87,8 +85,8 @@ class UserRequests:
             self.send(Notification("job_failed", "Could not retry", name(str(exc)), "low"))
             return
         if actions.retry_is_pointless(record):
-            file = name(str(record.get("file") or "the file"))
-            folder = str(Path(str(record.get("source_path"))).parent)
+            file = name(record["file"] or "the file")
+            folder = str(Path(record["source_path"]).parent)
             log.info("not retrying job %d: %s is unchanged since it failed", job_id, file)
             self.send(Notification(
                 "job_failed", f"Replace {file} first",
@@ -101,7 +99,7 @@ class UserRequests:
         except ActionFailed as exc:
             self.send(Notification("job_failed", "Could not retry", name(str(exc)), "low"))
             return
-        log.info("job %d (%s) queued again", job_id, name(str(job.get("file", ""))))
+        log.info("job %d (%s) queued again", job_id, name(job["file"]))
         self._after_action()
 
     def cancel(self, job_id: int) -> None:
@@ -114,7 +112,7 @@ class UserRequests:
                                    "low"))
             self._after_action()
             return
-        file = name(str(job.get("file") or "the file"))
+        file = name(job["file"] or "the file")
         log.info("job %d (%s) cancelled", job_id, file)
         self.send(notices.cancelled_notice(job_id, file))
         self._after_action()
@@ -128,16 +126,15 @@ class UserRequests:
             self.send(Notification("job_failed", "Could not read the error", name(str(exc)),
                                    "low"))
             return
-        error, file = job.get("error"), job.get("file")
-        error = error if isinstance(error, str) and error else "no error recorded"
-        file = name(file if isinstance(file, str) and file else "the file")
+        error = job["error"] or "no error recorded"
+        file = name(job["file"] or "the file")
         if actions.retry_is_pointless(job):
             advice = f"Put a good copy of {file} in the Failed folder, then press Retry."
         else:
             advice = "Retry may help; the daemon's log has the details."
         buttons: list[Action] = []
-        source = job.get("source_path")
-        folder = str(Path(source).parent) if isinstance(source, str) and source else None
+        source = job["source_path"]
+        folder = str(Path(source).parent) if source else None
         if folder and desktop.local_path(folder, want_dir=True):
             buttons.append(Action("open_folder", "Open Failed folder",
                                   Command("open_folder", folder)))

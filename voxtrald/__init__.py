@@ -14,8 +14,9 @@ The process (top level)
     events        the numbered event log clients long-poll
     states        names shared by the daemon, the API, the CLI and the tray (StrEnums:
                   job states, memory levels, daemon states, event types)
-    bodies        the API's JSON bodies (status, jobs, health, memory and update
-                  summaries) as TypedDicts, built by the daemon, usable by clients
+    bodies        the API's JSON bodies (status, jobs, events, health, errors, the memory
+                  reading, update check, download, apply and rollback) as TypedDicts,
+                  built by the daemon, read back by clients (client/read)
     exit_codes, version
 
 inbox/            when a file is ready
@@ -69,9 +70,10 @@ api/              what the world sees
     speaker_routes   a finished job's speakers, listed and renamed
     transcript_routes  search, reindex, explain; a hit only for a caller who may read it
     (the rest)    HTTP/1.1 + JSON on the control socket (standard library server)
-client/           the client side: connection, calls (call and print), commands,
-                  render, watch, speaker_commands (`voxtrald speakers`),
-                  transcripts (search, reindex, explain)
+client/           the client side: connection, read (an answer into its declared body,
+                  tolerant of older and newer daemons; the tray's reader too), calls
+                  (call and print), commands, render, watch, speaker_commands
+                  (`voxtrald speakers`), transcripts (search, reindex, explain)
 
 Features with their own package
     memory/       memory readings, levels with hysteresis, the sampler

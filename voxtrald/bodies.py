@@ -1,15 +1,27 @@
 """The JSON bodies the control API answers with, declared once as TypedDicts.
 
-The daemon builds them (api/control.py, the memory sampler, the update
-checker) and the type checker holds every builder to the same keys, so a key
-renamed on one side cannot silently vanish from another. At run time they
-are plain dicts: what goes on the wire is unchanged. Only the standard
-library and the shared names are imported here, so a client may use them too.
+The daemon builds them (api/control.py, the memory sampler and report, the
+update checker and applier) and the type checker holds every builder to the
+same keys, so a key renamed on one side cannot silently vanish from another.
+Clients read them back into the same types with `voxtrald.client.bodies`, one
+tolerant reader per body. At run time they are plain dicts: what goes on the
+wire is unchanged. Only `typing` is imported here, so any client may use them.
 """
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
+
+
+class ErrorDetail(TypedDict):
+    code: str  # for scripts: bad_parameter, job_not_found, busy, ...
+    message: str  # for people
+
+
+class ErrorReply(TypedDict):
+    """Every 4xx and 5xx answer."""
+
+    error: ErrorDetail
 
 
 class Folders(TypedDict):
@@ -98,7 +110,11 @@ class Team(TypedDict):
     reachable: bool
 
 
-class Status(TypedDict):
+class _OnATeam(TypedDict, total=False):
+    team: Team  # only when the daemon shares a team queue
+
+
+class Status(_OnATeam):
     """GET /api/status: one poll for the tray and `voxtrald status`."""
 
     version: str
@@ -115,7 +131,6 @@ class Status(TypedDict):
     memory: MemorySummary | None
     update: UpdateSummary | None
     events_last_seq: int
-    team: NotRequired[Team]
 
 
 class Health(TypedDict):
@@ -125,7 +140,11 @@ class Health(TypedDict):
     problems: list[str]
 
 
-class Job(TypedDict):
+class _HeldBy(TypedDict, total=False):
+    host: str | None  # the machine that holds or held it (a team queue only)
+
+
+class Job(_HeldBy):
     """GET /api/jobs/{id} and each of GET /api/jobs: a job as clients see it (ISO times)."""
 
     id: int
@@ -150,7 +169,6 @@ class Job(TypedDict):
     language: str | None
     language_probability: float | None
     warnings: list[str]
-    host: NotRequired[str | None]  # the machine that holds or held it
 
 
 class JobList(TypedDict):
@@ -158,5 +176,214 @@ class JobList(TypedDict):
     count: int
 
 
-#: A body no TypedDict describes yet (the full memory reading, an update check).
-Body = dict[str, Any]
+class HealthReport(Health):
+    """GET /api/health: control's verdict, and which daemon gave it."""
+
+    version: str
+    instance: str
+    uptime_seconds: float
+
+
+class VersionInfo(TypedDict):
+    """GET /api/version."""
+
+    version: str
+    app_name: str
+
+
+class Event(TypedDict):
+    seq: int
+    type: str  # an EventType
+    time: str
+    data: dict[str, Any]  # per type; see docs/api.md
+
+
+class EventsPage(TypedDict):
+    """GET /api/events: the events after a number, and where numbering stands."""
+
+    events: list[Event]
+    last_seq: int
+    gap: bool  # some events after `after` are no longer held
+    instance: str
+
+
+# -- GET /api/system/memory --------------------------------------------------------------
+
+
+class HostMemory(TypedDict):
+    total_gb: float
+    available_gb: float
+    percent: float
+
+
+class CgroupMemory(TypedDict):
+    version: int
+    path: str
+    limit_gb: float
+    used_gb: float
+    inactive_file_gb: float
+    percent: float
+
+
+class SystemMemory(TypedDict):
+    """The limit in force (host or cgroup); all None before the first reading."""
+
+    total_gb: float | None
+    available_gb: float | None
+    used_gb: float | None
+    percent: float | None
+    status: str  # a MemoryLevel
+    limit: str | None
+    host: HostMemory | None
+    cgroup: CgroupMemory | None
+
+
+class ProcessUse(TypedDict):
+    """The daemon's own memory, and with its worker's (`total_*`)."""
+
+    pid: int | None
+    rss_mb: float | None
+    vms_mb: float | None
+    percent: float | None
+    total_rss_mb: float | None
+    total_percent: float | None
+
+
+class WorkerUse(TypedDict):
+    pid: int
+    rss_mb: float
+    vms_mb: float
+    percent: float | None
+
+
+class SwapUse(TypedDict):
+    total_gb: float
+    used_gb: float
+    percent: float
+
+
+class Pressure(TypedDict):
+    """Linux pressure stall information (PSI), where the kernel has it."""
+
+    some_avg10: float
+    some_avg60: float
+    full_avg10: float | None
+    full_avg60: float | None
+
+
+class MemoryTrend(TypedDict):
+    rate_mb_per_s: float | None
+    seconds_to_critical: float | None
+    window_seconds: float
+
+
+class TopProcess(TypedDict):
+    name: str
+    pid: int
+    rss_mb: float
+
+
+class Thresholds(TypedDict):
+    warning_percent: float
+    critical_percent: float
+    hysteresis_percent: float
+
+
+class MemoryReport(TypedDict):
+    """GET /api/system/memory: the last sample in full."""
+
+    level: str  # a MemoryLevel
+    system: SystemMemory
+    process: ProcessUse
+    worker: WorkerUse | None
+    swap: SwapUse | None
+    limit: str | None
+    psi: Pressure | None
+    trend: MemoryTrend
+    top_processes: list[TopProcess] | None  # only with ?top=1
+    message: str
+    thresholds: Thresholds
+    interval_seconds: float
+    sampled_at: str | None
+    problems: list[str]
+
+
+class MemoryEvent(TypedDict):
+    """The data of a memory_warning, memory_critical or memory_normal event."""
+
+    level: str
+    previous: str
+    percent: float
+    available_gb: float
+    total_gb: float
+    limit: str
+    worker_rss_mb: float | None
+    message: str
+    reminder: bool
+    top_processes: list[TopProcess]
+
+
+# -- POST /api/updates/download, /api/updates/apply, /api/updates/rollback ----------------
+
+
+class StagedUpdate(TypedDict):
+    """A downloaded, verified release wheel waiting to be installed."""
+
+    version: str
+    file: str
+    sha256: str
+    size: int
+    signed_by: str
+    source_url: str
+    release_url: str | None
+    staged_at: str
+    signed_at: int | None  # when the key signed it, from the trusted comment
+    path: str
+
+
+class _DownloadOutcome(TypedDict):
+    staged: bool
+    error: str | None
+    code: str | None  # why nothing was staged, for scripts
+
+
+class Download(_DownloadOutcome, total=False):
+    """POST /api/updates/download: the outcome, with the staged update's keys when staged."""
+
+    version: str
+    file: str
+    sha256: str
+    size: int
+    signed_by: str
+    source_url: str
+    release_url: str | None
+    staged_at: str
+    signed_at: int | None
+    path: str
+
+
+class ApplyState(TypedDict):
+    """POST /api/updates/apply (202): an apply that started, and its first step."""
+
+    state: str  # idle, downloading, installing, testing, restarting, failed, rolling back
+    version: str | None
+    error: str | None
+    code: str | None
+
+
+class ApplyStatus(ApplyState):
+    """GET /api/updates/apply: what an apply is doing, and what this install can do."""
+
+    install: str  # the kind of install (root, venv, source, ...)
+    root: str | None
+    can_apply: bool
+    how_to_update: str | None
+    versions: list[str]
+
+
+class RollbackStarted(TypedDict):
+    """POST /api/updates/rollback (202): the version left and the one put back."""
+
+    rolling_back: bool
+    version: str
+    previous: str

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from voxtrald.bodies import Event, EventsPage
 from voxtrald.states import EventType
 
 # How often a long-poll asks whether its client is still there.
@@ -27,7 +28,7 @@ def utc_now_iso() -> str:
 
 class EventLog:
     def __init__(self, capacity: int = 1000) -> None:
-        self._events: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._events: deque[Event] = deque(maxlen=capacity)
         self._seq = 0
         self._cond = threading.Condition()
         # Changes at every daemon start, so a client can tell numbering began again.
@@ -45,14 +46,14 @@ class EventLog:
         with self._cond:
             self._seq += 1
             self._events.append(
-                {"seq": self._seq, "type": str(type_), "time": utc_now_iso(), "data": data}
+                Event(seq=self._seq, type=str(type_), time=utc_now_iso(), data=data)
             )
             self._cond.notify_all()
             return self._seq
 
     def since(
         self, after: int, timeout: float = 0.0, cancelled: Callable[[], bool] | None = None
-    ) -> dict[str, Any]:
+    ) -> EventsPage:
         """Events with seq > after, waiting up to `timeout` seconds for one.
 
         Only a client that is exactly up to date waits: one whose `after` is
@@ -76,7 +77,7 @@ class EventLog:
                 with self._cond:
                     return self._result(after)
 
-    def _result(self, after: int) -> dict[str, Any]:
+    def _result(self, after: int) -> EventsPage:
         events = [e for e in self._events if e["seq"] > after]
         oldest = self._events[0]["seq"] if self._events else self._seq + 1
         # A client whose `after` is older than what we still hold missed some.
@@ -85,9 +86,4 @@ class EventLog:
             # The daemon restarted and numbering began again: resend all.
             events = list(self._events)
             gap = True
-        return {
-            "events": events,
-            "last_seq": self._seq,
-            "gap": gap,
-            "instance": self.instance,
-        }
+        return EventsPage(events=events, last_seq=self._seq, gap=gap, instance=self.instance)

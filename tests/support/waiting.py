@@ -7,9 +7,12 @@ that names what never came turns a hang into a readable failure.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "",
@@ -23,3 +26,40 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = ""
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+def returns(call: Callable[[], T], timeout: float = 30.0, what: str = "") -> T:
+    """What `call()` returns, run in a thread; AssertionError naming `what` if it has not
+    returned after `timeout` s. A guard against a hang, not a measure: give the call a
+    wait of its own far beyond `timeout` (a long-poll of an hour, a stop that would wait
+    for a 60 s interval), so that returning at all is the event the test waits for."""
+    result: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except BaseException as exc:  # re-raised in the test's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="returns", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise AssertionError(f"still waiting after {timeout} s for {what or call}")
+    if failed:
+        raise failed[0]
+    return result[0]
+
+
+class Waits(threading.Event):
+    """A loop's stop event that notes each pause the loop asks for: a test of a pace reads
+    the pauses asked for, in order, instead of timing the loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.asked.append(timeout)
+        return super().wait(timeout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Protocol
+from typing import Protocol
 
 from voxtrald import bodies
 from voxtrald.api.router import ApiError, Request, Router
@@ -80,16 +80,16 @@ def register(router: Router, control: DaemonControl) -> None:
     def status(_req: Request) -> bodies.Status:
         return control.status()
 
-    def version(_req: Request) -> dict[str, Any]:
-        return {"version": current_version(), "app_name": APP_NAME}
+    def version(_req: Request) -> bodies.VersionInfo:
+        return bodies.VersionInfo(version=current_version(), app_name=APP_NAME)
 
-    def health(_req: Request) -> dict[str, Any]:
-        return {
+    def health(_req: Request) -> bodies.HealthReport:
+        return bodies.HealthReport(
             **control.health(),
-            "version": current_version(),
-            "instance": control.events.instance,
-            "uptime_seconds": round(time.monotonic() - started, 1),
-        }
+            version=current_version(),
+            instance=control.events.instance,
+            uptime_seconds=round(time.monotonic() - started, 1),
+        )
 
     def list_jobs(req: Request) -> bodies.JobList:
         state = req.query.get("state") or None
@@ -136,7 +136,7 @@ def register(router: Router, control: DaemonControl) -> None:
         req.json()
         return control.resume()
 
-    def events(req: Request) -> dict[str, Any]:
+    def events(req: Request) -> bodies.EventsPage:
         after = req.int_query("after", 0, 0, 2**62)
         return control.events.since(after, _events_timeout(req), cancelled=req.client_gone)
 

@@ -8,7 +8,7 @@ the routes.
 
 from __future__ import annotations
 
-from typing import Any
+from voxtrald.bodies import ErrorDetail, ErrorReply
 
 
 class ApiError(Exception):
@@ -18,8 +18,8 @@ class ApiError(Exception):
         self.code = code
         self.message = message
 
-    def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message}}
+    def body(self) -> ErrorReply:
+        return ErrorReply(error=ErrorDetail(code=self.code, message=self.message))
 
 
 def bad_request(message: str) -> ApiError:

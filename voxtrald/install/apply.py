@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from voxtrald.bodies import ApplyState, ApplyStatus, RollbackStarted
 from voxtrald.config import Config
 from voxtrald.events import EventLog
 from voxtrald.install import envbuild, record, rollback
@@ -70,27 +71,28 @@ class Applier:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._progress: dict[str, Any] = {"state": "idle", "version": None, "error": None,
-                                          "code": None}
+        self._progress = ApplyState(state="idle", version=None, error=None, code=None)
 
     # --- what the API shows ---------------------------------------------------------
 
     def failed_versions(self) -> dict[str, str]:
         return record.failed_versions(self.root) if self.root is not None else {}
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ApplyStatus:
         with self._lock:
-            progress = dict(self._progress)
-        progress["install"] = str(self.running.kind)
-        progress["root"] = str(self.root.path) if self.root else None
-        progress["can_apply"] = self.running.kind == Kind.ROOT
-        progress["how_to_update"] = how_to_update(self.running) or None
-        progress["versions"] = self.root.versions() if self.root else []
-        return progress
+            progress = self._progress.copy()
+        return ApplyStatus(
+            **progress,
+            install=str(self.running.kind),
+            root=str(self.root.path) if self.root else None,
+            can_apply=self.running.kind == Kind.ROOT,
+            how_to_update=how_to_update(self.running) or None,
+            versions=self.root.versions() if self.root else [],
+        )
 
     # --- apply ------------------------------------------------------------------------
 
-    def apply(self, retry_failed: bool = False, wanted: str | None = None) -> dict[str, Any]:
+    def apply(self, retry_failed: bool = False, wanted: str | None = None) -> ApplyState:
         """Start applying the offered update in the background; ApplyError if it cannot.
 
         `wanted` is the version the user chose (the tray's "Install X"): when a newer
@@ -116,12 +118,12 @@ class Applier:
                              "the install with its launcher first")
         with self._lock:
             self._refuse_if_busy()
-            self._progress = {"state": "downloading", "version": version, "error": None,
-                              "code": None}
+            self._progress = ApplyState(state="downloading", version=version, error=None,
+                                        code=None)
             self._thread = threading.Thread(target=self._run, args=(root, version, retry_failed),
                                             name="update-apply", daemon=True)
             self._thread.start()
-            return dict(self._progress)
+            return self._progress.copy()
 
     def _refuse_if_busy(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -141,11 +143,11 @@ class Applier:
     def _run(self, root: InstallRoot, version: str, retry_failed: bool) -> None:
         try:
             staged = self.checker.download(retry_rolled_back=retry_failed)
-            if not staged.get("staged"):
-                raise DownloadFailed(staged.get("code") or "download_failed",
-                                 staged.get("error") or "the update could not be downloaded")
+            if not staged["staged"]:
+                raise DownloadFailed(staged["code"] or "download_failed",
+                                     staged["error"] or "the update could not be downloaded")
             verified = self.checker.staged()  # verified again, just before use
-            if verified is None or verified.get("version") != version:
+            if verified is None or verified["version"] != version:
                 raise ApplyRefused("verification_failed", "the staged update no longer "
                                  "verifies; download it again")
             self._step("installing")
@@ -153,7 +155,7 @@ class Applier:
                 keep = {current_version(), version} | set(self._previous(root))
                 envbuild.sweep_incomplete(root, keep)
             envbuild.build(root, version, Path(verified["path"]), verified["sha256"],
-                           signed_at=verified.get("signed_at"))
+                           signed_at=verified["signed_at"])
             if self._stop.is_set():
                 return
             self._step("testing")
@@ -171,7 +173,8 @@ class Applier:
                 message = f"applying the update failed ({type(exc).__name__}: {exc})"
             log.warning("update %s not applied: %s", version, message)
             with self._lock:
-                self._progress.update(state="failed", error=message, code=code)
+                self._progress = ApplyState(state="failed", version=version, error=message,
+                                            code=str(code))
             self.events.emit(EventType.UPDATE_FAILED, version=version, message=message)
             return
         self.events.emit(EventType.UPDATE_RESTARTING, version=version, previous=current_version())
@@ -214,7 +217,7 @@ class Applier:
 
     # --- rollback by hand -------------------------------------------------------------
 
-    def rollback(self) -> dict[str, Any]:
+    def rollback(self) -> RollbackStarted:
         """Put the previous version back and restart into it; ApplyError if there is none."""
         root = self._updatable()
         with self._lock:
@@ -228,10 +231,10 @@ class Applier:
             rollback.begin(root, current, previous, "rolled back by hand",
                            self.cfg.paths.state_dir)
             record.write_pending(root, current)
-            self._progress = {"state": "rolling back", "version": previous, "error": None,
-                              "code": None}
+            self._progress = ApplyState(state="rolling back", version=previous, error=None,
+                                        code=None)
         self.request_restart()
-        return {"rolling_back": True, "version": current, "previous": previous}
+        return RollbackStarted(rolling_back=True, version=current, previous=previous)
 
     # --- news from the last update ----------------------------------------------------
 

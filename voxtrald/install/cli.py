@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from voxtrald import config, exit_codes
+from voxtrald.bodies import ApplyState, ApplyStatus, HealthReport, UpdateCheck
 from voxtrald.client.calls import add_options, call_and_print, socket_for
 from voxtrald.client.connection import ApiResponseError, Client, DaemonUnreachable
+from voxtrald.client.read import read
 from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
 from voxtrald.install import envbuild, rollback, selftest
 from voxtrald.install.layout import LayoutError, detect, how_to_update
@@ -63,15 +65,19 @@ def _cmd_install(args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def _wait_back(client: Client, old_instance: str | None, deadline: float) -> dict[str, Any]:
+def _health(client: Client, **kw: Any) -> HealthReport:
+    return read(HealthReport, client.get("/api/health", **kw))
+
+
+def _wait_back(client: Client, old_instance: str | None, deadline: float) -> HealthReport:
     """The daemon's health once it answers again as a new instance."""
     while time.monotonic() < deadline:
         try:
-            health = client.get("/api/health", timeout=5.0)
+            health = _health(client, timeout=5.0)
         except (DaemonUnreachable, ApiResponseError):
             time.sleep(POLL)
             continue
-        if health.get("instance") != old_instance and health.get("ok"):
+        if health["instance"] != old_instance and health["ok"]:
             return health
         time.sleep(POLL)
     raise TimeoutError
@@ -79,33 +85,34 @@ def _wait_back(client: Client, old_instance: str | None, deadline: float) -> dic
 
 def _apply_call(args: argparse.Namespace) -> Callable[[Client], dict[str, Any]]:
     def call(client: Client) -> dict[str, Any]:
-        before = client.get("/api/health")
-        started = client.post("/api/updates/apply", {"retry_failed": args.retry_failed})
+        before = _health(client)
+        answer = client.post("/api/updates/apply", {"retry_failed": args.retry_failed})
         if args.no_wait:
-            return started
+            return answer
         deadline = time.monotonic() + args.timeout
-        target = started.get("version")
+        target = read(ApplyState, answer)["version"]
         while time.monotonic() < deadline:
             try:
-                progress = client.get("/api/updates/apply", timeout=5.0)
+                raw = client.get("/api/updates/apply", timeout=5.0)
             except DaemonUnreachable:
                 break  # restarting
-            if progress.get("state") == "failed":
-                return {**progress, "applied": False}
-            if progress.get("state") in ("restarting", "idle"):
+            progress = read(ApplyStatus, raw)
+            if progress["state"] == "failed":
+                return {**raw, "applied": False}
+            if progress["state"] in ("restarting", "idle"):
                 break  # idle: already a new daemon, which has not applied anything
             time.sleep(POLL)
         try:
-            health = _wait_back(client, before.get("instance"), deadline)
+            health = _wait_back(client, before["instance"], deadline)
         except TimeoutError:
             return {"applied": False, "version": target, "state": "unknown",
                     "error": "the daemon did not come back in time; see its log"}
-        running = health.get("version")
-        check = client.get("/api/updates/check")
+        running = health["version"]
+        check = read(UpdateCheck, client.get("/api/updates/check"))
         return {"applied": running == target, "version": target, "running": running,
-                "previous": before.get("version"), "state": "done",
+                "previous": before["version"], "state": "done",
                 "error": None if running == target else
-                f"Voxtral {target} was rolled back: {check.get('rolled_back_reason') or '?'}"}
+                f"Voxtral {target} was rolled back: {check['rolled_back_reason'] or '?'}"}
     return call
 
 
@@ -125,14 +132,13 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 
 def _cmd_rollback(args: argparse.Namespace) -> int:
     def call(client: Client) -> dict[str, Any]:
-        before = client.get("/api/health")
+        before = _health(client)
         started = client.post("/api/updates/rollback")
         try:
-            health = _wait_back(client, before.get("instance"),
-                                time.monotonic() + args.timeout)
+            health = _wait_back(client, before["instance"], time.monotonic() + args.timeout)
         except TimeoutError:
             return {**started, "error": "the daemon did not come back in time; see its log"}
-        return {**started, "running": health.get("version"), "error": None}
+        return {**started, "running": health["version"], "error": None}
 
     try:
         Client(socket_for(args.socket), timeout=5.0).get("/api/health")

@@ -49,15 +49,16 @@ _ROUNDS_ENV = "VOXTRAL_TRIAL_ROUNDS"
 
 def _health(socket_path: str) -> tuple[bool, str | None, list[str]]:
     """(ok, version, problems) from the daemon's /api/health; not ok when it does not answer."""
+    from voxtrald.bodies import HealthReport
     from voxtrald.client.connection import Client, DaemonUnreachable
+    from voxtrald.client.read import read
 
     try:
-        status, body = Client(Path(socket_path), timeout=2.0).request("GET", "/api/health")
+        status, raw = Client(Path(socket_path), timeout=2.0).request("GET", "/api/health")
     except DaemonUnreachable:
         return False, None, ["its control socket does not answer"]
-    problems = [str(p) for p in body.get("problems") or [] if isinstance(p, str)][:3]
-    version = body.get("version") if isinstance(body.get("version"), str) else None
-    return status == 200 and body.get("ok") is True, version, problems
+    health = read(HealthReport, raw)
+    return status == 200 and health["ok"], health["version"] or None, health["problems"][:3]
 
 
 class Child:

@@ -12,9 +12,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
-from voxtrald.bodies import MemorySummary
+from voxtrald.bodies import MemoryReport, MemorySummary, Thresholds
 from voxtrald.config import MemoryConfig
 from voxtrald.events import EventLog, utc_now_iso
 from voxtrald.memory import messages, report
@@ -250,7 +249,7 @@ class MemoryMonitor:
             limit=reading.limit if reading else None,
         )
 
-    def snapshot(self, include_top: bool = False) -> dict[str, Any]:
+    def snapshot(self, include_top: bool = False) -> MemoryReport:
         """GET /api/system/memory: the last sample in full (top processes read on request)."""
         message = self._message()
         with self._lock:
@@ -268,26 +267,26 @@ class MemoryMonitor:
             except (BadReading, OSError, ValueError):
                 pass
         total = reading.total if reading else None
-        return {
-            "level": level,
-            "system": report.system_json(reading, level),
-            "process": report.process_json(own, worker, total),
-            "worker": report.worker_json(worker, total),
-            "swap": report.swap_json(reading),
-            "limit": reading.limit if reading else None,
-            "psi": report.psi_json(reading),
-            "trend": trend,
-            "top_processes": report.top_json(self._top_safely()) if include_top else None,
-            "message": message,
-            "thresholds": {
-                "warning_percent": self.cfg.warning_percent,
-                "critical_percent": self.cfg.critical_percent,
-                "hysteresis_percent": self.cfg.hysteresis_percent,
-            },
-            "interval_seconds": interval_for(reading.percent if reading else None, self.cfg),
-            "sampled_at": sampled_at,
-            "problems": problems,
-        }
+        return MemoryReport(
+            level=str(level),
+            system=report.system_json(reading, level),
+            process=report.process_json(own, worker, total),
+            worker=report.worker_json(worker, total),
+            swap=report.swap_json(reading),
+            limit=reading.limit if reading else None,
+            psi=report.psi_json(reading),
+            trend=trend,
+            top_processes=report.top_json(self._top_safely()) if include_top else None,
+            message=message,
+            thresholds=Thresholds(
+                warning_percent=self.cfg.warning_percent,
+                critical_percent=self.cfg.critical_percent,
+                hysteresis_percent=self.cfg.hysteresis_percent,
+            ),
+            interval_seconds=interval_for(reading.percent if reading else None, self.cfg),
+            sampled_at=sampled_at,
+            problems=problems,
+        )
 
     def hold_reason(self, model_bytes: int | None, worker_loaded: bool) -> str | None:
         """Why a NEW job should wait now, in words for /api/status; None when it may start."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+from voxtrald.bodies import MemoryTrend
 from voxtrald.memory.figures import MiB
 
 WINDOW_SECONDS = 60.0
@@ -58,12 +59,12 @@ class Trend:
             return None
         return slope(self._points)
 
-    def report(self, used: int, critical_used: float) -> dict[str, float | None]:
+    def report(self, used: int, critical_used: float) -> MemoryTrend:
         rate = self.rate()
         eta = seconds_to(critical_used, used, rate)
         span = self._points[-1][0] - self._points[0][0] if self._points else 0.0
-        return {
-            "rate_mb_per_s": None if rate is None else round(rate / MiB, 3),
-            "seconds_to_critical": None if eta is None else round(eta, 1),
-            "window_seconds": round(span, 1),
-        }
+        return MemoryTrend(
+            rate_mb_per_s=None if rate is None else round(rate / MiB, 3),
+            seconds_to_critical=None if eta is None else round(eta, 1),
+            window_seconds=round(span, 1),
+        )

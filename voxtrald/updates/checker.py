@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voxtrald.bodies import UpdateCheck, UpdateSummary
+from voxtrald.bodies import Download, StagedUpdate, UpdateCheck, UpdateSummary
 from voxtrald.config import UpdatesConfig
 from voxtrald.events import EventLog
 from voxtrald.states import EventType
@@ -176,7 +176,7 @@ class UpdateChecker:
         log.info("update %s dismissed", normalized)
         return self._result()
 
-    def download(self, retry_rolled_back: bool = False) -> dict[str, Any]:
+    def download(self, retry_rolled_back: bool = False) -> Download:
         """Stage the offered update; {"staged": bool, ...} with `error` and `code` on failure.
 
         A version rolled back here is not offered, so not staged either, unless
@@ -214,9 +214,9 @@ class UpdateChecker:
                 log.warning("update download failed: %r", exc)
                 return _failed("download_failed", "the release's download could not be used "
                                f"({sanitize.clean_text(str(exc), 200) or type(exc).__name__})")
-            return {"staged": True, "error": None, "code": None, **manifest}
+            return Download(staged=True, error=None, code=None, **manifest)
 
-    def staged(self) -> dict[str, Any] | None:
+    def staged(self) -> StagedUpdate | None:
         """The intact staged copy of the offered version (manifest + `path`), if any."""
         version = self._result()["latest_version"]
         return self._downloader.staged(version) if version else None
@@ -366,5 +366,5 @@ def _clamp(when: object, now: float) -> float:
     return min(float(when), now + MAX_WAIT)
 
 
-def _failed(code: str, message: str) -> dict[str, Any]:
-    return {"staged": False, "error": message, "code": code}
+def _failed(code: str, message: str) -> Download:
+    return Download(staged=False, error=message, code=code)

@@ -35,6 +35,7 @@ from typing import Any
 import requests
 from packaging.version import Version
 
+from voxtrald.bodies import StagedUpdate
 from voxtrald.events import utc_now_iso
 from voxtrald.files import hashing
 from voxtrald.files.private import NotPrivate, private_folder
@@ -61,6 +62,10 @@ class DownloadError(Exception):
     def __init__(self, message: str, code: str = "download_failed") -> None:
         super().__init__(message)
         self.code = code
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def signed_time(verified: minisign.Verified) -> int | None:
@@ -134,7 +139,7 @@ class Downloader:
         #: When the installed version's release was signed, if known (see check_manifest).
         self.not_before: int | None = None
 
-    def stage(self, release: dict[str, Any], current: str) -> dict[str, Any]:
+    def stage(self, release: dict[str, Any], current: str) -> StagedUpdate:
         """Stage the release's wheel and return its manifest (plus `path`), or DownloadError."""
         version = release.get("version")
         if not version:
@@ -159,9 +164,9 @@ class Downloader:
         if wheel.get("sha256") not in (None, expected):
             raise DownloadError(f"GitHub's digest for {wheel['name']} disagrees with the signed "
                                 "SHA256SUMS; nothing was staged", "verification_failed")
-        staged = self.staged(version)
-        if staged is not None and staged["sha256"] == expected:
-            return staged
+        already = self.staged(version)
+        if already is not None and already["sha256"] == expected:
+            return already
         try:
             private_folder(self.updates_dir, "updates folder")
         except NotPrivate as exc:
@@ -178,17 +183,20 @@ class Downloader:
             if not same_version(wheel_version(tmp / wheel["name"]) or "", version):
                 raise DownloadError(f"{wheel['name']} is not a wheel of version {version}; "
                                     "nothing was staged", "verification_failed")
-            manifest = {
-                "version": version,
-                "file": wheel["name"],
-                "sha256": digest,
-                "size": size,
-                "signed_by": key_id,
-                "source_url": wheel["url"],
-                "release_url": release.get("html_url"),
-                "staged_at": utc_now_iso(),
-                "signed_at": signed_time(minisign.verify(sums, signature, self.keys)),
-            }
+            staged = StagedUpdate(
+                version=version,
+                file=wheel["name"],
+                sha256=digest,
+                size=size,
+                signed_by=key_id,
+                source_url=wheel["url"],
+                release_url=release.get("html_url"),
+                staged_at=utc_now_iso(),
+                signed_at=signed_time(minisign.verify(sums, signature, self.keys)),
+                path=str(self.updates_dir / version / wheel["name"]),
+            )
+            # Where it lies is not written down: the folder may move with the state dir.
+            manifest = {k: v for k, v in staged.items() if k != "path"}
             (tmp / SUMS).write_bytes(sums)
             (tmp / SIG).write_text(signature, encoding="utf-8")
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -197,9 +205,9 @@ class Downloader:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         log.info("staged update %s (%s, signed by %s)", version, wheel["name"], key_id)
-        return {**manifest, "path": str(self.updates_dir / version / wheel["name"])}
+        return staged
 
-    def staged(self, version: str) -> dict[str, Any] | None:
+    def staged(self, version: str) -> StagedUpdate | None:
         """The manifest of a staged copy of `version` that verifies again now, else None.
 
         The signature and the wheel's digest are checked on every call, so a
@@ -223,11 +231,16 @@ class Downloader:
             wheel = folder / name
             if hashing.sha256_file(wheel) != digest:
                 return None
+            size = wheel.stat().st_size
         except (OSError, ValueError, KeyError, TypeError, DownloadError, NotPrivate,
                 minisign.SignatureError):
             return None
-        return {**manifest, "sha256": digest, "signed_by": key_id, "signed_at": signed_at,
-                "path": str(wheel)}
+        return StagedUpdate(
+            version=version, file=name, sha256=digest, size=size,
+            signed_by=key_id, source_url=_text(manifest.get("source_url")) or "",
+            release_url=_text(manifest.get("release_url")),
+            staged_at=_text(manifest.get("staged_at")) or "", signed_at=signed_at,
+            path=str(wheel))
 
     def _signed_manifest(self, assets: list[dict[str, Any]], version: str) -> tuple[bytes, str]:
         sums = next((a for a in assets if a["name"] in SUMS_NAMES), None)

@@ -8,10 +8,8 @@ script can branch on.
 
 from __future__ import annotations
 
-from typing import Any
-
 from voxtrald.api.router import ApiError, Request, Router
-from voxtrald.bodies import UpdateCheck
+from voxtrald.bodies import ApplyState, ApplyStatus, Download, RollbackStarted, UpdateCheck
 from voxtrald.install.apply import Applier, ApplyError, DownloadFailed, SelfTestFailed
 from voxtrald.updates.checker import UpdateChecker
 from voxtrald.updates.versions import InvalidTag
@@ -49,14 +47,15 @@ def register_routes(router: Router, checker: UpdateChecker,
         except InvalidTag as exc:
             raise ApiError(400, "bad_parameter", str(exc)) from None
 
-    def download(request: Request) -> dict[str, Any]:
+    def download(request: Request) -> Download:
         result = checker.download()
         if not result["staged"]:
-            status = _DOWNLOAD_STATUS.get(result["code"], 502)
-            raise ApiError(status, result["code"], result["error"])
+            code = result["code"] or "download_failed"
+            raise ApiError(_DOWNLOAD_STATUS.get(code, 502), code,
+                           result["error"] or "nothing was staged")
         return result
 
-    def apply(request: Request) -> tuple[int, dict[str, Any]]:
+    def apply(request: Request) -> tuple[int, ApplyState]:
         body = request.json()
         retry = body.get("retry_failed") is True
         wanted = body.get("version")
@@ -69,12 +68,14 @@ def register_routes(router: Router, checker: UpdateChecker,
         except ApplyError as exc:
             raise ApiError(_apply_status(exc), exc.code, str(exc)) from None
 
-    def apply_status(_request: Request) -> dict[str, Any]:
+    def apply_status(_request: Request) -> ApplyStatus:
         if applier is None:
-            return {"state": "idle", "can_apply": False}
+            return ApplyStatus(state="idle", version=None, error=None, code=None,
+                               install="other", root=None, can_apply=False,
+                               how_to_update=None, versions=[])
         return applier.status()
 
-    def rollback(request: Request) -> tuple[int, dict[str, Any]]:
+    def rollback(request: Request) -> tuple[int, RollbackStarted]:
         request.json()
         if applier is None:
             raise ApiError(409, "not_updatable", "this daemon cannot roll back")

@@ -138,15 +138,15 @@ def test_the_same_server_run_by_ourselves_is_accepted(server: Server) -> None:
 
 def test_jobs_and_status_escape_control_characters(tmp_path: Path) -> None:
     """A name holding ESC and a newline, shown by `voxtrald jobs` and `status`, is escaped."""
-    from tests.support.traybus.fake_daemon import FakeDaemon
+    from tests.support.traybus.fake_daemon import FakeDaemon, current_job, job
 
     evil = "red\x1b[31mALERT\nvoxtrald: forged line.wav"
     fake = FakeDaemon(tmp_path / "voxtrald.sock", {"inbox": str(tmp_path / "in\x1b[2J")})
     try:
-        fake.status["current_job"] = {"id": 7, "file": evil, "percent": 10.0}
+        fake.status["current_job"] = current_job(7, evil, 10.0)
         fake.status["state"] = "transcribing"
-        fake.jobs = [{"id": 7, "state": "failed", "file": evil, "attempts": 3,
-                      "max_attempts": 3, "error": "bad\x1b]0;pwned\x07 data\nmore"}]
+        fake.jobs = [job(7, "failed", evil, attempts=3, max_attempts=3,
+                         error="bad\x1b]0;pwned\x07 data\nmore")]
         for command in ("status", "jobs"):
             proc = cli(command, "--socket", str(fake.socket_path))
             assert proc.returncode == 0, proc.stderr
@@ -160,5 +160,6 @@ def test_jobs_and_status_escape_control_characters(tmp_path: Path) -> None:
         assert "\x1b" not in out and "\\u001b" in out
     finally:
         fake.stop()
+    assert fake.errors == []
 
 

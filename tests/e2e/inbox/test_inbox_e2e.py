@@ -115,7 +115,7 @@ def test_a_name_at_the_filesystem_limit_gets_shortened_transcripts(
     outputs = sorted(p.name for p in daemon.transcripts.iterdir())
     assert len(outputs) == 4 and all(len(n.encode()) <= 255 for n in outputs)
     assert all(n.startswith("interview xxx") for n in outputs)
-    assert (daemon.processed / name).exists()
+    daemon.wait_for((daemon.processed / name).exists, 30, "the source moved")
 
     broken = "broken " + "y" * (255 - len("broken .wav")) + ".wav"
     drop_as(daemon, data_dir / "not_audio.wav", broken)

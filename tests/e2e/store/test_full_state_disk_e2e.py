@@ -21,8 +21,9 @@ from conftest import DaemonProc, tmpfs, wait_for
 
 FILES = 20
 #: The stretch over which the log is watched while the disk is full. Four
-#: minutes at a 30 s scan are eight scans; 30 s at a 1 s scan are thirty.
-FULL_SECONDS = 30.0
+#: minutes at a 30 s scan are eight scans; 8 s at a 0.25 s scan are thirty-two.
+SCAN_SECONDS = 0.25
+FULL_SECONDS = 8.0
 MAX_LINES = 20
 
 
@@ -56,7 +57,8 @@ def _health(d: DaemonProc) -> dict[str, Any]:
 def daemon_on_small_disk(tmp_path: Path, small_state: Path) -> Iterator[DaemonProc]:
     root = tmp_path / "d"
     root.mkdir()
-    d = DaemonProc(root, {"inbox": {"settle_seconds": 0.2, "scan_interval_seconds": 1}}, None)
+    d = DaemonProc(root, {"inbox": {"settle_seconds": 0.2,
+                                    "scan_interval_seconds": SCAN_SECONDS}}, None)
     d.state_dir = small_state / "state"
     d.start()
     yield d

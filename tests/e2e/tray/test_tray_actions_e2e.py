@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.conftest import DATA, DaemonProc
 from tests.support.traybus.bus_services import DesktopServices, Notify
-from tests.support.traybus.fake_daemon import FakeDaemon
+from tests.support.traybus.fake_daemon import FakeDaemon, apply_status, current_job, job
 from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
     Tray,
     desktop,
@@ -121,7 +121,10 @@ def test_real_daemon_batches_buttons_retry_and_switches(
 
     # Finished transcriptions switched off in the menu: the next file raises nothing.
     click_switch(tray, "Finished transcriptions")
-    assert json.loads((tmp_path / "tray.json").read_text())["notifications"]["job_done"] is False
+    # The menu reads the new state as soon as it is set; the file is written just after.
+    saved = tmp_path / "tray.json"
+    wait_for(lambda: saved.exists() and json.loads(saved.read_text())["notifications"]
+             ["job_done"] is False, 10, "the switch saved")
     before = len(services.notes())
     d.drop(speech(tmp_path, 4), "quiet.wav")
     d.wait_for(lambda: any(j["file"] == "quiet.wav" and j["state"] == "done" for j in d.jobs()),
@@ -208,7 +211,7 @@ def test_install_and_restart(
     assert not next(i for i in items if i.label == "Installing 1.1.0…").enabled
 
     # It fails before the switch: told once, and it can be tried again.
-    fake.apply_state = {"state": "failed", "version": "1.1.0", "can_apply": True}
+    fake.apply_state = apply_status("failed", "1.1.0")
     fake.emit(EventType.UPDATE_FAILED, version="1.1.0",
               message="cannot apply the update: No space left on device")
     failed = note_titled(services, "Voxtral 1.1.0 was not installed", 10)
@@ -216,7 +219,7 @@ def test_install_and_restart(
     tray.wait_menu(lambda m: any(i.label == install and i.enabled for i in m), "the item back")
     tray.click(install)
     wait_for(lambda: fake.count("POST", "/api/updates/apply") == 3, 10, "the second apply")
-    fake.apply_state = {"state": "restarting", "version": "1.1.0", "can_apply": True}
+    fake.apply_state = apply_status("restarting", "1.1.0")
     fake.emit(EventType.UPDATE_RESTARTING, version="1.1.0", previous="1.0.0")
     tray.wait_menu(lambda m: any(i.label == "Restarting into 1.1.0…" for i in m), "restarting")
 
@@ -224,7 +227,7 @@ def test_install_and_restart(
     # the tray is back in touch. One notice, with both versions and the reason.
     fake.status["update"] = {**fake.status["update"], "update_available": False,
                              "rolled_back": True, "can_apply": False}
-    fake.apply_state = {"state": "idle", "version": None, "can_apply": True}
+    fake.apply_state = apply_status()
     fake.restart(("update_rolled_back", {"version": "1.1.0", "restored": "1.0.0",
                                          "reason": "it exited during its first start (code 3)"}))
     title = "Voxtral 1.1.0 did not start properly; back on 1.0.0"
@@ -251,13 +254,13 @@ def test_recent_open_log_and_only_real_local_folders(
     for i in (1, 2):
         (transcripts / f"talk{i}.txt").write_text("hello")
     fake.jobs = [
-        {"id": i, "state": "done", "file": f"talk{i}.wav",
-         "outputs": [str(transcripts / f"talk{i}.txt")]}
+        job(i, "done", f"talk{i}.wav", outputs=[str(transcripts / f"talk{i}.txt")])
         for i in (1, 2)
     ]
     # A status that invents folders: a web address and a folder that does not exist.
     invented = tmp_path / "invented"
-    fake.status["folders"] = {"inbox": "https://evil.example/x", "transcripts": str(invented)}
+    fake.status["folders"] = {"inbox": "https://evil.example/x", "transcripts": str(invented),
+                              "processed": "", "failed": ""}
     fake.status["queue"]["done"] = 2
     tray = start_tray(fake.socket_path)
     items = tray.wait_menu(lambda m: any(i.label == "talk2.wav" for i in m), "Recent")
@@ -277,7 +280,11 @@ def test_recent_open_log_and_only_real_local_folders(
     # Each click runs in a thread of its own: the refusals may be logged after the log opened.
     refusals = ["not opening 'https://evil.example/x': not an existing local folder",
                 f"not opening '{invented}': not an existing local folder"]
-    wait_for(lambda: all(line in tray.output() for line in refusals), 30, "both refusals logged")
+    try:
+        wait_for(lambda: all(line in tray.output() for line in refusals), 30,
+                 "both refusals logged")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- the tray's output ---\n{tray.output()}") from None
     assert not invented.exists()
 
 
@@ -296,8 +303,7 @@ def test_x11_backend_without_pygobject(
         (hidden / module).mkdir(parents=True)
         (hidden / module / "__init__.py").write_text(
             f"raise ImportError('{module} is not installed here')\n")
-    fake.status["current_job"] = {"id": 3, "file": "会議 — notes.m4a", "percent": 40.0,
-                                  "eta_seconds": 12}
+    fake.status["current_job"] = current_job(3, "会議 — notes.m4a", 40.0, 12)
     fake.status["state"] = "transcribing"
     xtray = XEmbedTray(desktop.display)
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.conftest import DATA, DaemonProc
 from tests.support.traybus.bus_services import DesktopServices, Notify
 from tests.support.traybus.dbusmenu import MenuItem
-from tests.support.traybus.fake_daemon import FakeDaemon
+from tests.support.traybus.fake_daemon import FakeDaemon, current_job, job
 from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
     Tray,
     desktop,
@@ -94,12 +94,11 @@ def test_a_queued_file_cancelled_from_the_menu_stays_and_can_be_transcribed_anyw
 def test_a_bounded_queue_of_500_has_a_cancel_under_each_file_and_for_the_running_one(
     fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
 ) -> None:
-    fake.jobs = [{"id": 999, "state": "running", "file": "now.wav"}]
-    fake.jobs += [{"id": 1000 + i, "state": "queued", "file": f"q{i}.wav"}
-                  for i in range(1, 501)]
+    fake.jobs = [job(999, "running", "now.wav")]
+    fake.jobs += [job(1000 + i, "queued", f"q{i}.wav") for i in range(1, 501)]
     fake.status["queue"].update(queued=500, running=1)
     fake.status["state"] = "transcribing"
-    fake.status["current_job"] = {"id": 999, "file": "now.wav", "percent": 3.0}
+    fake.status["current_job"] = current_job(999, "now.wav", 3.0)
     tray = start_tray(fake.socket_path)
     items = tray.wait_menu(lambda m: any(i.label == "q1.wav" for i in m), "the queue view")
     queue = next(i for i in items if i.label == "Queue: 500 waiting")

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,13 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.support.traybus.bus_services import DesktopServices, Notify
-from tests.support.traybus.fake_daemon import FakeDaemon
+from tests.support.traybus.fake_daemon import (
+    FakeDaemon,
+    current_job,
+    job,
+    memory_summary,
+    update_summary,
+)
 from tests.support.traybus.fixtures import (  # noqa: F401 - fixtures
     Tray,
     desktop,
@@ -59,10 +64,9 @@ def progressing(fake: FakeDaemon) -> Iterator[threading.Event]:
             pct = (pct + 0.7) % 100
             with fake.cond:
                 fake.status["state"] = "transcribing"
-                fake.status["current_job"] = {"id": 7, "file": "talk.m4a", "percent": pct,
-                                              "eta_seconds": 600 - pct * 6}
-                fake.status["memory"] = {"level": "normal", "percent": 40 + pct / 10,
-                                         "available_gb": 9 - pct / 50, "message": ""}
+                fake.status["current_job"] = current_job(7, "talk.m4a", pct, 600 - pct * 6)
+                fake.status["memory"] = memory_summary("normal", 40 + pct / 10,
+                                                       9 - pct / 50, "")
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -75,28 +79,31 @@ def test_menu_is_not_rebuilt_while_a_file_transcribes(
     fake: FakeDaemon, services: DesktopServices, start_tray: Callable[..., Tray],
     tmp_path: Path, progressing: threading.Event,
 ) -> None:
-    """Open Recent transcripts and click in it 20 times over 30 s of changing figures."""
+    """Open Recent transcripts and click in it 20 times, the figures changing each time."""
     transcripts = tmp_path / "transcripts"
     transcripts.mkdir()
     (transcripts / "talk1.txt").write_text("hello\n")
-    fake.jobs = [{"id": 1, "state": "done", "file": "talk1.wav",
-                  "outputs": [str(transcripts / "talk1.txt")]}]
+    fake.jobs = [job(1, "done", "talk1.wav", outputs=[str(transcripts / "talk1.txt")])]
     fake.status["queue"]["done"] = 1
     tray = start_tray(fake.socket_path)
     tray.wait_menu(lambda m: any(i.label == "talk1.wav" for i in m)
                    and m[0].label == "Transcribing talk.m4a", "the menu of a transcription")
     reader = tray.reader()
     titles = set()
-    deadline = time.monotonic() + 30
     for round_ in range(20):
         items = tray.menu()
         recent = next(i for i in items if i.label == "Recent transcripts")
         target = next(i for i in items if i.label == "talk1.wav")
         reader.opened(recent.id)
         shown = reader.revision()
-        titles.add(reader.item_property("Title"))
-        # The person reads the submenu for a while before clicking; figures change meanwhile.
-        time.sleep(max(0.0, (deadline - time.monotonic()) / (20 - round_)))
+        title = reader.item_property("Title")
+        titles.add(title)
+        # The person reads the submenu for a while before clicking; the tray polls and the
+        # figures change meanwhile (a poll, and a new tooltip, before the click).
+        polls = fake.count("GET", "/api/status")
+        wait_for(lambda t=title, p=polls: fake.count("GET", "/api/status") > p
+                 and reader.item_property("Title") != t, 10,
+                 f"new figures while the menu is open ({round_ + 1})")
         titles.add(reader.item_property("Title"))
         # A rebuild now would close the menu under the pointer (a click rebuilds it
         # afterwards, once the menu has closed anyway: pystray's way).
@@ -120,7 +127,7 @@ def test_each_button_once_on_a_server_that_draws_default(
     fake.emit("job_done", id=1, file="a.wav", outputs=[str(transcripts / "a.txt")], warnings=[])
     ready = note_titled(services, "Transcript ready: a.wav")
     assert ready.body == "“And so, my fellow Americans”"
-    fake.jobs = [{"id": 2, "state": "failed", "file": "b.wav", "error": "not audio"}]
+    fake.jobs = [job(2, "failed", "b.wav", error="not audio")]
     fake.emit("job_failed", id=2, file="b.wav", error="not audio", final=True)
     failed = note_titled(services, "Transcription failed")
     fake.set_memory("critical", 93.0)
@@ -190,7 +197,7 @@ def test_files_finishing_together_get_one_notice(
 ) -> None:
     """The daemon stays busy the whole time: the notice comes at the hold, not at idle."""
     fake.status["state"] = "transcribing"
-    fake.status["current_job"] = {"id": 9, "file": "next.wav", "percent": 1.0}
+    fake.status["current_job"] = current_job(9, "next.wav", 1.0)
     fake.status["queue"]["queued"] = 5
     tray = start_tray(fake.socket_path)
     tray.wait_menu(lambda m: m[0].label.startswith("Transcribing next.wav"), "busy")
@@ -317,11 +324,11 @@ def test_copy_text_about_and_a_retry_that_cannot_help(
     broken.write_bytes(b"this is not audio")
     from voxtrald.files import hashing
 
-    fake.jobs = [{"id": 2, "state": "failed", "file": "broken.wav", "error": "not audio",
-                  "attempts": 1, "max_attempts": 3, "source_path": str(broken),
-                  "sha256": hashing.sha256_of(broken)}]
-    fake.status["update"] = {"update_available": False, "current_version": "1.0.0",
-                             "checked_at": "2026-05-01T10:00:00Z", "error": None}
+    fake.jobs = [job(2, "failed", "broken.wav", error="not audio", attempts=1,
+                     max_attempts=3, source_path=str(broken),
+                     sha256=hashing.sha256_of(broken))]
+    fake.status["update"] = update_summary(None, None, available=False)
+    fake.checked_at = "2026-05-01T10:00:00Z"
     tray = start_tray(fake.socket_path)
     tray.wait_menu(lambda m: m[0].label == "Idle", "the tray to see the daemon")
 
@@ -406,13 +413,12 @@ def test_queue_view_and_recent_stay_bounded_with_500_jobs_each(
     transcripts.mkdir()
     for i in range(1, 501):
         (transcripts / f"d{i}.txt").write_text("words\n")
-    fake.jobs = [{"id": i, "state": "done", "file": f"d{i}.wav",
-                  "outputs": [str(transcripts / f"d{i}.txt")]} for i in range(1, 501)]
-    fake.jobs += [{"id": 1000 + i, "state": "queued", "file": f"q{i}.wav"}
-                  for i in range(1, 501)]
+    fake.jobs = [job(i, "done", f"d{i}.wav", outputs=[str(transcripts / f"d{i}.txt")])
+                 for i in range(1, 501)]
+    fake.jobs += [job(1000 + i, "queued", f"q{i}.wav") for i in range(1, 501)]
     fake.status["queue"].update(done=500, queued=500)
     fake.status["state"] = "transcribing"
-    fake.status["current_job"] = {"id": 999, "file": "now.wav", "percent": 3.0}
+    fake.status["current_job"] = current_job(999, "now.wav", 3.0)
     tray = start_tray(fake.socket_path)
     items = tray.wait_menu(lambda m: any(i.label == "q1.wav" for i in m), "the queue view")
     queue = next(i for i in items if i.label == "Queue: 500 waiting")

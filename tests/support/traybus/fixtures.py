@@ -109,6 +109,7 @@ def fake(tmp_path: Path) -> Iterator[FakeDaemon]:
     daemon = FakeDaemon(tmp_path / "voxtrald.sock", folders)
     yield daemon
     daemon.stop()
+    assert daemon.errors == [], f"the stand-in answered what no daemon sends: {daemon.errors}"
 
 
 def recorder(folder: Path, name: str, log: Path) -> Path:

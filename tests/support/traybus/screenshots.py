@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tests.conftest import wait_for
 from tests.support.traybus.bus_services import DesktopServices, Notify
 from tests.support.traybus.dbusmenu import MenuItem, MenuReader
-from tests.support.traybus.fake_daemon import FakeDaemon
+from tests.support.traybus.fake_daemon import FakeDaemon, current_job, job
 from tests.support.traybus.session import start_desktop
 from tray import icon as icon_art
 from tray.view import IconLook
@@ -101,15 +101,12 @@ def take(out_dir: Path) -> list[Path]:
     fake = FakeDaemon(tmp / "voxtrald.sock", folders)
     transcript = Path(folders["transcripts"]) / "interview.txt"
     transcript.write_text("And so, my fellow Americans, ask not what your country can do.\n")
-    fake.jobs = [{"id": 1, "state": "done", "file": "interview.flac",
-                  "outputs": [str(transcript)]}]
-    fake.jobs += [{"id": 10 + i, "state": "queued", "file": f"lecture-{i}.m4a"}
-                  for i in range(1, 4)]
+    fake.jobs = [job(1, "done", "interview.flac", outputs=[str(transcript)])]
+    fake.jobs += [job(10 + i, "queued", f"lecture-{i}.m4a") for i in range(1, 4)]
     with fake.cond:
         fake.status["queue"].update(done=1, queued=3, failed=1)
         fake.status["state"] = "transcribing"
-        fake.status["current_job"] = {"id": 9, "file": "meeting.m4a", "percent": 42.0,
-                                      "eta_seconds": 190}
+        fake.status["current_job"] = current_job(9, "meeting.m4a", 42.0, 190)
     config = tmp / "config.toml"
     config.write_text("[tray]\npoll_seconds = 0.5\n")
     env = desktop.env()

@@ -321,3 +321,17 @@ def test_the_decoder_reads_no_link_and_no_pipe(tmp_path: Path) -> None:
     stats = DecodeStats()
     assert sum(b.size for b in decode_blocks(DATA / "fox.wav", stats)) > 0
     assert stats.sha256 == hashlib.sha256((DATA / "fox.wav").read_bytes()).hexdigest()
+
+
+def test_a_job_recorded_done_reads_done_while_the_scheduler_still_holds_it(make_rig: Any) -> None:
+    """Between the store's "done" and the scheduler letting go of its current job, the API
+    shows the record (100 %), not the last live figure (99.9 %)."""
+    rig = make_rig()
+    job = rig.drop("a.wav")
+    assert rig.run_next().state == "done"
+    rig.current.begin(rig.job(job.id))  # as in the moment before the scheduler clears it
+    rig.current.update(99.9, 0.1)
+    control = control_for(rig)
+    shown = control.get_job(job.id)
+    assert shown is not None and (shown["state"], shown["percent"]) == ("done", 100)
+    assert [j["percent"] for j in control.list_jobs(None, 10)] == [100]

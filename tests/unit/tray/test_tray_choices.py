@@ -16,6 +16,8 @@ from tray.model import EventBatch, Finished, Status, recent_from_jobs
 from tray.notices import Command
 from tray.notifier import BATCH_MAX_HOLD, BATCH_QUIET, Settings, TrayState
 from tray.prefs import NotifyPrefs
+from voxtrald import bodies
+from voxtrald.client.read import read
 
 S = Settings()
 FOLDERS = {"transcripts": "/t", "failed": "/f", "inbox": "/i"}
@@ -176,10 +178,10 @@ def test_recent_transcripts_newest_first_at_most_five() -> None:
         for i in range(1, 9)
     ] + [{"id": 20, "state": "failed", "file": "bad.wav", "outputs": []},
          {"id": 21, "state": "done", "file": "none.wav", "outputs": []}, "junk"]}
-    items = recent_from_jobs(jobs, 5)
+    items = recent_from_jobs(read(bodies.JobList, jobs), 5)
     assert [(r.job_id, r.transcript) for r in items] == [
         (8, "/t/f8.txt"), (7, "/t/f7.txt"), (6, "/t/f6.txt"), (5, "/t/f5.txt"), (4, "/t/f4.txt")]
-    assert recent_from_jobs("garbage", 5) == ()
+    assert recent_from_jobs(read(bodies.JobList, "garbage"), 5) == ()
     state = notifier.on_recent(start(), items)
     menu = view.flatten(view.menu(state))
     assert [menu[k].text for k in view.RECENT_KEYS] == [f"f{i}.wav" for i in (8, 7, 6, 5, 4)]

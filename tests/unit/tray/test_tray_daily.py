@@ -11,6 +11,8 @@ from tray.model import EventBatch, Finished, Status
 from tray.notices import Action, Command, Notification
 from tray.notifier import BATCH_QUIET, Settings, TrayState
 from tray.notify import wire_actions
+from voxtrald import bodies
+from voxtrald.client.read import read
 
 S = Settings()
 FOLDERS = {"transcripts": "/t", "failed": "/f", "inbox": "/i"}
@@ -194,8 +196,8 @@ def test_retry_of_an_unchanged_file_that_is_not_audio_is_pointless(tmp_path: Any
 
     source = tmp_path / "broken.wav"
     source.write_bytes(b"not audio")
-    job = {"state": "failed", "attempts": 1, "max_attempts": 3, "source_path": str(source),
-           "sha256": hashing.sha256_of(source)}
+    job = read(bodies.Job, {"state": "failed", "attempts": 1, "max_attempts": 3,
+                            "source_path": str(source), "sha256": hashing.sha256_of(source)})
     assert retry_is_pointless(job)
     assert not retry_is_pointless({**job, "attempts": 3})  # ran out of attempts: try again
     source.write_bytes(b"a good copy")
@@ -208,8 +210,9 @@ def test_queue_view_is_bounded_and_in_running_order() -> None:
 
     jobs = {"jobs": [{"id": i, "state": "queued", "file": f"f{i}.wav"}
                      for i in range(500, 0, -1)]}
-    items = queue_from_jobs(jobs, QUEUE_SHOWN)
-    assert [(i.id, i.file) for i in items] == [(i, f"f{i}.wav") for i in range(1, 11)]
+    items = queue_from_jobs(read(bodies.JobList, jobs), QUEUE_SHOWN)
+    assert [(i.id, i.file) for i in items] == [(i, f"f{i}.wav")
+                                              for i in range(1, QUEUE_SHOWN + 1)]
     state = notifier.on_queue(online(state="transcribing", queue={"queued": 500},
                                      current_job={"id": 0, "file": "now.wav"}), items)
     queue = next(e for e in view.menu(state) if e.key == "queue")

@@ -312,10 +312,11 @@ def test_background_thread_checks_soon_after_start_and_stops_fast(h: Harness) ->
         wait_for(h.announced, 20, "the background check's announcement")
         assert h.announced() == ["1.1.0"]
     finally:
-        started = time.monotonic()
+        # The thread sleeps until the next check, hours away; stop ends it now (it joins
+        # for a second at most, so the thread must be gone when stop returns).
+        thread = checker._thread
         checker.stop()
-        stop_took = time.monotonic() - started
-    assert stop_took < 5  # generous: the contract is "about a second"
+    assert thread is not None and not thread.is_alive()
     assert h.requests() == 1  # one check, then quiet until the interval passes
 
 
@@ -539,9 +540,8 @@ def test_api_answer_dripping_a_byte_at_a_time_hits_the_deadline(
     monkeypatch.setattr(github, "API_DEADLINE", 1.0)
     raw.drip(LATEST, interval=0.3)
     checker = raw_checker(raw, tmp_path)
-    started = time.monotonic()
     result = checker.check(refresh=True)
-    assert time.monotonic() - started < 10  # the drip alone would last 12 s
+    # Cut by the deadline: the drip alone would end, after 12 s, in a good answer.
     assert "sending too slowly" in result["error"]
     # The network lock was let go: the next check runs (and meets the deadline again).
     raw.answer(LATEST, "200 OK", {"Content-Type": "application/json"},
@@ -560,9 +560,7 @@ def test_download_dripping_a_byte_at_a_time_hits_the_deadline(
                json.dumps(release("v1.1.0", assets=assets)).encode())
     raw.drip(f"/dl/{wheel}", interval=0.3)
     checker = raw_checker(raw, tmp_path)
-    started = time.monotonic()
     result = checker.download()
-    assert time.monotonic() - started < 10
     assert result["code"] == "download_failed"
     assert "sending too slowly" in result["error"]
     updates = tmp_path / "raw-state" / "updates"
