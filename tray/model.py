@@ -166,6 +166,32 @@ class ApplyProgress:
 
 
 @dataclass(frozen=True)
+class Machine:
+    """One machine of a team sharing a queue, as the queue last heard from it."""
+
+    name: str
+    running: int | None
+    seen_seconds_ago: float
+    memory_level: str | None
+
+
+@dataclass(frozen=True)
+class Team:
+    """The team queue this daemon shares (None in Status when it works alone)."""
+
+    queue: str
+    machine: str
+    reachable: bool
+    members: tuple[Machine, ...]
+
+    @classmethod
+    def from_body(cls, body: bodies.Team) -> Team:
+        return cls(queue=body["queue"], machine=body["machine"], reachable=body["reachable"],
+                   members=tuple(Machine(m["name"], m["running"], m["seen_seconds_ago"],
+                                         m["memory_level"]) for m in body["members"]))
+
+
+@dataclass(frozen=True)
 class Status:
     version: str = ""
     instance: str | None = None
@@ -180,6 +206,7 @@ class Status:
     memory: Memory | None = None
     update: Update | None = None
     events_last_seq: int | None = None
+    team: Team | None = None
 
     @classmethod
     def from_body(cls, body: bodies.Status) -> Status:
@@ -219,6 +246,7 @@ class Status:
             memory=None if body["memory"] is None else Memory.from_body(body["memory"]),
             update=update,
             events_last_seq=body["events_last_seq"],
+            team=Team.from_body(body["team"]) if "team" in body else None,
         )
 
     @classmethod

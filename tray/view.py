@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from tray import prefs
-from tray.model import level_rank
+from tray.model import Machine, level_rank
 from tray.notices import Command, name
 from tray.notifier import RECENT, TrayState
 from tray.state import QUEUE_SHOWN
@@ -52,6 +52,7 @@ MENU_KEYS = (
     "dismiss_memory",
     "failed",
     "queue",
+    "team",
     "-1",
     "transcribe_file",
     "pause_resume",
@@ -78,6 +79,11 @@ RECENT_KEYS = tuple(f"recent_{i}" for i in range(RECENT))
 QUEUE_KEYS = tuple(f"queue_{i}" for i in range(QUEUE_SHOWN))
 # Each file of the queue view, the running one first, opens onto its Cancel entry.
 CANCEL_KEYS = tuple(f"{key}_cancel" for key in ("queue_now", *QUEUE_KEYS))
+# The machines of a team the menu lists (fixed slots: the menu's shape never changes).
+TEAM_SHOWN = 8
+TEAM_KEYS = tuple(f"team_{i}" for i in range(TEAM_SHOWN))
+# A machine not heard from for this long is said to be silent.
+SILENT_AFTER = 60.0
 NOTIFY_KEYS = tuple(f"notify_{key}" for key in prefs.LABELS)
 
 
@@ -238,6 +244,33 @@ def _queue(state: TrayState) -> MenuEntry:
                      visible=bool(queued or job), children=tuple(children))
 
 
+def _machine_line(machine: Machine, mine: str) -> str:
+    who = f"{machine.name} (this machine)" if machine.name == mine else machine.name
+    if machine.seen_seconds_ago >= SILENT_AFTER:
+        return f"{who}: not heard from for {max(1, round(machine.seen_seconds_ago / 60))} min"
+    doing = "transcribing" if machine.running is not None else "idle"
+    if machine.memory_level and machine.memory_level != "normal":
+        doing += f", memory {machine.memory_level}"
+    return f"{who}: {doing}"
+
+
+def _team(state: TrayState) -> MenuEntry:
+    """The team sharing this daemon's queue: each machine and what it does; absent alone."""
+    team = state.status.team if state.online and state.status else None
+    members = team.members if team else ()
+    children = [MenuEntry(key, _machine_line(members[i], team.machine)
+                          if team and i < len(members) else "",
+                          enabled=False, visible=i < len(members))
+                for i, key in enumerate(TEAM_KEYS)]
+    if team is None:
+        label = ""
+    elif not team.reachable:
+        label = "Team queue unreachable: no new job is taken"
+    else:
+        label = f"Team: {len(members)} machine{'s' if len(members) != 1 else ''}"
+    return MenuEntry("team", label, visible=team is not None, children=tuple(children))
+
+
 def _install(state: TrayState) -> MenuEntry:
     """"Install X.Y.Z and restart"; while an install runs, disabled and saying so."""
     install = state.install
@@ -298,6 +331,7 @@ def menu(state: TrayState, can_choose: bool = False) -> list[MenuEntry]:
         ),
         "recent": _recent(state),
         "queue": _queue(state),
+        "team": _team(state),
         "check_updates": MenuEntry("check_updates", "Check for updates now", online),
         "open_release": MenuEntry(
             "open_release",

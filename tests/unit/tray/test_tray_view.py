@@ -71,3 +71,32 @@ def test_pause_item_follows_state() -> None:
 )
 def test_eta_format(seconds: float | None, text: str) -> None:
     assert view.format_eta(seconds) == text
+
+
+TEAM = {"queue": "postgresql://voxtral@db.lan/voxtral", "machine": "spare", "reachable": True,
+        "members": [
+            {"name": "spare", "version": "1.0", "seen_seconds_ago": 1.0, "running": 7,
+             "memory_level": "normal"},
+            {"name": "studio", "version": "1.0", "seen_seconds_ago": 2.0, "running": None,
+             "memory_level": "warning"},
+            {"name": "old-box", "version": "1.0", "seen_seconds_ago": 600.0, "running": None,
+             "memory_level": None}]}
+
+
+def test_a_team_is_listed_machine_by_machine_and_alone_there_is_no_team_entry() -> None:
+    team = view.flatten(view.menu(online(team=TEAM)))
+    assert team["team"].visible and team["team"].text == "Team: 3 machines"
+    assert [team[k].text for k in view.TEAM_KEYS[:3]] == [
+        "spare (this machine): transcribing", "studio: idle, memory warning",
+        "old-box: not heard from for 10 min"]
+    assert not any(team[k].visible for k in view.TEAM_KEYS[3:])
+    alone = view.flatten(view.menu(online()))
+    assert not alone["team"].visible
+    # The shape is the same either way: a team appearing never rebuilds the menu's structure.
+    assert set(alone) == set(team)
+
+
+def test_an_unreachable_team_queue_is_said_in_the_menu() -> None:
+    away = view.flatten(view.menu(online(team={**TEAM, "reachable": False})))
+    assert away["team"].text == "Team queue unreachable: no new job is taken"
+    assert away["team_0"].text == "spare (this machine): transcribing"  # as last heard
