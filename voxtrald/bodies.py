@@ -3,9 +3,10 @@
 The daemon builds them (api/control.py, the memory sampler and report, the
 update checker and applier) and the type checker holds every builder to the
 same keys, so a key renamed on one side cannot silently vanish from another.
-Clients read them back into the same types with `voxtrald.client.bodies`, one
-tolerant reader per body. At run time they are plain dicts: what goes on the
-wire is unchanged. Only `typing` is imported here, so any client may use them.
+Clients read them back into the same types with `voxtrald.client.read`, whose
+one tolerant reader follows these declarations. At run time they are plain
+dicts: what goes on the wire is unchanged. Only `typing` is imported here, so
+any client may use them.
 """
 
 from __future__ import annotations

@@ -54,12 +54,24 @@ def returns(call: Callable[[], T], timeout: float = 30.0, what: str = "") -> T:
 
 class Waits(threading.Event):
     """A loop's stop event that notes each pause the loop asks for: a test of a pace reads
-    the pauses asked for, in order, instead of timing the loop."""
+    the pauses asked for, in order, instead of timing the loop. `stepped`: a pause lasts
+    until the test calls step() (or the event is set), not for the time asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, stepped: bool = False) -> None:
         super().__init__()
         self.asked: list[float | None] = []
+        self._stepped = stepped
+        self._steps = threading.Semaphore(0)
 
     def wait(self, timeout: float | None = None) -> bool:
         self.asked.append(timeout)
-        return super().wait(timeout)
+        if not self._stepped:
+            return super().wait(timeout)
+        while not self.is_set():
+            if self._steps.acquire(timeout=0.05):
+                return False
+        return True
+
+    def step(self) -> None:
+        """End the pause the loop is in (or its next one)."""
+        self._steps.release()

@@ -107,8 +107,9 @@ def test_same_audio_under_two_names_is_transcribed_once(
     done = next(j for j in daemon.jobs() if j["state"] == "done")
     assert dup["duplicate_of"] == done["id"]
     assert len(list(daemon.transcripts.glob("*.txt"))) == 1
-    # Neither copy is lost: both left the inbox for Processed/.
-    assert sorted(p.name for p in daemon.processed.iterdir()) == ["first.mp3", "second copy.mp3"]
+    # Neither copy is lost: both leave the inbox for Processed/ (right after their records).
+    daemon.wait_for(lambda: sorted(p.name for p in daemon.processed.iterdir())
+                    == ["first.mp3", "second copy.mp3"], 30, "both copies in Processed/")
 
 
 def test_kill_9_mid_job_then_restart_completes_without_partial_output(

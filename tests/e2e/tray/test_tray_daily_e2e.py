@@ -269,7 +269,7 @@ def test_start_voxtral_from_the_tray_and_it_outlives_the_tray(
         assert daemon_log.name == "voxtrald.log" and daemon_log.is_relative_to(tmp_path)
         assert "voxtrald" in daemon_log.read_text()
 
-        tray.click("Quit")
+        tray.click("Quit", rebuilt=False)
         assert tray.proc.wait(15) == 0
         status, _ = Client(socket, timeout=5).request("GET", "/api/health")
         assert status == 200  # still running without the tray

@@ -179,7 +179,7 @@ def test_menu_over_dbus_and_click_pauses(
     tray.click("Resume transcription")
     wait_until(lambda: not fake.snapshot()["paused"], 10, "the daemon to resume")
 
-    tray.click("Quit")
+    tray.click("Quit", rebuilt=False)
     assert tray.proc.wait(15) == 0
 
 

@@ -52,7 +52,8 @@ def test_dismiss_survives_a_restart_and_a_newer_version_is_announced(
     summary = d.status()["update"]
     assert summary["update_available"] is True and summary["latest_version"] == "1.1.0"
     assert summary["release_url"] == f"https://github.com/{REPO}/releases/tag/v1.1.0"
-    assert announced(d) == ["1.1.0"]
+    # The result is kept, then announced: wait for the event, not only the summary.
+    d.wait_for(lambda: announced(d) == ["1.1.0"], 30, "the announcement of 1.1.0")
 
     status, body = d.api("POST", "/api/updates/dismiss", {"version": "1.1.0"})
     assert status == 200 and body["dismissed"] is True
@@ -72,7 +73,7 @@ def test_dismiss_survives_a_restart_and_a_newer_version_is_announced(
     httpserver.expect_request(LATEST).respond_with_json(release("v1.2.0"))
     status, body = d.api("GET", "/api/updates/check?refresh=1")
     assert body["latest_version"] == "1.2.0" and body["dismissed"] is False
-    assert announced(d) == ["1.2.0"]
+    d.wait_for(lambda: announced(d) == ["1.2.0"], 30, "the announcement of 1.2.0")
     assert d.status()["update"]["latest_version"] == "1.2.0"
 
 

@@ -49,6 +49,7 @@ class MenuReader:
         self.conn = open_dbus_connection(bus_address)
         self.service = service
         self.item = DBusAddress(item_path, bus_name=service, interface=ITEM_IFACE)
+        self.last_revision = -1  # of the last layout() read
 
     def item_property(self, name: str) -> Any:
         reply = self.conn.send_and_get_reply(Properties(self.item).get(name), timeout=5)
@@ -61,6 +62,7 @@ class MenuReader:
         """The visible entries, in order, as the user would see them."""
         msg = new_method_call(self._menu_address(), "GetLayout", "iias", (0, -1, []))
         reply = self.conn.send_and_get_reply(msg, timeout=5)
+        self.last_revision = int(reply.body[0])  # the revision these items belong to
         items: list[MenuItem] = []
         _flatten(reply.body[1], items)
         return [i for i in items if i.visible]

@@ -53,9 +53,17 @@ class Tray:
     def wait_menu(self, pred: Callable[[list[MenuItem]], bool], what: str) -> list[MenuItem]:
         return wait_for(lambda: (m := self.menu()) and pred(m) and m, 20, what)
 
-    def click(self, label_start: str) -> None:
+    def click(self, label_start: str, rebuilt: bool = True) -> None:
+        """Click an entry, then wait for the menu pystray rebuilds after every click (its
+        items get new ids): a second click sent before that names an item that is gone,
+        and is lost. `rebuilt=False` for a click that ends the tray (Quit)."""
+        reader = self.reader()
         item = next(i for i in self.menu() if i.label.startswith(label_start))
-        self.reader().click(item.id)
+        shown = reader.last_revision
+        reader.click(item.id)
+        if rebuilt:
+            wait_for(lambda: reader.revision()[0] != shown, 10,
+                     f"the menu rebuilt after the click on {label_start!r}")
 
     def opened(self) -> list[str]:
         """What the tray asked xdg-open to open, in order."""

@@ -36,17 +36,17 @@ def test_default_interval_warns_within_the_interval(procfs: Path) -> None:
     every second."""
     log = EventLog()
     monitor = MemoryMonitor(MemoryConfig(), log, lambda: None)
-    monitor._stop = waits = Waits()
+    monitor._stop = waits = Waits(stepped=True)  # each pause ends when the test says
     monitor.start()
     try:
-        wait_for(lambda: waits.asked, 10, "the first sample")
-        assert waits.asked[0] == 5.0 and monitor.current_interval() == 5.0
+        wait_for(lambda: waits.asked == [5.0], 10, "the first pause")
+        assert monitor.current_interval() == 5.0 and memory_events(log) == []
         write_meminfo_percent(procfs, HOST, 85)
+        waits.step()  # the one 5 s pause ends: the next sample sees 85 %
         event = wait_event(log, 0, 30)
         assert event is not None and event["type"] == "memory_warning"
-        wait_for(lambda: 1.0 in waits.asked, 10, "the quick pace")
-        before = waits.asked[:waits.asked.index(1.0)]
-        assert before and set(before) == {5.0}, waits.asked
+        wait_for(lambda: len(waits.asked) == 2, 10, "the next pause")
+        assert waits.asked == [5.0, 1.0]
     finally:
         monitor.stop()
 
@@ -87,28 +87,38 @@ def test_bad_meminfo_keeps_reading_logs_once_and_sampler_runs(
 ) -> None:
     log = EventLog()
     monitor = MemoryMonitor(MemoryConfig(interval_seconds=0.1), log, lambda: None)
+    monitor._stop = waits = Waits(stepped=True)  # one more sample at each step()
     write_meminfo_percent(procfs, HOST, 85)
     caplog.set_level(logging.INFO, logger="voxtrald.memory")
+
+    def samples(n: int) -> None:
+        for _ in range(n):
+            taken = len(waits.asked)
+            waits.step()
+            wait_for(lambda t=taken: len(waits.asked) > t, 10, "the next sample", interval=0.01)
+
     monitor.start()
     try:
-        assert wait_event(log, 0, 2.0) is not None
+        wait_for(lambda: waits.asked, 10, "the first sample")
+        assert wait_event(log, 0, 30) is not None
         before = monitor.snapshot()["system"]
         for bad in ("MemTotal: 0 kB\nMemAvailable: 0 kB\n", "", "\x00garbage\n"):
             (procfs / "meminfo").write_text(bad)
-            time.sleep(1.3)
+            samples(10)
             snap = monitor.snapshot()
             assert snap["system"]["percent"] == before["percent"]
             assert monitor.level == "warning"
             assert snap["problems"] and "meminfo" in snap["problems"][0]
         (procfs / "meminfo").unlink()
-        time.sleep(1.3)
+        samples(10)
         write_meminfo_percent(procfs, HOST, 95)
-        event = wait_event(log, 1, 2.5)
+        samples(1)
+        event = wait_event(log, 1, 30)
         assert event is not None and event["type"] == "memory_critical"
     finally:
         monitor.stop()
     failures = [r for r in caplog.records if "memory reading failed" in r.getMessage()]
-    # One line per distinct problem (four bad files), not one per sample (~40 samples).
+    # One line per distinct problem (four bad files), not one per sample (41 samples).
     assert 1 <= len(failures) <= 4
     assert any("readings are back" in r.getMessage() for r in caplog.records)
 
