@@ -407,13 +407,13 @@ def test_a_failed_file_that_cannot_be_set_aside_is_failed_once(
 ) -> None:
     blocker = tmp_path / "failed-is-a-file"
     blocker.write_text("not a folder")
-    d = daemon_factory({"inbox": {"scan_interval_seconds": 0.5}})
+    d = daemon_factory({"inbox": {"scan_interval_seconds": 0.2}})
     d.stop()
     d.failed = blocker / "Failed"
     d.start()
     (d.inbox / "empty.wav").write_bytes(b"")
     d.wait_jobs(1, states=("failed",))
-    time.sleep(3)  # several scans
+    time.sleep(1.2)  # several scans
     assert len(d.jobs()) == 1
     assert (d.inbox / "empty.wav").exists()
     assert d.jobs()[0]["source_path"] == str(d.inbox / "empty.wav")
