@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.e2e.team.cluster are parameters here
 """Setting a team up: `voxtrald queue check`, the DSN file, and what a daemon says when
 the queue it is given will not do. Each case through the real command line."""
 
@@ -9,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from tests.conftest import DaemonProc, write_toml
+from tests.e2e.team.cluster import cluster, dsn  # noqa: F401 - fixtures
 from tests.support.postgres import Cluster
 
 

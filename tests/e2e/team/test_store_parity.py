@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.e2e.team.cluster are parameters here
 """One machine alone behaves the same on either store: the single-machine store's own
 tests (tests/unit/store/test_jobs.py), run again on PostgreSQL.
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.team.borrow import borrowed
+from tests.e2e.team.cluster import cluster, dsn  # noqa: F401 - fixtures
 from tests.unit.store import test_jobs
 from voxtrald.store.pg.team import TeamStore
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.e2e.team.cluster are parameters here
 """Three real daemons, one shared inbox, one queue on PostgreSQL.
 
 Each daemon runs as a user starts it (`python -m voxtrald run`) with its own
@@ -22,6 +23,7 @@ import psycopg
 import pytest
 
 from tests.conftest import DATA, DaemonProc
+from tests.e2e.team.cluster import cluster, dsn  # noqa: F401 - fixtures
 from tests.support.postgres import Cluster
 
 FILES = 300

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.e2e.team.cluster are parameters here
 """The team queue's store on a real PostgreSQL server: claims, fencing, leases, clocks.
 
 Several `TeamStore`s on one database stand for several machines; each is a
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.team.cluster import cluster, dsn  # noqa: F401 - fixtures
 from tests.support.postgres import Cluster
 from voxtrald.states import JobState
 from voxtrald.store.chunks import Chunk

@@ -1,4 +1,8 @@
-"""A private PostgreSQL cluster for the team queue's tests, one per test module."""
+"""A private PostgreSQL cluster for the team queue's tests, one per test module.
+
+Imported by each test module of this folder (not a conftest.py: several test modules
+elsewhere import the top-level `conftest` by name, which a second one would shadow).
+"""
 
 from __future__ import annotations
 
