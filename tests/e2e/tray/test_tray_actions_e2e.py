@@ -310,8 +310,12 @@ def test_x11_backend_without_pygobject(
         tray = start_tray(fake.socket_path, extra_env={"PYTHONPATH": str(hidden)})
         # pystray asks to be docked again at each icon change: one window all the same.
         (window,) = set(wait_for(xtray.icons, 30, "the icon to dock in the X11 tray"))
-        title = wait_for(lambda: "Transcribing" in (t := xtray.title(window)) and t, 30,
-                         "the title")
+        try:
+            title = wait_for(lambda: "Transcribing" in (t := xtray.title(window)) and t, 30,
+                             "the title")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; it reads {xtray.title(window)!r}\n--- the tray's "
+                                 f"output ---\n{tray.output()}") from None
         assert title.startswith("Voxtral - Transcribing ?? - notes.m4a 40 % · ")
         assert title.endswith(" left · RAM 50 %")
         wait_for(lambda: len(xtray.colours(window)) > 1, 10, "the icon to be drawn")
