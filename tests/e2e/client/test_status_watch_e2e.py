@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from typing import IO
 
 import pytest
 
@@ -28,12 +29,27 @@ class Watcher:
             env=d.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.errors: list[str] = []
+        # Both pipes are drained as they fill: a full stderr pipe would block the watch.
+        threading.Thread(target=self._read, args=(self.proc.stdout, self.lines),
+                         daemon=True).start()
+        threading.Thread(target=self._read, args=(self.proc.stderr, self.errors),
+                         daemon=True).start()
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+    @staticmethod
+    def _read(stream: IO[str] | None, into: list[str]) -> None:
+        assert stream is not None
+        for line in stream:
+            into.append(line.rstrip("\n"))
+
+    def ended(self, timeout: float) -> None:
+        """The watch exited within `timeout` s; else what it printed, to say where it hung."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the watch did not stop within {timeout} s; stdout tail:\n"
+                                 + "\n".join(self.lines[-20:]) + "\nstderr:\n"
+                                 + "\n".join(self.errors[-40:])) from None
 
     def text(self) -> str:
         return "\n".join(self.lines)
@@ -63,8 +79,8 @@ def test_watch_follows_a_job_a_restart_and_stops_cleanly(
         w.wait("the daemon restarted")
         w.wait("the daemon answers again")
         w.proc.send_signal(signal.SIGINT)
-        assert w.proc.wait(15) == 0
-        assert w.proc.stderr is not None and "Traceback" not in w.proc.stderr.read()
+        w.ended(15)
+        assert w.proc.returncode == 0 and "Traceback" not in "\n".join(w.errors), w.errors[-5:]
     finally:
         if w.proc.poll() is None:
             w.proc.kill()
@@ -80,7 +96,8 @@ def test_watch_json_lines_and_sigterm(daemon_factory: Callable[..., DaemonProc])
         wait_for(lambda: w.lines, 30, "a first line")
         assert json.loads(w.lines[0])["state"] == "idle"
         w.proc.send_signal(signal.SIGTERM)
-        assert w.proc.wait(15) == 0
+        w.ended(15)
+        assert w.proc.returncode == 0
     finally:
         if w.proc.poll() is None:
             w.proc.kill()
