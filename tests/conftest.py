@@ -213,6 +213,17 @@ class DaemonProc:
             self.proc.wait()
             raise AssertionError(f"daemon did not stop within {timeout} s:\n{self.log()}") from None
 
+    def end(self, timeout: float = 15.0) -> None:
+        """At a test's end: stopped if it still runs (SIGTERM, then SIGKILL after `timeout`)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
@@ -261,13 +272,7 @@ def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
 
     yield start
     for d in started:
-        if d.proc is not None and d.proc.poll() is None:
-            d.proc.send_signal(signal.SIGTERM)
-            try:
-                d.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                d.proc.kill()
-                d.proc.wait()
+        d.end()
 
 
 @pytest.fixture

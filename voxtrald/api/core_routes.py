@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from voxtrald import bodies
@@ -108,25 +109,25 @@ def register(router: Router, control: DaemonControl) -> None:
             raise ApiError(404, "job_not_found", f"no job with id {job_id}")
         return job
 
-    def retry_job(req: Request) -> bodies.Job:
+    def job_action(req: Request, act: Callable[[int], bodies.Job],
+                   refused: type[Exception], code: str, what: str) -> bodies.Job:
+        """POST /api/jobs/{id}/VERB: 404 for an unknown job, 409 `code` when it may not."""
         job_id = _job_id(req)
         req.json()  # a body is optional, but a broken one is still a client error
         try:
-            return control.retry_job(job_id)
+            return act(job_id)
         except JobNotFound as exc:
             raise ApiError(404, "job_not_found", str(exc)) from exc
-        except NotRetryable as exc:
-            raise ApiError(409, "not_retryable", str(exc) or "job cannot be retried") from exc
+        except refused as exc:
+            raise ApiError(409, code, str(exc) or what) from exc
+
+    def retry_job(req: Request) -> bodies.Job:
+        return job_action(req, control.retry_job, NotRetryable, "not_retryable",
+                          "job cannot be retried")
 
     def cancel_job(req: Request) -> bodies.Job:
-        job_id = _job_id(req)
-        req.json()  # a body is optional, but a broken one is still a client error
-        try:
-            return control.cancel_job(job_id)
-        except JobNotFound as exc:
-            raise ApiError(404, "job_not_found", str(exc)) from exc
-        except NotCancellable as exc:
-            raise ApiError(409, "not_cancellable", str(exc) or "job cannot be cancelled") from exc
+        return job_action(req, control.cancel_job, NotCancellable, "not_cancellable",
+                          "job cannot be cancelled")
 
     def pause(req: Request) -> bodies.Status:
         req.json()

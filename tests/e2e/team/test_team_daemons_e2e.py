@@ -57,12 +57,22 @@ def started() -> Iterator[list[DaemonProc]]:
     running: list[DaemonProc] = []
     yield running
     for d in running:
-        if d.proc is not None and d.proc.poll() is None:
-            d.proc.send_signal(signal.SIGTERM)
-            try:
-                d.proc.wait(20)
-            except Exception:
-                d.proc.kill()
+        d.end(20)
+
+
+def meeting_on_alpha(tmp_path: Path, dsn: str, started: list[DaemonProc]
+                     ) -> tuple[DaemonProc, DaemonProc]:
+    """Alpha started with a 38-s meeting dropped (10-s chunks: checkpoints early); beta
+    made, not started."""
+    chunks = {"chunk_seconds_low": 10.0, "chunk_seconds_mid": 10.0, "chunk_seconds_high": 10.0}
+    alpha, beta = team_of(tmp_path, dsn, ["alpha", "beta"], {"engine": chunks})
+    started.append(alpha.start())
+    alpha.drop(DATA / "story.flac", "meeting.flac")
+    return alpha, beta
+
+
+def running_on_alpha(dsn: str) -> list[dict[str, Any]]:
+    return rows(dsn, "SELECT id FROM jobs WHERE state='running' AND host='alpha'")
 
 
 def rows(dsn: str, sql: str) -> list[dict[str, Any]]:
@@ -142,10 +152,7 @@ def test_three_daemons_transcribe_each_recording_exactly_once(
 
 def test_a_killed_machines_job_is_finished_by_another_and_not_written_over(
         tmp_path: Path, cluster: Cluster, dsn: str, started: list[DaemonProc]) -> None:
-    chunks = {"chunk_seconds_low": 10.0, "chunk_seconds_mid": 10.0, "chunk_seconds_high": 10.0}
-    alpha, beta = team_of(tmp_path, dsn, ["alpha", "beta"], {"engine": chunks})
-    started.append(alpha.start())
-    alpha.drop(DATA / "story.flac", "meeting.flac")
+    alpha, beta = meeting_on_alpha(tmp_path, dsn, started)
 
     def checkpointed() -> float | None:
         found = rows(dsn, "SELECT j.host, max(c.end_seconds) AS reached FROM jobs j JOIN"
@@ -245,12 +252,8 @@ def test_a_machine_that_cannot_write_the_share_leaves_the_work_to_the_others(
 
 def test_a_machine_cut_off_past_its_lease_drops_its_job_when_it_comes_back(
         tmp_path: Path, dsn: str, started: list[DaemonProc]) -> None:
-    chunks = {"chunk_seconds_low": 10.0, "chunk_seconds_mid": 10.0, "chunk_seconds_high": 10.0}
-    alpha, beta = team_of(tmp_path, dsn, ["alpha", "beta"], {"engine": chunks})
-    started.append(alpha.start())
-    alpha.drop(DATA / "story.flac", "meeting.flac")
-    alpha.wait_for(lambda: rows(dsn, "SELECT 1 FROM jobs WHERE state='running'"
-                                     " AND host='alpha'"), 60, "alpha to take the meeting")
+    alpha, beta = meeting_on_alpha(tmp_path, dsn, started)
+    alpha.wait_for(lambda: running_on_alpha(dsn), 60, "alpha to take the meeting")
     assert alpha.proc is not None
     alpha.proc.send_signal(signal.SIGSTOP)  # cut off: it can neither renew nor write
     try:
@@ -271,12 +274,8 @@ def test_a_machine_cut_off_past_its_lease_drops_its_job_when_it_comes_back(
 
 def test_a_job_cancelled_from_another_machine_stops_where_it_runs(
         tmp_path: Path, dsn: str, started: list[DaemonProc]) -> None:
-    chunks = {"chunk_seconds_low": 10.0, "chunk_seconds_mid": 10.0, "chunk_seconds_high": 10.0}
-    alpha, beta = team_of(tmp_path, dsn, ["alpha", "beta"], {"engine": chunks})
-    started.append(alpha.start())
-    alpha.drop(DATA / "story.flac", "meeting.flac")
-    (running,) = alpha.wait_for(lambda: rows(dsn, "SELECT id FROM jobs WHERE state='running'"
-                                                  " AND host='alpha'"), 60, "alpha's job")
+    alpha, beta = meeting_on_alpha(tmp_path, dsn, started)
+    (running,) = alpha.wait_for(lambda: running_on_alpha(dsn), 60, "alpha's job")
     started.append(beta.start())
     code, body = beta.api("POST", f"/api/jobs/{running['id']}/cancel")
     assert code == 200 and body["state"] == "cancelled"
