@@ -18,7 +18,7 @@ from voxtrald.client import transcripts as transcript_commands
 from voxtrald.install import cli as install_cli
 from voxtrald.models import cli as models_cli
 from voxtrald.service import cli as service_cli
-from voxtrald.store.pg import check as queue_cli
+from voxtrald.store.pg import cli as queue_cli
 from voxtrald.updates import cli as updates_cli
 from voxtrald.version import current_version
 

@@ -17,6 +17,7 @@ from voxtrald.config import Config
 from voxtrald.files import atomic
 from voxtrald.files.locks import AlreadyLocked, LockError, LockFile
 from voxtrald.files.private import NotPrivate, private_folder
+from voxtrald.store.db import machine_name as default_machine_name
 from voxtrald.store.errors import StoreUnavailable
 from voxtrald.store.jobs import JobStore
 from voxtrald.store.migrations import NewerSchema
@@ -57,7 +58,7 @@ def prepare_folders(cfg: Config) -> None:
 
 def machine_name(cfg: Config) -> str:
     """This daemon's name in its jobs and its team: `[queue] machine_name`, or the host's."""
-    return cfg.queue.machine_name or socket.gethostname() or "localhost"
+    return cfg.queue.machine_name or default_machine_name()
 
 
 def open_team_store(cfg: Config) -> TeamStore:

@@ -8,7 +8,6 @@ wrong. Run it on each machine while setting a team up.
 
 from __future__ import annotations
 
-import argparse
 import socket
 import time
 from pathlib import Path
@@ -26,18 +25,10 @@ TABLES = ("jobs", "chunks", "transcript_segments", "members", "member_settings",
           "voxtral_meta")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    cmd = sub.add_parser("queue", help="the team queue shared with other machines")
-    verbs = cmd.add_subparsers(dest="verb", metavar="VERB", required=True)
-    check = verbs.add_parser("check", help="test the connection, the schema and the rights "
-                                           "of the team queue in the config")
-    check.add_argument("--config", type=Path, help="config file (default: as `run` finds it)")
-    check.set_defaults(func=_cmd_check)
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
+def run_check(config: Path | None) -> int:
+    """`voxtrald queue check`: the exit code, after saying what was found."""
     try:
-        cfg = load(args.config)
+        cfg = load(config)
     except ConfigError as exc:
         print(f"error: {exc}")
         return exit_codes.ERROR
