@@ -122,7 +122,11 @@ class DBusNotifications:
 
     def _call(self, method: str, signature: str | None = None, body: tuple = ()) -> tuple:
         router = self._connected()
-        addr = DBusAddress(PATH, bus_name=self._trusted_owner(router), interface=NAME)
+        owner = self._trusted_owner(router)
+        if method == "Notify":
+            # Known before the reply: a press can overtake it (it comes on another thread).
+            self._server = owner
+        addr = DBusAddress(PATH, bus_name=owner, interface=NAME)
         msg = new_method_call(addr, method, signature, body) if signature else \
             new_method_call(addr, method)
         try:
@@ -138,8 +142,6 @@ class DBusNotifications:
         if reply.header.message_type.name == "error":
             error = reply.header.fields.get(HeaderFields.error_name, "error")
             raise NotifyError(f"{method}: {error}")
-        if method == "Notify":
-            self._server = reply.header.fields.get(HeaderFields.sender)
         return tuple(reply.body)
 
     # -- what the notifier uses ------------------------------------------------------------

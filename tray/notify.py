@@ -67,6 +67,11 @@ class DesktopNotifier:
         self._failed_once = False
         self._server: tuple[str, bool] | None = None  # the server last used, with buttons?
         self._pending: OrderedDict[int, dict[str, Command]] = OrderedDict()
+        # Buttons pressed on a notification whose id Notify has not returned yet: the
+        # press can overtake the reply, since signals and replies are read by
+        # different threads. Kept until the id is known (bounded: other applications'
+        # ids land here too, as some servers broadcast ActionInvoked).
+        self._early: OrderedDict[int, str] = OrderedDict()
         self._lock = threading.Lock()
         self.sent = 0
         self._dbus: DBusNotifications | None = None
@@ -98,7 +103,16 @@ class DesktopNotifier:
 
     def _on_action(self, nid: int, key: str) -> None:
         with self._lock:
-            command = self._pending.get(nid, {}).get(key)
+            commands = self._pending.get(nid)
+            if commands is None:
+                self._early[nid] = key
+                while len(self._early) > MAX_PENDING:
+                    self._early.popitem(last=False)
+                log.debug("action %s on notification %d: not ours, or not yet", key, nid)
+                return
+        self._run(commands.get(key), key, nid)
+
+    def _run(self, command: Command | None, key: str, nid: int) -> None:
         if command is None:
             log.debug("action %s on notification %d: nothing to do", key, nid)
             return
@@ -109,6 +123,7 @@ class DesktopNotifier:
     def _on_closed(self, nid: int) -> None:
         with self._lock:
             self._pending.pop(nid, None)
+            self._early.pop(nid, None)
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -159,6 +174,9 @@ class DesktopNotifier:
                 self._pending[nid] = commands
                 while len(self._pending) > MAX_PENDING:
                     self._pending.popitem(last=False)
+                early = self._early.pop(nid, None)
+            if early is not None:
+                self._run(commands.get(early), early, nid)
 
     def _send_notify_send(self, note: Notification) -> None:
         cmd = ["notify-send", "--app-name", APP_NAME, "--urgency", note.urgency]

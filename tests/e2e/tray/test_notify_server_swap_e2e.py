@@ -1,10 +1,15 @@
-"""A program queued for the notification name gets neither our notices nor our buttons.
+"""Notification servers that misbehave, each a real process on a private session bus.
+
+A program queued for the notification name gets neither our notices nor our buttons.
 
 On a private D-Bus session bus: a real notification server process owns
 org.freedesktop.Notifications; an impostor process queues for the name (as
 any program on the bus may) and, on every Notify it receives, presses the
 notice's button at once. The server exits; the impostor inherits the name.
 The tray's next notice must not reach it, and no button press may be taken.
+
+A press that overtakes Notify's reply (signals and replies are read by
+different threads) still runs the button's command.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import pytest
 from conftest import wait_for
 
 from tray.dbus_notify import DBusNotifications, NotifyError
+from tray.notices import Action, Command, Notification
+from tray.notify import DesktopNotifier
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
                                 reason="needs dbus-daemon (apt: dbus) for a private bus")
@@ -45,9 +52,11 @@ while True:
         continue
     if member == "Notify":
         nid += 1
+        emitter = DBusAddress(PATH, interface=NAME)
+        if role == "hasty":  # the press reaches the client before Notify's reply
+            conn.send(new_signal(emitter, "ActionInvoked", "us", (nid, "default")))
         conn.send(new_method_return(msg, "u", (nid,)))
         if role == "impostor":
-            emitter = DBusAddress(PATH, interface=NAME)
             conn.send(new_signal(emitter, "ActionInvoked", "us", (nid, "install")))
         print("notified", nid, flush=True)
     elif member == "GetCapabilities":
@@ -111,3 +120,21 @@ def test_an_impostor_that_inherits_the_name_gets_no_notice(private_bus: str) -> 
                 proc.wait()
     assert impostor.stdout is not None
     assert "notified" not in impostor.stdout.read()  # not one notice reached it
+
+
+def test_a_press_that_overtakes_the_reply_still_runs_its_command(private_bus: str) -> None:
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=private_bus)
+    hasty = _start("hasty", env)
+    ran: list[Command] = []
+    notifier = DesktopNotifier(on_command=ran.append)
+    try:
+        assert notifier.backend == "D-Bus (jeepney)"
+        show = Command("show_error", 7)
+        assert notifier.send(Notification("job_failed", "Transcription failed", "broken.wav",
+                                          actions=(Action("show_error", "Show error", show),)))
+        wait_for(lambda: ran, 10, "the early press to run its command")
+        assert ran == [show]
+    finally:
+        notifier.close()
+        hasty.kill()
+        hasty.wait()
