@@ -19,6 +19,7 @@ import logging
 import shutil
 import subprocess
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,10 @@ APP_NAME = "Voxtral"
 _URGENCY = {"low": 0, "normal": 1, "critical": 2}
 # Notifications whose buttons are remembered; older ones can no longer be acted on.
 MAX_PENDING = 64
+# How long a press on an id not yet known is kept for it. One that overtakes Notify's
+# reply arrives within milliseconds; an older one belongs to another notification (a
+# restarted server numbers its notifications from 1 again) and must never run ours.
+EARLY_SECONDS = 5.0
 DBUS = "D-Bus (jeepney)"
 
 
@@ -71,7 +76,7 @@ class DesktopNotifier:
         # press can overtake the reply, since signals and replies are read by
         # different threads. Kept until the id is known (bounded: other applications'
         # ids land here too, as some servers broadcast ActionInvoked).
-        self._early: OrderedDict[int, str] = OrderedDict()
+        self._early: OrderedDict[int, tuple[str, float]] = OrderedDict()
         self._lock = threading.Lock()
         self.sent = 0
         self._dbus: DBusNotifications | None = None
@@ -105,7 +110,7 @@ class DesktopNotifier:
         with self._lock:
             commands = self._pending.get(nid)
             if commands is None:
-                self._early[nid] = key
+                self._early[nid] = (key, time.monotonic())
                 while len(self._early) > MAX_PENDING:
                     self._early.popitem(last=False)
                 log.debug("action %s on notification %d: not ours, or not yet", key, nid)
@@ -175,8 +180,8 @@ class DesktopNotifier:
                 while len(self._pending) > MAX_PENDING:
                     self._pending.popitem(last=False)
                 early = self._early.pop(nid, None)
-            if early is not None:
-                self._run(commands.get(early), early, nid)
+            if early is not None and time.monotonic() - early[1] <= EARLY_SECONDS:
+                self._run(commands.get(early[0]), early[0], nid)
 
     def _send_notify_send(self, note: Notification) -> None:
         cmd = ["notify-send", "--app-name", APP_NAME, "--urgency", note.urgency]

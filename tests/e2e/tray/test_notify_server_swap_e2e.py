@@ -9,17 +9,20 @@ notice's button at once. The server exits; the impostor inherits the name.
 The tray's next notice must not reach it, and no button press may be taken.
 
 A press that overtakes Notify's reply (signals and replies are read by
-different threads) still runs the button's command.
+different threads) still runs the button's command; a press seconds older
+than its id (a restarted server numbers from 1 again) never does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -58,6 +61,8 @@ while True:
         conn.send(new_method_return(msg, "u", (nid,)))
         if role == "impostor":
             conn.send(new_signal(emitter, "ActionInvoked", "us", (nid, "install")))
+        if role == "stale":  # a press on an id the server will give next
+            conn.send(new_signal(emitter, "ActionInvoked", "us", (nid + 1, "default")))
         print("notified", nid, flush=True)
     elif member == "GetCapabilities":
         conn.send(new_method_return(msg, "as", (["actions", "body"],)))
@@ -138,3 +143,30 @@ def test_a_press_that_overtakes_the_reply_still_runs_its_command(private_bus: st
         notifier.close()
         hasty.kill()
         hasty.wait()
+
+
+def test_a_press_older_than_its_notification_runs_nothing(
+    private_bus: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tray.notify")
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=private_bus)
+    stale = _start("stale", env)
+    ran: list[Command] = []
+    notifier = DesktopNotifier(on_command=ran.append)
+    buttons = (Action("show_error", "Show error", Command("show_error", 7)),)
+    try:
+        assert notifier.send(Notification("job_failed", "Transcription failed", "one.wav",
+                                          actions=buttons))
+        wait_for(lambda: any("on notification 2: not ours" in r.getMessage()
+                             for r in caplog.records), 10, "the press on id 2 to arrive")
+        later = time.monotonic() + 60
+        monkeypatch.setattr("tray.notify.time.monotonic", lambda: later)
+        assert notifier.send(Notification("job_failed", "Transcription failed", "two.wav",
+                                          actions=buttons))
+        # A press kept for id 2 would have run within send(), which logs it before returning.
+        assert not any("notification action" in r.getMessage() for r in caplog.records)
+        assert ran == []
+    finally:
+        notifier.close()
+        stale.kill()
+        stale.wait()
