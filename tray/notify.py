@@ -65,10 +65,12 @@ class DesktopNotifier:
         icon_path: Path | None = None,
         on_command: Callable[[Command], None] = lambda _c: None,
         critical_icon_path: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.icon_path = icon_path
         self.critical_icon_path = critical_icon_path or icon_path
         self.on_command = on_command
+        self._clock = clock  # for the age of an early press
         self._failed_once = False
         self._server: tuple[str, bool] | None = None  # the server last used, with buttons?
         self._pending: OrderedDict[int, dict[str, Command]] = OrderedDict()
@@ -110,7 +112,7 @@ class DesktopNotifier:
         with self._lock:
             commands = self._pending.get(nid)
             if commands is None:
-                self._early[nid] = (key, time.monotonic())
+                self._early[nid] = (key, self._clock())
                 while len(self._early) > MAX_PENDING:
                     self._early.popitem(last=False)
                 log.debug("action %s on notification %d: not ours, or not yet", key, nid)
@@ -180,7 +182,7 @@ class DesktopNotifier:
                 while len(self._pending) > MAX_PENDING:
                     self._pending.popitem(last=False)
                 early = self._early.pop(nid, None)
-            if early is not None and time.monotonic() - early[1] <= EARLY_SECONDS:
+            if early is not None and self._clock() - early[1] <= EARLY_SECONDS:
                 self._run(commands.get(early[0]), early[0], nid)
 
     def _send_notify_send(self, note: Notification) -> None:

@@ -146,21 +146,21 @@ def test_a_press_that_overtakes_the_reply_still_runs_its_command(private_bus: st
 
 
 def test_a_press_older_than_its_notification_runs_nothing(
-    private_bus: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    private_bus: str, caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="tray.notify")
     env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=private_bus)
     stale = _start("stale", env)
     ran: list[Command] = []
-    notifier = DesktopNotifier(on_command=ran.append)
+    now = [time.monotonic()]
+    notifier = DesktopNotifier(on_command=ran.append, clock=lambda: now[0])
     buttons = (Action("show_error", "Show error", Command("show_error", 7)),)
     try:
         assert notifier.send(Notification("job_failed", "Transcription failed", "one.wav",
                                           actions=buttons))
         wait_for(lambda: any("on notification 2: not ours" in r.getMessage()
                              for r in caplog.records), 10, "the press on id 2 to arrive")
-        later = time.monotonic() + 60
-        monkeypatch.setattr("tray.notify.time.monotonic", lambda: later)
+        now[0] += 60  # the press is a minute old when id 2 is given
         assert notifier.send(Notification("job_failed", "Transcription failed", "two.wav",
                                           actions=buttons))
         # A press kept for id 2 would have run within send(), which logs it before returning.
