@@ -349,7 +349,10 @@ class _DownloadOutcome(TypedDict):
 
 
 class Download(_DownloadOutcome, total=False):
-    """POST /api/updates/download: the outcome, with the staged update's keys when staged."""
+    """POST /api/updates/download: the outcome, with the staged update's keys when staged.
+
+    StagedUpdate's keys, repeated: a TypedDict cannot take another's keys as optional
+    (tests/unit/api/test_bodies.py keeps the two the same)."""
 
     version: str
     file: str

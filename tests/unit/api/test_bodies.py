@@ -55,3 +55,11 @@ def test_the_bodies_import_nothing_of_the_daemon() -> None:
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert imported <= {"__future__", "typing"}
+
+
+def test_a_download_carries_the_staged_update_keys_as_declared() -> None:
+    """A TypedDict cannot take another's keys as optional, so Download repeats
+    StagedUpdate's: they must stay the same keys, of the same types."""
+    staged = bodies.StagedUpdate.__annotations__
+    assert bodies.Download.__optional_keys__ == frozenset(staged)
+    assert {k: bodies.Download.__annotations__[k] for k in staged} == staged
