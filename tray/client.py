@@ -57,7 +57,7 @@ class TrayClient:
 
     def status(self) -> Status:
         try:
-            return Status.from_body(read(bodies.Status, self._get("/api/status")))
+            return Status.parse(self._get("/api/status"))
         except ApiResponseError as exc:
             raise Offline(str(exc)) from exc
 
@@ -67,8 +67,7 @@ class TrayClient:
             return EventBatch((), None, False, None)
         path = f"/api/events?after={max(0, after)}&timeout={wait:g}"
         try:
-            page = read(bodies.EventsPage, self._get(path, timeout=wait + self.timeout))
-            return EventBatch.from_body(page)
+            return EventBatch.parse(self._get(path, timeout=wait + self.timeout))
         except ApiResponseError as exc:
             if exc.status == 404:
                 self.events_supported = False
@@ -115,13 +114,12 @@ class TrayClient:
         # It asks GitHub first (a deliberate act gets fresh news): wait as for a check.
         body = {"version": version} if version else {}
         answer = self._action("POST", "/api/updates/apply", body, timeout=self.timeout + 30)
-        return ApplyProgress.from_body(read(bodies.ApplyState, answer))
+        return ApplyProgress.parse(answer)
 
     def apply_progress(self) -> ApplyProgress:
         """What an apply is doing; "idle" when the daemon cannot say (an older daemon)."""
         try:
-            answer = self._action("GET", "/api/updates/apply")
-            return ApplyProgress.from_body(read(bodies.ApplyStatus, answer))
+            return ApplyProgress.parse(self._action("GET", "/api/updates/apply"))
         except ActionFailed:
             return ApplyProgress()
 

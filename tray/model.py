@@ -162,6 +162,7 @@ class ApplyProgress:
 
     @classmethod
     def parse(cls, raw: Any) -> ApplyProgress:
+        """An answer of POST or GET /api/updates/apply as the tray keeps it."""
         return cls.from_body(read(bodies.ApplyStatus, raw))
 
 
